@@ -1,0 +1,68 @@
+/**
+ * Every error code of the public contract (API.md), with the HTTP status the gateway answers with.
+ * This table is the only place a status is chosen: services throw `StratusError`s that know nothing of HTTP.
+ */
+export const ERROR_STATUS = {
+  'auth/invalid-credentials': 400,
+  'auth/email-taken': 409,
+  'auth/weak-password': 422,
+  'auth/unauthenticated': 401,
+  'auth/token-expired': 401,
+  'auth/token-reused': 401,
+  'auth/invalid-token': 401,
+  'auth/forbidden': 403,
+  'auth/user-disabled': 403,
+  'db/not-found': 404,
+  'db/already-exists': 409,
+  'db/version-mismatch': 412,
+  'db/invalid-query': 400,
+  'db/validation-failed': 422,
+  'db/too-large': 413,
+  'storage/not-found': 404,
+  'storage/too-large': 413,
+  'storage/invalid-signature': 403,
+  'storage/invalid-content-type': 415,
+  'functions/not-found': 404,
+  'functions/timeout': 504,
+  'functions/failed': 500,
+  'functions/invalid-code': 400,
+  'request/invalid': 400,
+  'request/too-large': 413,
+  'request/not-found': 404,
+  'request/method-not-allowed': 405,
+  'request/unsupported-media-type': 415,
+  'rate-limited': 429,
+  'service/unavailable': 503,
+  internal: 500,
+} as const
+
+/** A code from the public error table. */
+export type ErrorCode = keyof typeof ERROR_STATUS
+
+/** A domain error with a public code. `details` is sent to the client; `cause` is only logged. */
+export class StratusError extends Error {
+  readonly code: ErrorCode
+  readonly details: unknown
+
+  constructor(code: ErrorCode, message: string, options: { details?: unknown; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.name = 'StratusError'
+    this.code = code
+    this.details = options.details
+  }
+
+  /** The HTTP status of this error's code. */
+  get status(): number {
+    return ERROR_STATUS[this.code]
+  }
+}
+
+/** True when `value` is a StratusError carrying `code` (or any code, when none is given). */
+export function isStratusError(value: unknown, code?: ErrorCode): value is StratusError {
+  return value instanceof StratusError && (code === undefined || value.code === code)
+}
+
+/** The JSON body of every error response. */
+export interface ErrorBody {
+  error: { code: string; message: string; details?: unknown }
+}

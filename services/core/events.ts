@@ -1,0 +1,48 @@
+import type { CloudEventV1 } from 'cloudevents'
+import { newEventId } from './ids.ts'
+
+/** The `source` attribute of every event Stratus emits. */
+export const EVENT_SOURCE = '/stratus'
+
+/**
+ * A platform event: a CloudEvents 1.0 envelope (structured mode, JSON data) plus `sequence`,
+ * the project-wide, strictly increasing position assigned by the outbox relay.
+ */
+export interface StratusEvent<T = unknown> extends CloudEventV1<T> {
+  specversion: '1.0'
+  id: string
+  source: string
+  type: string
+  subject: string
+  time: string
+  datacontenttype: 'application/json'
+  data: T
+  sequence: number
+}
+
+/** An event as a service writes it to the outbox: the relay adds `sequence` when it publishes. */
+export type PendingEvent<T = unknown> = Omit<StratusEvent<T>, 'sequence'>
+
+/** The fields a service chooses; the envelope (id, time, source, specversion) is filled in. */
+export interface EventInit<T> {
+  type: string
+  subject: string
+  data: T
+  /** Defaults to a new time-ordered id; pass one to make a retried write idempotent. */
+  id?: string
+  time?: Date
+}
+
+/** Builds the CloudEvents envelope for a change a service is about to commit. */
+export function makeEvent<T>(init: EventInit<T>): PendingEvent<T> {
+  return {
+    specversion: '1.0',
+    id: init.id ?? newEventId(),
+    source: EVENT_SOURCE,
+    type: init.type,
+    subject: init.subject,
+    time: (init.time ?? new Date()).toISOString(),
+    datacontenttype: 'application/json',
+    data: init.data,
+  }
+}
