@@ -21,24 +21,25 @@ const url = (protocols: readonly string[]) =>
   z
     .string()
     .trim()
-    .refine((value) => {
-      try {
-        return protocols.includes(new URL(value).protocol)
-      } catch {
-        return false
-      }
-    }, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`)
+    .refine(
+      (value) => {
+        try {
+          return protocols.includes(new URL(value).protocol)
+        } catch {
+          return false
+        }
+      },
+      `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`,
+    )
 
 const nonEmpty = z.string().trim().min(1, 'must not be empty')
 
-const list = z
-  .string()
-  .transform((value) =>
-    value
-      .split(',')
-      .map((item) => item.trim())
-      .filter(Boolean),
-  )
+const list = z.string().transform((value) =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean),
+)
 
 const bool = z
   .string()
@@ -55,13 +56,28 @@ const VARIABLES = {
   DATABASE_URL: { schema: url(['postgres:', 'postgresql:']), default: undefined },
   DATABASE_POOL_SIZE: { schema: int(1, 500), default: '10' },
   REDIS_URL: { schema: url(['redis:', 'rediss:']), default: undefined },
-  REDIS_PREFIX: { schema: z.string().trim().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 characters of [A-Za-z0-9_-]'), default: 'stratus' },
+  REDIS_PREFIX: {
+    schema: z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 characters of [A-Za-z0-9_-]'),
+    default: 'stratus',
+  },
   S3_ENDPOINT: { schema: url(['http:', 'https:']), default: undefined },
   S3_ACCESS_KEY: { schema: nonEmpty, default: undefined },
   S3_SECRET_KEY: { schema: nonEmpty, default: undefined },
-  S3_BUCKET: { schema: z.string().trim().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name'), default: undefined },
+  S3_BUCKET: {
+    schema: z
+      .string()
+      .trim()
+      .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name'),
+    default: undefined,
+  },
   S3_REGION: { schema: nonEmpty, default: 'us-east-1' },
-  LOG_LEVEL: { schema: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }), default: 'info' },
+  LOG_LEVEL: {
+    schema: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }),
+    default: 'info',
+  },
   BODY_LIMIT_BYTES: { schema: int(1024, 1024 * 1024 * 1024), default: String(2 * 1024 * 1024) },
   CORS_ORIGINS: { schema: list, default: '*' },
   TRUST_PROXY: { schema: bool, default: 'false' },

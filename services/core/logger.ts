@@ -8,6 +8,9 @@ export function createLogger(level: Config['log']['level'], bindings: Record<str
   return pino({
     level,
     base: { pid: process.pid, ...bindings },
-    redact: { paths: ['req.headers.authorization', 'req.headers.cookie', '*.password'], censor: '[redacted]' },
+    redact: {
+      paths: ['req.headers.authorization', 'req.headers.cookie', '*.password'],
+      censor: '[redacted]',
+    },
   })
 }

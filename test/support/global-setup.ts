@@ -1,2 +1,34 @@
-/** Runs once before all suites: nothing shared yet beyond checking that a configured real lane is reachable. */
-export default async function setup(): Promise<void> {}
+import pg from 'pg'
+import { ensurePgliteTemplate } from './databases.ts'
+import { TEST_DATABASE_URL, TEST_REDIS_URL } from './lanes.ts'
+
+/**
+ * Runs once before all suites: builds the migrated PGlite template, and fails fast (instead of
+ * skipping) when a configured real lane is unreachable.
+ */
+export default async function setup(): Promise<void> {
+  await ensurePgliteTemplate()
+  if (TEST_DATABASE_URL) {
+    const client = new pg.Client({ connectionString: TEST_DATABASE_URL, connectionTimeoutMillis: 5000 })
+    await client.connect().catch((error) => {
+      throw new Error(`TEST_DATABASE_URL is set but PostgreSQL is unreachable: ${error.message}`)
+    })
+    await client.end()
+  }
+  if (TEST_REDIS_URL) {
+    const { Redis } = await import('ioredis')
+    const redis = new Redis(TEST_REDIS_URL, {
+      lazyConnect: true,
+      maxRetriesPerRequest: 1,
+      connectTimeout: 5000,
+    })
+    try {
+      await redis.connect()
+      await redis.ping()
+    } catch (error) {
+      throw new Error(`TEST_REDIS_URL is set but Redis is unreachable: ${(error as Error).message}`)
+    } finally {
+      redis.disconnect()
+    }
+  }
+}

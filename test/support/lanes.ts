@@ -15,7 +15,11 @@ export function uniqueName(prefix: string): string {
  * Polls `check` until it returns a truthy value, or fails after `timeoutMs`. For waiting on an
  * observable outcome (an event delivered, a row written), never as a fixed sleep.
  */
-export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  check: () => T | Promise<T>,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs
   let last: unknown
   while (Date.now() < deadline) {

@@ -1,0 +1,423 @@
+import { type Job, Queue, Worker } from 'bullmq'
+import { Redis } from 'ioredis'
+import type { StratusEvent } from '../../core/events.ts'
+import {
+  type Bus,
+  type EventHandler,
+  type EventListener,
+  type FailedDelivery,
+  SUBSCRIBE_DEFAULTS,
+  SUBSCRIBER_NAME_PATTERN,
+  type SubscribeOptions,
+  type SubscriberStats,
+  type Subscription,
+} from '../bus.ts'
+
+/** The logger methods the driver uses; a pino `Logger` fits. */
+export interface RedisBusLogger {
+  warn(details: object, message: string): void
+  error(details: object, message: string): void
+}
+
+/** Options of the Redis driver; it reads no global config. */
+export interface RedisBusOptions {
+  /** `redis://…` URL of the Redis server shared by every Stratus process. */
+  url: string
+  /** Namespace of every key (BullMQ's `prefix`); processes that share it share subscribers and queues. */
+  prefix: string
+  /** Where connection, listener and final handler errors are reported. Defaults to the console. */
+  logger?: RedisBusLogger
+  /** How long `ping` waits for PONG. Default 2,000 ms. */
+  pingTimeoutMs?: number
+  /**
+   * How long a worker's job lock lasts without renewal; a job whose process died is re-queued once
+   * its lock has expired. BullMQ's default (30,000 ms) suits production; tests lower it.
+   */
+  lockDurationMs?: number
+  /** How often workers look for jobs whose process died (BullMQ's `stalledInterval`). Default 30,000 ms. */
+  stalledIntervalMs?: number
+}
+
+/** What the subscriber registry stores per name: the retry policy `publish` stamps onto each job. */
+interface Registration {
+  attempts: number
+  backoffMs: number
+}
+
+/**
+ * Dedup window: the job id is the event id, and BullMQ ignores an add whose job id still exists. A
+ * subscriber's queue keeps its pending jobs, the last 10,000 completed and the last 1,000 failed ones,
+ * so a republished id is dropped while it is pending, among the last 10,000 completed or the last 1,000
+ * failed events of that subscriber; older ids would be delivered again.
+ */
+const REMOVE_ON_COMPLETE = { count: 10_000 }
+const REMOVE_ON_FAIL = { count: 1000 }
+const DRAIN_POLL_MS = 25
+
+const consoleLogger: RedisBusLogger = {
+  warn: (details, message) => console.warn(message, details),
+  error: (details, message) => console.error(message, details),
+}
+
+/**
+ * The production bus: one BullMQ queue per durable subscriber (`sub.<name>`) and Redis pub/sub for the
+ * fan-out to listeners. Names registered by `subscribe` are kept in the hash `{prefix}:bus:subscribers`,
+ * which `publish` reads, so events for a subscriber wait in Redis while none of its processes runs.
+ *
+ * Ordering: `publish` adds each batch with one `addBulk` per subscriber, so first attempts start in
+ * sequence order; with `concurrency: 1` and a single process per subscriber they also finish in that
+ * order, except that a retried event re-enters the queue behind later ones when its backoff elapses.
+ * Several processes per subscriber handle events in parallel, hence out of order.
+ */
+export class RedisBus implements Bus {
+  readonly driver = 'redis'
+  private readonly options: Required<Omit<RedisBusOptions, 'logger'>>
+  private readonly logger: RedisBusLogger
+  /** Commands, BullMQ queues and PUBLISH: requests fail after ioredis's retries when Redis is down. */
+  private readonly client: Redis
+  /** BullMQ workers' non-blocking commands; BullMQ requires `maxRetriesPerRequest: null` here. */
+  private readonly workerClient: Redis
+  /** Created on the first `listen`: a connection in subscriber mode can run no other command. */
+  private subscriber: Redis | undefined
+  private subscribing: Promise<void> | undefined
+  private readonly queues = new Map<string, Queue>()
+  private readonly workers = new Map<string, Set<Worker>>()
+  private readonly listeners = new Set<ListenerEntry>()
+  private closing: Promise<void> | undefined
+
+  constructor(options: RedisBusOptions) {
+    if (!options.prefix) throw new Error('RedisBus: option prefix must not be empty')
+    this.options = {
+      url: options.url,
+      prefix: options.prefix,
+      pingTimeoutMs: options.pingTimeoutMs ?? 2000,
+      lockDurationMs: options.lockDurationMs ?? 30_000,
+      stalledIntervalMs: options.stalledIntervalMs ?? 30_000,
+    }
+    this.logger = options.logger ?? consoleLogger
+    this.client = this.connect('stratus-bus')
+    this.workerClient = this.connect('stratus-bus-worker', { maxRetriesPerRequest: null })
+  }
+
+  private get registryKey(): string {
+    return `${this.options.prefix}:bus:subscribers`
+  }
+
+  private get channel(): string {
+    return `${this.options.prefix}:bus:events`
+  }
+
+  async publish(events: readonly StratusEvent[]): Promise<void> {
+    this.assertOpen('publish')
+    if (events.length === 0) return
+    for (const event of events) assertJobId(event)
+    try {
+      const registry = await this.client.hgetall(this.registryKey)
+      await Promise.all(
+        Object.entries(registry).map(([name, raw]) => {
+          const { attempts, backoffMs } = this.parseRegistration(name, raw)
+          return this.queue(name).addBulk(
+            events.map((event) => ({
+              name: event.type,
+              data: event,
+              opts: {
+                jobId: event.id,
+                attempts,
+                backoff: { type: 'exponential', delay: backoffMs },
+                removeOnComplete: REMOVE_ON_COMPLETE,
+                removeOnFail: REMOVE_ON_FAIL,
+              },
+            })),
+          )
+        }),
+      )
+      await this.client.publish(this.channel, JSON.stringify(events))
+    } catch (error) {
+      throw new Error(
+        `RedisBus: publishing ${events.length} events (sequence ${events[0]!.sequence}…) failed: ${message(error)}`,
+        { cause: error },
+      )
+    }
+  }
+
+  async subscribe(
+    name: string,
+    handler: EventHandler,
+    options: SubscribeOptions = {},
+  ): Promise<Subscription> {
+    this.assertOpen('subscribe')
+    const resolved = resolveSubscribeOptions(name, options)
+    const registration: Registration = { attempts: resolved.attempts, backoffMs: resolved.backoffMs }
+    try {
+      await this.client.hset(this.registryKey, name, JSON.stringify(registration))
+    } catch (error) {
+      throw new Error(`RedisBus: registering subscriber ${name} failed: ${message(error)}`, { cause: error })
+    }
+    const worker = new Worker<StratusEvent>(queueName(name), (job) => this.process(name, handler, job), {
+      connection: this.workerClient,
+      prefix: this.options.prefix,
+      concurrency: resolved.concurrency,
+      lockDuration: this.options.lockDurationMs,
+      stalledInterval: this.options.stalledIntervalMs,
+    })
+    worker.on('error', (error) => this.logger.error({ subscriber: name, err: error }, 'bus: worker error'))
+    const attached = this.workers.get(name) ?? new Set()
+    attached.add(worker)
+    this.workers.set(name, attached)
+    try {
+      await worker.waitUntilReady()
+    } catch (error) {
+      attached.delete(worker)
+      await worker.close(true).catch(() => undefined)
+      throw new Error(`RedisBus: starting subscriber ${name} failed: ${message(error)}`, { cause: error })
+    }
+    return {
+      close: async () => {
+        attached.delete(worker)
+        if (attached.size === 0) this.workers.delete(name)
+        await worker.close()
+      },
+    }
+  }
+
+  async listen(listener: EventListener): Promise<Subscription> {
+    this.assertOpen('listen')
+    await this.ensureSubscribed()
+    const entry: ListenerEntry = { listener, tail: Promise.resolve(), closed: false }
+    this.listeners.add(entry)
+    return {
+      close: async () => {
+        entry.closed = true
+        this.listeners.delete(entry)
+      },
+    }
+  }
+
+  async failed(name: string, limit = 100): Promise<FailedDelivery[]> {
+    resolveSubscribeOptions(name, {})
+    if (limit <= 0) return []
+    const jobs = await this.queue(name).getFailed(0, limit - 1)
+    return jobs.map((job) => ({
+      subscriber: name,
+      event: job.data,
+      attempts: job.attemptsMade,
+      error: job.failedReason,
+      failedAt: new Date(job.finishedOn ?? job.processedOn ?? job.timestamp).toISOString(),
+    }))
+  }
+
+  async stats(): Promise<SubscriberStats[]> {
+    const names = Object.keys(await this.client.hgetall(this.registryKey)).sort()
+    return Promise.all(
+      names.map(async (name) => {
+        const counts = await this.queue(name).getJobCounts(
+          'waiting',
+          'prioritized',
+          'active',
+          'delayed',
+          'failed',
+        )
+        return {
+          name,
+          // BullMQ counts paused and prioritized jobs apart; for us they are all waiting.
+          waiting: (counts.waiting ?? 0) + (counts.paused ?? 0) + (counts.prioritized ?? 0),
+          active: counts.active ?? 0,
+          delayed: counts.delayed ?? 0,
+          failed: counts.failed ?? 0,
+        }
+      }),
+    )
+  }
+
+  async ping(): Promise<void> {
+    this.assertOpen('ping')
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`RedisBus: no answer from Redis within ${this.options.pingTimeoutMs} ms`)),
+        this.options.pingTimeoutMs,
+      )
+    })
+    try {
+      await Promise.race([this.client.ping(), timeout])
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  async drain(): Promise<void> {
+    // Polling: BullMQ has no cross-process "queue is empty" notification short of a QueueEvents stream.
+    while (!this.closing) {
+      const pending = await Promise.all(
+        [...this.workers.keys()].map(async (name) => {
+          const counts = await this.queue(name).getJobCounts('waiting', 'prioritized', 'active', 'delayed')
+          return Object.values(counts).reduce((sum, count) => sum + count, 0)
+        }),
+      )
+      if (pending.every((count) => count === 0)) return
+      await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS))
+    }
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutdown()
+    return this.closing
+  }
+
+  private async shutdown(): Promise<void> {
+    this.listeners.clear()
+    const workers = [...this.workers.values()].flatMap((set) => [...set])
+    this.workers.clear()
+    // Workers first: closing one waits for its in-flight handlers, which may still need the queues.
+    await this.settleAll(
+      'closing workers',
+      workers.map((worker) => worker.close()),
+    )
+    await this.settleAll(
+      'closing queues',
+      [...this.queues.values()].map((queue) => queue.close()),
+    )
+    this.queues.clear()
+    for (const connection of [this.subscriber, this.workerClient, this.client]) connection?.disconnect()
+  }
+
+  private async process(name: string, handler: EventHandler, job: Job<StratusEvent>): Promise<void> {
+    const attempt = job.attemptsMade + 1
+    try {
+      await handler(job.data, { subscriber: name, attempt })
+    } catch (error) {
+      if (attempt >= (job.opts.attempts ?? 1)) {
+        this.logger.warn(
+          { subscriber: name, eventId: job.data.id, attempts: attempt, err: error },
+          'bus: event failed for good',
+        )
+      }
+      // BullMQ records `message` as the failure reason: give it an Error whatever was thrown.
+      throw error instanceof Error ? error : new Error(String(error))
+    }
+  }
+
+  private queue(name: string): Queue {
+    let queue = this.queues.get(name)
+    if (!queue) {
+      queue = new Queue(queueName(name), { connection: this.client, prefix: this.options.prefix })
+      queue.on('error', (error) => this.logger.error({ subscriber: name, err: error }, 'bus: queue error'))
+      this.queues.set(name, queue)
+    }
+    return queue
+  }
+
+  private parseRegistration(name: string, raw: string): Registration {
+    try {
+      const parsed = JSON.parse(raw) as Partial<Registration>
+      return {
+        attempts: Number.isInteger(parsed.attempts) ? parsed.attempts! : SUBSCRIBE_DEFAULTS.attempts,
+        backoffMs: Number.isFinite(parsed.backoffMs) ? parsed.backoffMs! : SUBSCRIBE_DEFAULTS.backoffMs,
+      }
+    } catch (error) {
+      this.logger.warn({ subscriber: name, raw, err: error }, 'bus: unreadable registration, using defaults')
+      return { attempts: SUBSCRIBE_DEFAULTS.attempts, backoffMs: SUBSCRIBE_DEFAULTS.backoffMs }
+    }
+  }
+
+  /** One subscriber connection per bus, whatever the number of listeners. */
+  private ensureSubscribed(): Promise<void> {
+    this.subscribing ??= (async () => {
+      const subscriber = this.connect('stratus-bus-listen')
+      this.subscriber = subscriber
+      subscriber.on('message', (_channel: string, payload: string) => this.dispatch(payload))
+      await subscriber.subscribe(this.channel)
+    })().catch((error: unknown) => {
+      this.subscribing = undefined
+      throw new Error(`RedisBus: subscribing to ${this.channel} failed: ${message(error)}`, { cause: error })
+    })
+    return this.subscribing
+  }
+
+  private dispatch(payload: string): void {
+    let events: StratusEvent[]
+    try {
+      events = JSON.parse(payload) as StratusEvent[]
+    } catch (error) {
+      this.logger.error({ err: error }, 'bus: unreadable fan-out message')
+      return
+    }
+    for (const entry of this.listeners) {
+      for (const event of events) {
+        // Calls for one listener are chained, so an async listener sees events one at a time, in order.
+        entry.tail = entry.tail
+          .then(() => (entry.closed ? undefined : entry.listener(event)))
+          .catch((error: unknown) =>
+            this.logger.error({ eventId: event.id, err: error }, 'bus: listener failed'),
+          )
+      }
+    }
+  }
+
+  private connect(connectionName: string, overrides: { maxRetriesPerRequest?: null } = {}): Redis {
+    const connection = new Redis(this.options.url, { connectionName, ...overrides })
+    // ioredis reconnects forever and emits an error per attempt: report the first of each outage only.
+    let reported = false
+    connection.on('ready', () => {
+      reported = false
+    })
+    connection.on('error', (error: Error) => {
+      if (reported || this.closing) return
+      reported = true
+      this.logger.error({ connection: connectionName, err: error }, 'bus: Redis connection error')
+    })
+    return connection
+  }
+
+  /** Runs every step of a shutdown even if one fails, and reports the failures. */
+  private async settleAll(what: string, steps: Promise<unknown>[]): Promise<void> {
+    for (const result of await Promise.allSettled(steps)) {
+      if (result.status === 'rejected') this.logger.warn({ err: result.reason }, `bus: ${what} failed`)
+    }
+  }
+
+  private assertOpen(operation: string): void {
+    if (this.closing) throw new Error(`RedisBus: cannot ${operation}, the bus is closed`)
+  }
+}
+
+interface ListenerEntry {
+  listener: EventListener
+  tail: Promise<void>
+  closed: boolean
+}
+
+function queueName(subscriber: string): string {
+  return `sub.${subscriber}`
+}
+
+/** BullMQ rejects custom job ids that look like integers or contain ':'; say which event, not which job. */
+function assertJobId(event: StratusEvent): void {
+  if (event.id === '' || `${Number.parseInt(event.id, 10)}` === event.id || event.id.includes(':')) {
+    throw new Error(
+      `RedisBus: event id ${JSON.stringify(event.id)} (sequence ${event.sequence}) cannot be a BullMQ job id: ` +
+        'ids must not be integers or contain ":"',
+    )
+  }
+}
+
+/** Validates a subscriber name and fills in the shared defaults. */
+function resolveSubscribeOptions(name: string, options: SubscribeOptions): Required<SubscribeOptions> {
+  if (!SUBSCRIBER_NAME_PATTERN.test(name)) {
+    throw new Error(`invalid subscriber name ${JSON.stringify(name)}: expected ${SUBSCRIBER_NAME_PATTERN}`)
+  }
+  const resolved = { ...SUBSCRIBE_DEFAULTS, ...options }
+  for (const key of ['attempts', 'concurrency'] as const) {
+    if (!Number.isInteger(resolved[key]) || resolved[key] < 1) {
+      throw new Error(`subscriber ${name}: ${key} must be an integer >= 1, got ${resolved[key]}`)
+    }
+  }
+  if (!Number.isFinite(resolved.backoffMs) || resolved.backoffMs < 0) {
+    throw new Error(`subscriber ${name}: backoffMs must be a number >= 0, got ${resolved.backoffMs}`)
+  }
+  return resolved
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}

@@ -1,0 +1,56 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
+
+/**
+ * The process's Prometheus metrics. One registry per platform instance (tests build several in one
+ * process), created at the entry point and handed to whatever records.
+ */
+export function createMetrics() {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry, prefix: 'stratus_process_' })
+  return {
+    registry,
+    httpDuration: new Histogram({
+      name: 'stratus_http_request_duration_seconds',
+      help: 'HTTP request latency by method, route and status code',
+      labelNames: ['method', 'route', 'status'] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    outboxPublished: new Counter({
+      name: 'stratus_outbox_published_total',
+      help: 'Events the relay has published to the bus',
+      registers: [registry],
+    }),
+    outboxPublishErrors: new Counter({
+      name: 'stratus_outbox_publish_errors_total',
+      help: 'Relay cycles that failed (the same events are retried)',
+      registers: [registry],
+    }),
+    outboxLag: new Gauge({
+      name: 'stratus_outbox_lag_seconds',
+      help: 'Age of the oldest committed event not yet published (0 when none wait)',
+      registers: [registry],
+    }),
+    eventLag: new Histogram({
+      name: 'stratus_event_lag_seconds',
+      help: 'Time from an event being committed to the outbox to its publication on the bus',
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30],
+      registers: [registry],
+    }),
+    busDeliveries: new Counter({
+      name: 'stratus_bus_deliveries_total',
+      help: 'Durable-subscriber deliveries by subscriber and outcome',
+      labelNames: ['subscriber', 'outcome'] as const,
+      registers: [registry],
+    }),
+    busQueue: new Gauge({
+      name: 'stratus_bus_queue_depth',
+      help: 'Events waiting per durable subscriber and state',
+      labelNames: ['subscriber', 'state'] as const,
+      registers: [registry],
+    }),
+  }
+}
+
+/** The metrics of one platform instance. */
+export type Metrics = ReturnType<typeof createMetrics>

@@ -1,0 +1,56 @@
+import type { PrismaClient } from '@prisma/client'
+
+/** A result row as the drivers return it: int8 → number, timestamptz → Date, json/jsonb → parsed. */
+export type Row = Record<string, unknown>
+
+/** Something that runs SQL: the database itself, or one transaction. Values are always parameters. */
+export interface Sql {
+  /** Runs one statement with `$1…$n` parameters and returns its rows. */
+  query<R extends Row = Row>(text: string, params?: readonly unknown[]): Promise<R[]>
+  /** Runs a script of several statements with no parameters (migrations). */
+  exec(script: string): Promise<void>
+}
+
+/**
+ * The database contract. Two drivers implement it on one schema and one set of migrations:
+ * PostgreSQL (`pg` pool) and the embedded PGlite. Services write raw, parameterised SQL through `query`
+ * and `tx` on hot paths, and may use the typed `prisma` client (built on the same pool) elsewhere.
+ */
+export interface Database extends Sql {
+  /** `postgres` or `pglite`, for logs and metrics. */
+  readonly driver: 'postgres' | 'pglite'
+  /** The Prisma client on this driver's connections (outside any `tx`). */
+  readonly prisma: PrismaClient
+  /**
+   * Runs `fn` in one transaction (READ COMMITTED): committed if it resolves, rolled back if it throws.
+   * Everything a service writes together with its outbox event goes through here.
+   */
+  tx<T>(fn: (tx: Sql) => Promise<T>): Promise<T>
+  /**
+   * Holds a session-level advisory lock on `key` while `fn` runs, so that one process at a time does it
+   * across every node sharing the database (migrations at boot).
+   */
+  withAdvisoryLock<T>(key: number, fn: () => Promise<T>): Promise<T>
+  /** Calls `fn` on every NOTIFY on `channel` until the returned function is called. */
+  listen(channel: string, fn: (payload: string) => void): Promise<() => Promise<void>>
+  /** Resolves when the database answers a trivial query; rejects otherwise (used by /ready). */
+  ping(): Promise<void>
+  close(): Promise<void>
+}
+
+/** The SQLSTATE of a driver error (both drivers expose `code`), if any. */
+export function sqlState(error: unknown): string | undefined {
+  if (error && typeof error === 'object' && 'code' in error && typeof error.code === 'string') {
+    return /^[0-9A-Z]{5}$/.test(error.code) ? error.code : undefined
+  }
+  return undefined
+}
+
+/** True for a unique-constraint violation (23505), optionally on the named constraint. */
+export function isUniqueViolation(error: unknown, constraint?: string): boolean {
+  if (sqlState(error) !== '23505') return false
+  if (constraint === undefined) return true
+  return (
+    typeof error === 'object' && error !== null && 'constraint' in error && error.constraint === constraint
+  )
+}

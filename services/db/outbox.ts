@@ -1,0 +1,76 @@
+import type { PendingEvent, StratusEvent } from '../core/events.ts'
+import type { Sql } from './database.ts'
+
+/** The channel the outbox NOTIFYs on commit, so a relay on any node wakes without polling. */
+export const OUTBOX_CHANNEL = 'stratus_outbox'
+
+/**
+ * Appends events to the outbox inside the caller's transaction: they become visible to the relay only
+ * if that transaction commits, which is what makes "the change and its event" atomic. One statement,
+ * whatever the number of events; the NOTIFY is delivered at commit (and dropped on rollback).
+ */
+export async function addToOutbox(tx: Sql, events: PendingEvent | readonly PendingEvent[]): Promise<void> {
+  const list = Array.isArray(events) ? events : [events as PendingEvent]
+  if (list.length === 0) return
+  const values: unknown[] = []
+  const tuples = list.map((event, i) => {
+    values.push(event.id, event.type, event.source, event.subject, event.time, JSON.stringify(event.data))
+    const p = i * 6
+    return `($${p + 1}, $${p + 2}, $${p + 3}, $${p + 4}, $${p + 5}::timestamptz, $${p + 6}::jsonb)`
+  })
+  await tx.query(
+    `WITH added AS (
+       INSERT INTO outbox (event_id, type, source, subject, time, data) VALUES ${tuples.join(', ')} RETURNING 1
+     )
+     SELECT pg_notify('${OUTBOX_CHANNEL}', '') FROM (SELECT 1 FROM added LIMIT 1) AS one`,
+    values,
+  )
+}
+
+/** An outbox row as the relay and replay read it. */
+export interface OutboxRow extends Record<string, unknown> {
+  event_id: string
+  sequence: number
+  type: string
+  source: string
+  subject: string
+  time: Date
+  data: unknown
+}
+
+/** The published shape of an outbox row. */
+export function rowToEvent(row: OutboxRow): StratusEvent {
+  return {
+    specversion: '1.0',
+    id: row.event_id,
+    source: row.source,
+    type: row.type,
+    subject: row.subject,
+    time: row.time.toISOString(),
+    datacontenttype: 'application/json',
+    data: row.data,
+    sequence: row.sequence,
+  }
+}
+
+const EVENT_COLUMNS = 'event_id, sequence, type, source, subject, time, data'
+
+/**
+ * Sequenced events after `afterSequence`, in order (at most `limit`): the replay that realtime `since`
+ * and catch-up readers use. Only events the relay has sequenced are visible here.
+ */
+export async function readOutbox(sql: Sql, afterSequence: number, limit: number): Promise<StratusEvent[]> {
+  const rows = await sql.query<OutboxRow>(
+    `SELECT ${EVENT_COLUMNS} FROM outbox WHERE sequence > $1 ORDER BY sequence LIMIT $2`,
+    [afterSequence, limit],
+  )
+  return rows.map(rowToEvent)
+}
+
+/** The highest sequence assigned so far (0 when none). */
+export async function lastSequence(sql: Sql): Promise<number> {
+  const rows = await sql.query<{ s: number | null }>('SELECT max(sequence) AS s FROM outbox')
+  return rows[0]?.s ?? 0
+}
+
+export { EVENT_COLUMNS }

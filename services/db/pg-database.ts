@@ -1,0 +1,122 @@
+import { PrismaPg } from '@prisma/adapter-pg'
+import { PrismaClient } from '@prisma/client'
+import pg from 'pg'
+import type { Database, Row, Sql } from './database.ts'
+
+/** Options of the PostgreSQL driver. */
+export interface PgDatabaseOptions {
+  url: string
+  poolSize: number
+  /** Milliseconds to wait for a connection before failing a query (keeps /ready and requests from hanging). */
+  connectTimeoutMs?: number
+}
+
+// Parse int8 (sequences, counts) as numbers, as PGlite does: every value we store in one fits in 2^53.
+const INT8_OID = 20
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8_OID
+      ? (value: string) => Number(value)
+      : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+}
+
+function sqlOn(client: pg.Pool | pg.PoolClient): Sql {
+  return {
+    async query<R extends Row = Row>(text: string, params: readonly unknown[] = []): Promise<R[]> {
+      const result = await client.query<R>({ text, values: params as unknown[], types })
+      return result.rows
+    },
+    async exec(script: string): Promise<void> {
+      // No values: the simple-query protocol, which runs several statements.
+      await client.query(script)
+    },
+  }
+}
+
+/** The production database driver: a `pg` pool shared by raw SQL and the Prisma client. */
+export class PgDatabase implements Database {
+  readonly driver = 'postgres' as const
+  readonly prisma: PrismaClient
+  private readonly pool: pg.Pool
+  private readonly sql: Sql
+  private readonly options: PgDatabaseOptions
+
+  constructor(options: PgDatabaseOptions) {
+    this.options = options
+    this.pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.poolSize,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
+      application_name: 'stratus',
+    })
+    // An idle client losing its connection must not crash the process; the pool replaces it.
+    this.pool.on('error', () => {})
+    this.sql = sqlOn(this.pool)
+    this.prisma = new PrismaClient({ adapter: new PrismaPg(this.pool) })
+  }
+
+  query<R extends Row = Row>(text: string, params?: readonly unknown[]): Promise<R[]> {
+    return this.sql.query<R>(text, params)
+  }
+
+  exec(script: string): Promise<void> {
+    return this.sql.exec(script)
+  }
+
+  async tx<T>(fn: (tx: Sql) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect()
+    let broken = false
+    try {
+      await client.query('BEGIN')
+      const result = await fn(sqlOn(client))
+      await client.query('COMMIT')
+      return result
+    } catch (error) {
+      try {
+        await client.query('ROLLBACK')
+      } catch {
+        broken = true
+      }
+      throw error
+    } finally {
+      client.release(broken)
+    }
+  }
+
+  async withAdvisoryLock<T>(key: number, fn: () => Promise<T>): Promise<T> {
+    const client = await this.pool.connect()
+    try {
+      await client.query('SELECT pg_advisory_lock($1)', [key])
+      try {
+        return await fn()
+      } finally {
+        await client.query('SELECT pg_advisory_unlock($1)', [key])
+      }
+    } finally {
+      client.release()
+    }
+  }
+
+  async listen(channel: string, fn: (payload: string) => void): Promise<() => Promise<void>> {
+    // LISTEN needs a connection of its own for as long as it listens: not one from the pool.
+    const client = new pg.Client({ connectionString: this.options.url, application_name: 'stratus-listen' })
+    client.on('error', () => {})
+    await client.connect()
+    client.on('notification', (message) => {
+      if (message.channel === channel) fn(message.payload ?? '')
+    })
+    await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`)
+    return async () => {
+      await client.end().catch(() => {})
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.pool.query('SELECT 1')
+  }
+
+  async close(): Promise<void> {
+    await this.prisma.$disconnect().catch(() => {})
+    await this.pool.end()
+  }
+}

@@ -1,0 +1,222 @@
+import { randomUUID } from 'node:crypto'
+import type { Bus } from '../bus/bus.ts'
+import type { Logger } from '../core/logger.ts'
+import type { Metrics } from '../core/metrics.ts'
+import type { Database } from './database.ts'
+import { EVENT_COLUMNS, OUTBOX_CHANNEL, type OutboxRow, rowToEvent } from './outbox.ts'
+
+/** Options of the outbox relay. */
+export interface RelayOptions {
+  batchSize: number
+  /** Fallback poll interval when no NOTIFY arrives (ms). */
+  pollMs: number
+  /** How long a leadership lease lasts without renewal (ms). */
+  leaseMs?: number
+  logger: Logger
+  metrics?: Metrics
+}
+
+const LEASE_NAME = 'outbox-relay'
+
+/**
+ * Moves committed outbox rows onto the bus, in sequence order, on exactly one node at a time.
+ *
+ * A cycle: (1) sequence — in one statement, the oldest unsequenced committed rows get the next
+ * sequence numbers (so `sequence` follows commit visibility, and a reader of `sequence > n` never sees
+ * a later number before an earlier one); (2) publish them to the bus; (3) mark them published.
+ * A crash between (2) and (3) republishes the same events with the same ids and sequences, which the
+ * bus drops per subscriber (it is keyed by event id). A crash between (1) and (2) leaves sequenced,
+ * unpublished rows, which the next leader publishes first.
+ *
+ * Leadership is a lease row renewed by the holder; sequencing also checks the lease in the same
+ * statement, and the unique index on `sequence` rejects a stale leader's numbers, so two relays can
+ * never hand out one sequence twice.
+ */
+export class OutboxRelay {
+  private readonly db: Database
+  private readonly bus: Bus
+  private readonly options: Required<Omit<RelayOptions, 'metrics'>> & Pick<RelayOptions, 'metrics'>
+  private readonly holder = `${process.pid}-${randomUUID()}`
+  private leaseUntil = 0
+  /** When a node that is not the leader may next try to take the lease. */
+  private nextLeaseAttempt = 0
+  private running = false
+  private loop: Promise<void> | undefined
+  private wakeUp: (() => void) | undefined
+  private woken = false
+  private unlisten: (() => Promise<void>) | undefined
+  /** Whether sequenced-but-unpublished rows may exist (after start, or after a failed publish). */
+  private leftovers = true
+
+  constructor(db: Database, bus: Bus, options: RelayOptions) {
+    this.db = db
+    this.bus = bus
+    this.options = { leaseMs: 10_000, ...options }
+  }
+
+  /** Starts the loop (and LISTENs for commits). */
+  async start(): Promise<void> {
+    if (this.running) return
+    this.running = true
+    try {
+      this.unlisten = await this.db.listen(OUTBOX_CHANNEL, () => this.wake())
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'outbox relay: LISTEN failed, falling back to polling')
+    }
+    this.loop = this.run()
+  }
+
+  /** Asks the loop to look for new rows now (called in-process after a commit, and on NOTIFY). */
+  wake(): void {
+    this.woken = true
+    this.wakeUp?.()
+  }
+
+  /** Stops after the current cycle and gives up the lease so another node takes over at once. */
+  async stop(): Promise<void> {
+    if (!this.running) return
+    this.running = false
+    this.wake()
+    await this.loop
+    await this.unlisten?.()
+    if (this.leaseUntil > Date.now()) {
+      await this.db
+        .query('DELETE FROM leases WHERE name = $1 AND holder = $2', [LEASE_NAME, this.holder])
+        .catch(() => {})
+    }
+  }
+
+  /** Seconds since the oldest unpublished event was committed (0 when none wait). */
+  async lagSeconds(): Promise<number> {
+    const rows = await this.db.query<{ age: number }>(
+      `SELECT extract(epoch FROM now() - created_at)::float8 AS age
+       FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT 1`,
+    )
+    return Math.max(0, rows[0]?.age ?? 0)
+  }
+
+  /**
+   * One cycle, if this node holds (or can take) the lease. Returns the number of events published.
+   * Exposed for tests; the loop calls it.
+   */
+  async cycle(): Promise<number> {
+    if (!(await this.holdLease())) return 0
+    const rows = this.leftovers ? await this.unpublished() : []
+    if (rows.length === 0) {
+      this.leftovers = false
+      rows.push(...(await this.sequenceNext()))
+    }
+    if (rows.length === 0) return 0
+    rows.sort((a, b) => a.sequence - b.sequence)
+    this.leftovers = true
+    await this.bus.publish(rows.map(rowToEvent))
+    const sequences = rows.map((row) => row.sequence)
+    await this.db.query('UPDATE outbox SET published_at = now() WHERE sequence = ANY($1::bigint[])', [
+      sequences,
+    ])
+    this.leftovers = false
+    const metrics = this.options.metrics
+    if (metrics) {
+      metrics.outboxPublished.inc(rows.length)
+      const now = Date.now()
+      for (const row of rows) metrics.eventLag.observe((now - row.created_at.getTime()) / 1000)
+    }
+    return rows.length
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0
+    while (this.running) {
+      let published = 0
+      try {
+        this.woken = false
+        published = await this.cycle()
+        failures = 0
+      } catch (error) {
+        failures++
+        this.leftovers = true
+        this.options.metrics?.outboxPublishErrors.inc()
+        this.options.logger.error({ err: error, failures }, 'outbox relay cycle failed; retrying')
+      }
+      if (!this.running) break
+      if (published > 0 && failures === 0) continue
+      // Back off on repeated failures (bus or database down), up to 5 s; otherwise wait for a wake-up.
+      const wait =
+        failures > 0
+          ? Math.min(5000, 100 * 2 ** failures)
+          : this.leaseUntil > Date.now()
+            ? this.options.pollMs
+            : this.options.leaseMs / 2
+      if (!this.woken || failures > 0) await this.sleep(wait)
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms)
+      function done() {
+        clearTimeout(timer)
+        resolve()
+      }
+      this.wakeUp = () => {
+        this.wakeUp = undefined
+        done()
+      }
+    })
+  }
+
+  private async holdLease(): Promise<boolean> {
+    // Renew when half the lease is left; otherwise trust the lease we hold.
+    const now = Date.now()
+    if (this.leaseUntil - now > this.options.leaseMs / 2) return true
+    // A follower wakes on every commit's NOTIFY too: it asks for the lease only now and then.
+    if (this.leaseUntil <= now && now < this.nextLeaseAttempt) return false
+    this.nextLeaseAttempt = now + this.options.leaseMs / 4
+    const rows = await this.db.query<{ holder: string }>(
+      `INSERT INTO leases (name, holder, expires_at) VALUES ($1, $2, now() + $3 * interval '1 millisecond')
+       ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at
+       WHERE leases.holder = EXCLUDED.holder OR leases.expires_at < now()
+       RETURNING holder`,
+      [LEASE_NAME, this.holder, this.options.leaseMs],
+    )
+    const held = rows.length === 1
+    const wasLeader = this.leaseUntil > Date.now()
+    // Keep a safety margin: act as leader for a little less time than the database grants.
+    this.leaseUntil = held ? Date.now() + this.options.leaseMs * 0.8 : 0
+    if (held && !wasLeader) {
+      this.leftovers = true
+      this.options.logger.info('outbox relay: this node is now the leader')
+    }
+    return held
+  }
+
+  private unpublished(): Promise<(OutboxRow & { created_at: Date })[]> {
+    return this.db.query(
+      `SELECT ${EVENT_COLUMNS}, created_at FROM outbox
+       WHERE published_at IS NULL AND sequence IS NOT NULL ORDER BY sequence LIMIT $1`,
+      [this.options.batchSize],
+    )
+  }
+
+  private sequenceNext(): Promise<(OutboxRow & { created_at: Date })[]> {
+    return this.db.query(
+      `WITH lease AS (
+         SELECT 1 FROM leases WHERE name = $2 AND holder = $3 AND expires_at > now()
+       ), next AS (
+         SELECT id, row_number() OVER (ORDER BY id) AS n FROM (
+           SELECT id FROM outbox
+           WHERE published_at IS NULL AND sequence IS NULL AND EXISTS (SELECT 1 FROM lease)
+           ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
+         ) AS picked
+       ), base AS (
+         SELECT coalesce(max(sequence), 0) AS s FROM outbox
+       )
+       UPDATE outbox AS o SET sequence = base.s + next.n
+       FROM next, base WHERE o.id = next.id
+       RETURNING ${EVENT_COLUMNS.split(', ')
+         .map((c) => `o.${c}`)
+         .join(', ')}, o.created_at`,
+      [this.options.batchSize, LEASE_NAME, this.holder],
+    )
+  }
+}
