@@ -9,7 +9,6 @@ export const ERROR_STATUS = {
   'auth/unauthenticated': 401,
   'auth/token-expired': 401,
   'auth/token-reused': 401,
-  'auth/invalid-token': 401,
   'auth/forbidden': 403,
   'auth/user-disabled': 403,
   'db/not-found': 404,

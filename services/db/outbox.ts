@@ -74,3 +74,12 @@ export async function lastSequence(sql: Sql): Promise<number> {
 }
 
 export { EVENT_COLUMNS }
+
+/** Seconds since the oldest unpublished event was committed (0 when none wait): the relay's lag. */
+export async function outboxLagSeconds(sql: Sql): Promise<number> {
+  const rows = await sql.query<{ age: number }>(
+    `SELECT extract(epoch FROM now() - created_at)::float8 AS age
+     FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT 1`,
+  )
+  return Math.max(0, rows[0]?.age ?? 0)
+}

@@ -86,15 +86,6 @@ export class OutboxRelay {
     }
   }
 
-  /** Seconds since the oldest unpublished event was committed (0 when none wait). */
-  async lagSeconds(): Promise<number> {
-    const rows = await this.db.query<{ age: number }>(
-      `SELECT extract(epoch FROM now() - created_at)::float8 AS age
-       FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT 1`,
-    )
-    return Math.max(0, rows[0]?.age ?? 0)
-  }
-
   /**
    * One cycle, if this node holds (or can take) the lease. Returns the number of events published.
    * Exposed for tests; the loop calls it.

@@ -171,7 +171,7 @@ export class LocalBus implements Bus {
         delayed: state.retryTimers.size,
         failed: state.failed.length,
       }))
-      .sort((a, b) => a.name.localeCompare(b.name))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   }
 
   async ping(): Promise<void> {

@@ -1,0 +1,36 @@
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import type { Metrics } from '../../core/metrics.ts'
+
+/** A gauge refreshed when /metrics is scraped (e.g. outbox lag, queue depths: one query per scrape). */
+export type ScrapeCollector = () => Promise<void>
+
+/**
+ * Times every request into the HTTP histogram (labelled by route pattern, never by raw URL, so label
+ * cardinality stays bounded) and serves `/metrics` in Prometheus text format.
+ */
+export const metricsPlugin = fp(
+  async (app: FastifyInstance, options: { metrics: Metrics; collectors: readonly ScrapeCollector[] }) => {
+    const { metrics } = options
+    app.addHook('onResponse', async (request, reply) => {
+      const route = request.routeOptions.url ?? 'unmatched'
+      metrics.httpDuration.observe(
+        { method: request.method, route, status: String(reply.statusCode) },
+        reply.elapsedTime / 1000,
+      )
+    })
+    app.get(
+      '/metrics',
+      { schema: { tags: ['operations'], summary: 'Prometheus metrics', hide: false }, logLevel: 'warn' },
+      async (request, reply) => {
+        await Promise.all(
+          options.collectors.map((collect) =>
+            collect().catch((error) => request.log.warn({ err: error }, 'metrics collector failed')),
+          ),
+        )
+        return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics())
+      },
+    )
+  },
+  { name: 'stratus-metrics' },
+)
