@@ -4,11 +4,8 @@ import { newEventId } from './ids.ts'
 /** The `source` attribute of every event Stratus emits. */
 export const EVENT_SOURCE = '/stratus'
 
-/**
- * A platform event: a CloudEvents 1.0 envelope (structured mode, JSON data) plus `sequence`,
- * the project-wide, strictly increasing position assigned by the outbox relay.
- */
-export interface StratusEvent<T = unknown> extends CloudEventV1<T> {
+/** The CloudEvents 1.0 attributes every Stratus event carries (structured mode, JSON data). */
+type EventEnvelope<T> = {
   specversion: '1.0'
   id: string
   source: string
@@ -17,11 +14,22 @@ export interface StratusEvent<T = unknown> extends CloudEventV1<T> {
   time: string
   datacontenttype: 'application/json'
   data: T
-  sequence: number
 }
 
 /** An event as a service writes it to the outbox: the relay adds `sequence` when it publishes. */
-export type PendingEvent<T = unknown> = Omit<StratusEvent<T>, 'sequence'>
+export type PendingEvent<T = unknown> = EventEnvelope<T>
+
+/**
+ * A published platform event: the envelope plus `sequence`, the project-wide, strictly increasing
+ * position assigned by the outbox relay (a CloudEvents extension attribute).
+ */
+export type StratusEvent<T = unknown> = EventEnvelope<T> & { sequence: number }
+
+// Declared field by field (not as `extends CloudEventV1`, whose index signature would erase them
+// under Omit/Pick), as type aliases so they stay assignable to it; this line keeps the shape a valid CloudEvent for the `cloudevents` SDK.
+export type IsCloudEvent = StratusEvent extends CloudEventV1<unknown> ? true : never
+const _isCloudEvent: IsCloudEvent = true
+void _isCloudEvent
 
 /** The fields a service chooses; the envelope (id, time, source, specversion) is filled in. */
 export interface EventInit<T> {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { busContract, testEvent } from '../../services/bus/bus-contract.ts'
 import { LocalBus, type LocalBusLogger } from '../../services/bus/local/local-bus.ts'
 import type { StratusEvent } from '../../services/core/events.ts'
+import { busContract, testEvent } from './bus-contract.ts'
 
 /** Keeps what the bus logs (failed events, throwing listeners) out of the test output. */
 const quiet: LocalBusLogger = { warn: () => {}, error: () => {} }

@@ -3,9 +3,9 @@ import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { busContract, testEvent } from '../../services/bus/bus-contract.ts'
 import { RedisBus, type RedisBusLogger } from '../../services/bus/redis/redis-bus.ts'
 import { eventually, TEST_REDIS_URL, uniqueName } from '../support/lanes.ts'
+import { busContract, testEvent } from './bus-contract.ts'
 
 /** Keeps what the bus logs (failed events, throwing listeners) out of the test output. */
 const quiet: RedisBusLogger = { warn: () => {}, error: () => {} }

@@ -75,8 +75,11 @@ export class RedisBus implements Bus {
   private readonly logger: RedisBusLogger
   /** Commands, BullMQ queues and PUBLISH: requests fail after ioredis's retries when Redis is down. */
   private readonly client: Redis
-  /** BullMQ workers' non-blocking commands; BullMQ requires `maxRetriesPerRequest: null` here. */
-  private readonly workerClient: Redis
+  /**
+   * Shared by this process's BullMQ workers for their non-blocking commands (each worker adds its own
+   * blocking connection). BullMQ requires `maxRetriesPerRequest: null`. Created on the first `subscribe`.
+   */
+  private workerClient: Redis | undefined
   /** Created on the first `listen`: a connection in subscriber mode can run no other command. */
   private subscriber: Redis | undefined
   private subscribing: Promise<void> | undefined
@@ -96,7 +99,6 @@ export class RedisBus implements Bus {
     }
     this.logger = options.logger ?? consoleLogger
     this.client = this.connect('stratus-bus')
-    this.workerClient = this.connect('stratus-bus-worker', { maxRetriesPerRequest: null })
   }
 
   private get registryKey(): string {
@@ -154,7 +156,7 @@ export class RedisBus implements Bus {
       throw new Error(`RedisBus: registering subscriber ${name} failed: ${message(error)}`, { cause: error })
     }
     const worker = new Worker<StratusEvent>(queueName(name), (job) => this.process(name, handler, job), {
-      connection: this.workerClient,
+      connection: this.workerConnection(),
       prefix: this.options.prefix,
       concurrency: resolved.concurrency,
       lockDuration: this.options.lockDurationMs,
@@ -318,6 +320,11 @@ export class RedisBus implements Bus {
       this.logger.warn({ subscriber: name, raw, err: error }, 'bus: unreadable registration, using defaults')
       return { attempts: SUBSCRIBE_DEFAULTS.attempts, backoffMs: SUBSCRIBE_DEFAULTS.backoffMs }
     }
+  }
+
+  private workerConnection(): Redis {
+    this.workerClient ??= this.connect('stratus-bus-worker', { maxRetriesPerRequest: null })
+    return this.workerClient
   }
 
   /** One subscriber connection per bus, whatever the number of listeners. */

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { eventually } from '../../test/support/lanes.ts'
-import { EVENT_SOURCE, type StratusEvent } from '../core/events.ts'
-import { newEventId } from '../core/ids.ts'
-import type { Bus, DeliveryInfo, EventHandler } from './bus.ts'
+import type { Bus, DeliveryInfo, EventHandler } from '../../services/bus/bus.ts'
+import { EVENT_SOURCE, type StratusEvent } from '../../services/core/events.ts'
+import { newEventId } from '../../services/core/ids.ts'
+import { eventually } from '../support/lanes.ts'
 
 /** What a driver's test file hands the conformance suite, once per test. */
 export interface BusFixture {
