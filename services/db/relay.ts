@@ -74,12 +74,14 @@ export class OutboxRelay {
 
   /** Stops after the current cycle and gives up the lease so another node takes over at once. */
   async stop(): Promise<void> {
-    if (!this.running) return
-    this.running = false
-    this.wake()
-    await this.loop
-    await this.unlisten?.()
-    if (this.leaseUntil > Date.now()) {
+    if (this.running) {
+      this.running = false
+      this.wake()
+      await this.loop
+      await this.unlisten?.()
+    }
+    if (this.leaseUntil > 0) {
+      this.leaseUntil = 0
       await this.db
         .query('DELETE FROM leases WHERE name = $1 AND holder = $2', [LEASE_NAME, this.holder])
         .catch(() => {})

@@ -1,0 +1,265 @@
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { Bus } from '../../services/bus/bus.ts'
+import { LocalBus } from '../../services/bus/local/local-bus.ts'
+import { RedisBus } from '../../services/bus/redis/redis-bus.ts'
+import { makeEvent, type StratusEvent } from '../../services/core/events.ts'
+import { createLogger } from '../../services/core/logger.ts'
+import { createMetrics } from '../../services/core/metrics.ts'
+import type { Database } from '../../services/db/database.ts'
+import { addToOutbox, outboxLagSeconds, readOutbox } from '../../services/db/outbox.ts'
+import { OutboxRelay } from '../../services/db/relay.ts'
+import { createTestDatabase, type TestDatabase } from '../support/databases.ts'
+import { eventually, TEST_REDIS_URL, uniqueName } from '../support/lanes.ts'
+import { LANES, type Lane } from '../support/platform.ts'
+import { deleteRedisKeys } from '../support/redis.ts'
+
+const logger = createLogger('silent')
+
+/** One lane's database and bus factory, cleaned up after each test. */
+async function setup(lane: Lane) {
+  const test: TestDatabase = await createTestDatabase(lane === 'real' ? 'postgres' : 'embedded')
+  const db = await test.open()
+  const prefix = uniqueName('relay')
+  const buses: Bus[] = []
+  const openBus = (): Bus => {
+    const bus =
+      lane === 'real' ? new RedisBus({ url: TEST_REDIS_URL!, prefix, logger }) : new LocalBus({ logger })
+    buses.push(bus)
+    return bus
+  }
+  return {
+    test,
+    db,
+    prefix,
+    openBus,
+    cleanup: async () => {
+      for (const bus of buses) await bus.close().catch(() => {})
+      await db.close()
+      await test.cleanup()
+      if (lane === 'real') await deleteRedisKeys(TEST_REDIS_URL!, `${prefix}:*`)
+    },
+  }
+}
+
+async function commitEvents(db: Database, count: number, tag = 'e'): Promise<string[]> {
+  const ids: string[] = []
+  for (let i = 0; i < count; i++) {
+    const event = makeEvent({ type: 'test.created', subject: `things/${tag}${i}`, data: { i } })
+    ids.push(event.id)
+    await db.tx((tx) => addToOutbox(tx, event))
+  }
+  return ids
+}
+
+describe.each(LANES)('outbox relay (%s lane)', (lane) => {
+  let env: Awaited<ReturnType<typeof setup>>
+  const relays: OutboxRelay[] = []
+  afterEach(async () => {
+    for (const relay of relays.splice(0)) await relay.stop()
+    await env?.cleanup()
+  })
+  const relay = (db: Database, bus: Bus, batchSize = 100) => {
+    const r = new OutboxRelay(db, bus, { batchSize, pollMs: 20, logger, metrics: createMetrics() })
+    relays.push(r)
+    return r
+  }
+
+  it('publishes committed events once, in commit order, with gapless sequences', async () => {
+    env = await setup(lane)
+    const bus = env.openBus()
+    const seen: StratusEvent[] = []
+    await bus.subscribe('recorder', async (event) => {
+      seen.push(event)
+    })
+    const ids = await commitEvents(env.db, 250)
+    expect(await outboxLagSeconds(env.db)).toBeGreaterThan(0)
+    await relay(env.db, bus, 100).start()
+    await eventually(() => seen.length === 250, 15_000, '250 deliveries')
+    expect(seen.map((e) => e.id)).toEqual(ids)
+    expect(seen.map((e) => e.sequence)).toEqual(ids.map((_, i) => i + 1))
+    expect(seen[0]).toMatchObject({
+      specversion: '1.0',
+      source: '/stratus',
+      type: 'test.created',
+      subject: 'things/e0',
+      data: { i: 0 },
+    })
+    await eventually(async () => (await outboxLagSeconds(env.db)) === 0, 5000, 'rows marked published')
+    // Replay reads the same, by sequence.
+    const replay = await readOutbox(env.db, 200, 100)
+    expect(replay.map((e) => e.sequence)).toEqual(Array.from({ length: 50 }, (_, i) => 201 + i))
+  })
+
+  it('wakes on commit without waiting for the poll interval', async () => {
+    env = await setup(lane)
+    const bus = env.openBus()
+    const seen: string[] = []
+    await bus.subscribe('recorder', async (event) => {
+      seen.push(event.id)
+    })
+    const r = new OutboxRelay(env.db, bus, { batchSize: 100, pollMs: 60_000, logger })
+    relays.push(r)
+    await r.start()
+    await eventually(
+      async () => (await env.db.query(`SELECT 1 FROM leases WHERE name = 'outbox-relay'`)).length === 1,
+      5000,
+      'lease',
+    )
+    const [id] = await commitEvents(env.db, 1)
+    await eventually(() => seen.includes(id!), 5000, 'delivery woken by NOTIFY')
+  })
+
+  it('lets one relay lead when several run, still delivering each event once with unique sequences', async () => {
+    env = await setup(lane)
+    const bus = env.openBus()
+    const counts = new Map<string, number>()
+    const sequences: number[] = []
+    await bus.subscribe('recorder', async (event) => {
+      counts.set(event.id, (counts.get(event.id) ?? 0) + 1)
+      sequences.push(event.sequence)
+    })
+    const busA = env.openBus()
+    const busB = env.openBus()
+    // Local buses are per process: the followers publish into the subscriber's bus only in the real lane.
+    await Promise.all([
+      relay(env.db, lane === 'real' ? busA : bus, 50).start(),
+      relay(env.db, lane === 'real' ? busB : bus, 50).start(),
+    ])
+    const ids = (await Promise.all([commitEvents(env.db, 60, 'a'), commitEvents(env.db, 60, 'b')])).flat()
+    await eventually(() => counts.size === ids.length, 15_000, 'all deliveries')
+    expect([...counts.values()].every((n) => n === 1)).toBe(true)
+    expect([...sequences].sort((x, y) => x - y)).toEqual(ids.map((_, i) => i + 1))
+    const leases = await env.db.query<{ holder: string }>(
+      `SELECT holder FROM leases WHERE name = 'outbox-relay'`,
+    )
+    expect(leases).toHaveLength(1)
+  })
+
+  it('publishes rows sequenced before a failed publish first, with the same sequences', async () => {
+    env = await setup(lane)
+    const broken = env.openBus()
+    await broken.close() // a bus that refuses every publish
+    const failing = relay(env.db, broken)
+    await commitEvents(env.db, 5, 'x')
+    await expect(failing.cycle()).rejects.toThrow()
+    await failing.stop()
+    const sequenced = await env.db.query<{ sequence: number | null }>(
+      'SELECT sequence FROM outbox ORDER BY id',
+    )
+    expect(sequenced.map((r) => r.sequence)).toEqual([1, 2, 3, 4, 5])
+
+    const bus = env.openBus()
+    const seen: number[] = []
+    await bus.subscribe('recorder', async (event) => {
+      seen.push(event.sequence)
+    })
+    await commitEvents(env.db, 3, 'y')
+    await relay(env.db, bus).start()
+    await eventually(() => seen.length === 8, 10_000, '8 deliveries')
+    expect(seen).toEqual([1, 2, 3, 4, 5, 6, 7, 8])
+  })
+
+  it.runIf(lane === 'real')(
+    'delivers once when the relay process is killed between publish and mark',
+    async () => {
+      env = await setup(lane)
+      const bus = env.openBus()
+      const counts = new Map<string, number>()
+      await bus.subscribe('recorder', async (event) => {
+        counts.set(event.id, (counts.get(event.id) ?? 0) + 1)
+      })
+      const ids = await commitEvents(env.db, 20)
+      const child = spawn(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          fileURLToPath(new URL('./fixtures/crash-after-publish.ts', import.meta.url)),
+          env.test.url!,
+          TEST_REDIS_URL!,
+          env.prefix,
+        ],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      )
+      let out = ''
+      child.stdout.on('data', (chunk) => {
+        out += chunk
+      })
+      const [, signal] = (await new Promise((resolve) => child.once('exit', (...args) => resolve(args)))) as [
+        number | null,
+        string | null,
+      ]
+      expect(signal).toBe('SIGKILL')
+      expect(out).toContain('published 20')
+      // Published, never marked: the crash window.
+      const unmarked = await env.db.query(
+        'SELECT 1 FROM outbox WHERE published_at IS NULL AND sequence IS NOT NULL',
+      )
+      expect(unmarked).toHaveLength(20)
+      await eventually(() => counts.size === 20, 10_000, 'first deliveries')
+
+      // A new relay takes over once the dead leader's lease expires, and republishes the batch.
+      await env.db.query(`UPDATE leases SET expires_at = now() - interval '1 second'`)
+      await relay(env.db, env.openBus()).start()
+      await eventually(
+        async () => (await outboxLagSeconds(env.db)) === 0,
+        10_000,
+        'rows marked by the new leader',
+      )
+      await bus.drain()
+      expect(ids.map((id) => counts.get(id))).toEqual(ids.map(() => 1))
+    },
+  )
+})
+
+describe('outbox relay after kill -9 of an embedded process', () => {
+  it('delivers each event committed before the crash exactly once after restart', async () => {
+    const test = await createTestDatabase('embedded')
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        fileURLToPath(new URL('./fixtures/commit-then-die.ts', import.meta.url)),
+        test.dataDir!,
+        '25',
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    )
+    let out = ''
+    child.stdout.on('data', (chunk) => {
+      out += chunk
+    })
+    const [, signal] = (await new Promise((resolve) => child.once('exit', (...args) => resolve(args)))) as [
+      number | null,
+      string | null,
+    ]
+    expect(signal).toBe('SIGKILL')
+    expect(out).toContain('committed')
+
+    // Restart: the stale lock is taken over, subscribers attach, then the relay starts.
+    const db = await test.open()
+    const bus = new LocalBus({ logger })
+    const counts = new Map<number, number>()
+    await bus.subscribe('recorder', async (event) => {
+      const i = (event.data as { i: number }).i
+      counts.set(i, (counts.get(i) ?? 0) + 1)
+    })
+    const relay = new OutboxRelay(db, bus, { batchSize: 10, pollMs: 20, logger })
+    await relay.start()
+    try {
+      await eventually(async () => (await outboxLagSeconds(db)) === 0, 15_000, 'all published')
+      await bus.drain()
+      expect([...counts.entries()].sort((a, b) => a[0] - b[0])).toEqual(
+        Array.from({ length: 25 }, (_, i) => [i, 1]),
+      )
+    } finally {
+      await relay.stop()
+      await bus.close()
+      await db.close()
+      await test.cleanup()
+    }
+  })
+})
