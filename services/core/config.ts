@@ -83,7 +83,7 @@ const VARIABLES = {
   TRUST_PROXY: { schema: bool, default: 'false' },
   SHUTDOWN_TIMEOUT_MS: { schema: int(0, 600_000), default: '10000' },
   RELAY_BATCH_SIZE: { schema: int(1, 10_000), default: '500' },
-  RELAY_POLL_MS: { schema: int(1, 60_000), default: '200' },
+  RELAY_POLL_MS: { schema: int(1, 60_000), default: '25' },
   ACCESS_TOKEN_TTL_SECONDS: { schema: int(10, 7 * 24 * 3600), default: '3600' },
   AUTH_REDIRECT_URLS: { schema: list, default: '' },
 } as const

@@ -9,6 +9,13 @@ export interface Sql {
   query<R extends Row = Row>(text: string, params?: readonly unknown[]): Promise<R[]>
   /** Runs a script of several statements with no parameters (migrations). */
   exec(script: string): Promise<void>
+  /**
+   * Records that this unit of work wrote outbox rows: once it commits (at once, outside a transaction),
+   * the database's `onOutboxCommit` listeners run, so a relay in this process publishes without waiting
+   * for its next poll. (Not NOTIFY: Postgres serialises every committing transaction that notifies,
+   * which cut commit throughput threefold here.)
+   */
+  outboxWritten(): void
 }
 
 /**
@@ -31,8 +38,8 @@ export interface Database extends Sql {
    * across every node sharing the database (migrations at boot).
    */
   withAdvisoryLock<T>(key: number, fn: () => Promise<T>): Promise<T>
-  /** Calls `fn` on every NOTIFY on `channel` until the returned function is called. */
-  listen(channel: string, fn: (payload: string) => void): Promise<() => Promise<void>>
+  /** Calls `listener` after each commit that wrote outbox rows in this process; returns an unsubscribe. */
+  onOutboxCommit(listener: () => void): () => void
   /** Resolves when the database answers a trivial query; rejects otherwise (used by /ready). */
   ping(): Promise<void>
   close(): Promise<void>
@@ -53,4 +60,18 @@ export function isUniqueViolation(error: unknown, constraint?: string): boolean 
   return (
     typeof error === 'object' && error !== null && 'constraint' in error && error.constraint === constraint
   )
+}
+
+/** The listeners of `onOutboxCommit`, shared by both drivers. */
+export class CommitSignal {
+  private readonly listeners = new Set<() => void>()
+
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  emit(): void {
+    for (const listener of this.listeners) listener()
+  }
 }

@@ -1,13 +1,10 @@
 import type { PendingEvent, StratusEvent } from '../core/events.ts'
 import type { Sql } from './database.ts'
 
-/** The channel the outbox NOTIFYs on commit, so a relay on any node wakes without polling. */
-export const OUTBOX_CHANNEL = 'stratus_outbox'
-
 /**
  * Appends events to the outbox inside the caller's transaction: they become visible to the relay only
  * if that transaction commits, which is what makes "the change and its event" atomic. One statement,
- * whatever the number of events; the NOTIFY is delivered at commit (and dropped on rollback).
+ * whatever the number of events; after the commit, a relay in this process is woken at once.
  */
 export async function addToOutbox(tx: Sql, events: PendingEvent | readonly PendingEvent[]): Promise<void> {
   const list = Array.isArray(events) ? events : [events as PendingEvent]
@@ -19,12 +16,10 @@ export async function addToOutbox(tx: Sql, events: PendingEvent | readonly Pendi
     return `($${p + 1}, $${p + 2}, $${p + 3}, $${p + 4}, $${p + 5}::timestamptz, $${p + 6}::jsonb)`
   })
   await tx.query(
-    `WITH added AS (
-       INSERT INTO outbox (event_id, type, source, subject, time, data) VALUES ${tuples.join(', ')} RETURNING 1
-     )
-     SELECT pg_notify('${OUTBOX_CHANNEL}', '') FROM (SELECT 1 FROM added LIMIT 1) AS one`,
+    `INSERT INTO outbox (event_id, type, source, subject, time, data) VALUES ${tuples.join(', ')}`,
     values,
   )
+  tx.outboxWritten()
 }
 
 /** An outbox row as the relay and replay read it. */

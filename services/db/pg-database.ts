@@ -1,7 +1,7 @@
 import { PrismaPg } from '@prisma/adapter-pg'
 import { PrismaClient } from '@prisma/client'
 import pg from 'pg'
-import type { Database, Row, Sql } from './database.ts'
+import { CommitSignal, type Database, type Row, type Sql } from './database.ts'
 
 /** Options of the PostgreSQL driver. */
 export interface PgDatabaseOptions {
@@ -20,8 +20,9 @@ const types = {
       : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 }
 
-function sqlOn(client: pg.Pool | pg.PoolClient): Sql {
+function sqlOn(client: pg.Pool | pg.PoolClient, outboxWritten: () => void): Sql {
   return {
+    outboxWritten,
     async query<R extends Row = Row>(text: string, params: readonly unknown[] = []): Promise<R[]> {
       const result = await client.query<R>({ text, values: params as unknown[], types })
       return result.rows
@@ -40,6 +41,7 @@ export class PgDatabase implements Database {
   private readonly pool: pg.Pool
   private readonly sql: Sql
   private readonly options: PgDatabaseOptions
+  private readonly committed = new CommitSignal()
 
   constructor(options: PgDatabaseOptions) {
     this.options = options
@@ -51,7 +53,7 @@ export class PgDatabase implements Database {
     })
     // An idle client losing its connection must not crash the process; the pool replaces it.
     this.pool.on('error', () => {})
-    this.sql = sqlOn(this.pool)
+    this.sql = sqlOn(this.pool, () => this.committed.emit())
     this.prisma = new PrismaClient({ adapter: new PrismaPg(this.pool) })
   }
 
@@ -63,13 +65,27 @@ export class PgDatabase implements Database {
     return this.sql.exec(script)
   }
 
+  outboxWritten(): void {
+    this.committed.emit()
+  }
+
+  onOutboxCommit(listener: () => void): () => void {
+    return this.committed.subscribe(listener)
+  }
+
   async tx<T>(fn: (tx: Sql) => Promise<T>): Promise<T> {
     const client = await this.pool.connect()
     let broken = false
+    let wroteOutbox = false
     try {
       await client.query('BEGIN')
-      const result = await fn(sqlOn(client))
+      const result = await fn(
+        sqlOn(client, () => {
+          wroteOutbox = true
+        }),
+      )
       await client.query('COMMIT')
+      if (wroteOutbox) this.committed.emit()
       return result
     } catch (error) {
       try {
@@ -94,20 +110,6 @@ export class PgDatabase implements Database {
       }
     } finally {
       client.release()
-    }
-  }
-
-  async listen(channel: string, fn: (payload: string) => void): Promise<() => Promise<void>> {
-    // LISTEN needs a connection of its own for as long as it listens: not one from the pool.
-    const client = new pg.Client({ connectionString: this.options.url, application_name: 'stratus-listen' })
-    client.on('error', () => {})
-    await client.connect()
-    client.on('notification', (message) => {
-      if (message.channel === channel) fn(message.payload ?? '')
-    })
-    await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`)
-    return async () => {
-      await client.end().catch(() => {})
     }
   }
 

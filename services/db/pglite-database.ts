@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs'
 import { PGlite, type Transaction } from '@electric-sql/pglite'
 import { PrismaClient } from '@prisma/client'
 import { PrismaPGlite } from 'pglite-prisma-adapter'
-import type { Database, Row, Sql } from './database.ts'
+import { CommitSignal, type Database, type Row, type Sql } from './database.ts'
 import { acquireDirLock, type DirLock } from './dir-lock.ts'
 
 /** Options of the embedded driver. */
@@ -17,8 +17,9 @@ type PrismaAdapter = NonNullable<ConstructorParameters<typeof PrismaClient>[0]>[
 const INT8_OID = 20
 const parsers = { [INT8_OID]: (value: string) => Number(value) }
 
-function sqlOn(client: PGlite | Transaction): Sql {
+function sqlOn(client: PGlite | Transaction, outboxWritten: () => void): Sql {
   return {
+    outboxWritten,
     async query<R extends Row = Row>(text: string, params: readonly unknown[] = []): Promise<R[]> {
       const result = await client.query<R>(text, params as unknown[])
       return result.rows
@@ -41,11 +42,12 @@ export class PgliteDatabase implements Database {
   private readonly sql: Sql
   private readonly lock: DirLock | undefined
   private readonly locks = new Map<number, Promise<unknown>>()
+  private readonly committed = new CommitSignal()
 
   private constructor(pg: PGlite, lock: DirLock | undefined) {
     this.pg = pg
     this.lock = lock
-    this.sql = sqlOn(pg)
+    this.sql = sqlOn(pg, () => this.committed.emit())
     // The adapter is typed against an older @prisma/driver-adapter-utils than the client; the runtime
     // contract is the same (checked by the database contract tests), so only the types need bridging.
     const adapter = new PrismaPGlite(pg) as unknown as PrismaAdapter
@@ -77,8 +79,25 @@ export class PgliteDatabase implements Database {
     return this.sql.exec(script)
   }
 
-  tx<T>(fn: (tx: Sql) => Promise<T>): Promise<T> {
-    return this.pg.transaction((tx) => fn(sqlOn(tx)))
+  outboxWritten(): void {
+    this.committed.emit()
+  }
+
+  onOutboxCommit(listener: () => void): () => void {
+    return this.committed.subscribe(listener)
+  }
+
+  async tx<T>(fn: (tx: Sql) => Promise<T>): Promise<T> {
+    let wroteOutbox = false
+    const result = await this.pg.transaction((tx) =>
+      fn(
+        sqlOn(tx, () => {
+          wroteOutbox = true
+        }),
+      ),
+    )
+    if (wroteOutbox) this.committed.emit()
+    return result
   }
 
   async withAdvisoryLock<T>(key: number, fn: () => Promise<T>): Promise<T> {
@@ -90,13 +109,6 @@ export class PgliteDatabase implements Database {
       return await run
     } finally {
       if (this.locks.get(key) === run) this.locks.delete(key)
-    }
-  }
-
-  async listen(channel: string, fn: (payload: string) => void): Promise<() => Promise<void>> {
-    const unlisten = await this.pg.listen(channel, fn)
-    return async () => {
-      await unlisten()
     }
   }
 

@@ -3,12 +3,12 @@ import type { Bus } from '../bus/bus.ts'
 import type { Logger } from '../core/logger.ts'
 import type { Metrics } from '../core/metrics.ts'
 import type { Database } from './database.ts'
-import { EVENT_COLUMNS, OUTBOX_CHANNEL, type OutboxRow, rowToEvent } from './outbox.ts'
+import { EVENT_COLUMNS, type OutboxRow, rowToEvent } from './outbox.ts'
 
 /** Options of the outbox relay. */
 export interface RelayOptions {
   batchSize: number
-  /** Fallback poll interval when no NOTIFY arrives (ms). */
+  /** Poll interval when idle (ms): how soon commits made by other processes are picked up. */
   pollMs: number
   /** How long a leadership lease lasts without renewal (ms). */
   leaseMs?: number
@@ -44,7 +44,7 @@ export class OutboxRelay {
   private loop: Promise<void> | undefined
   private wakeUp: (() => void) | undefined
   private woken = false
-  private unlisten: (() => Promise<void>) | undefined
+  private unsubscribe: (() => void) | undefined
   /** Whether sequenced-but-unpublished rows may exist (after start, or after a failed publish). */
   private leftovers = true
 
@@ -54,19 +54,15 @@ export class OutboxRelay {
     this.options = { leaseMs: 10_000, ...options }
   }
 
-  /** Starts the loop (and LISTENs for commits). */
+  /** Starts the loop; commits made through this process's database wake it at once. */
   async start(): Promise<void> {
     if (this.running) return
     this.running = true
-    try {
-      this.unlisten = await this.db.listen(OUTBOX_CHANNEL, () => this.wake())
-    } catch (error) {
-      this.options.logger.warn({ err: error }, 'outbox relay: LISTEN failed, falling back to polling')
-    }
+    this.unsubscribe = this.db.onOutboxCommit(() => this.wake())
     this.loop = this.run()
   }
 
-  /** Asks the loop to look for new rows now (called in-process after a commit, and on NOTIFY). */
+  /** Asks the loop to look for new rows now. */
   wake(): void {
     this.woken = true
     this.wakeUp?.()
@@ -78,7 +74,7 @@ export class OutboxRelay {
       this.running = false
       this.wake()
       await this.loop
-      await this.unlisten?.()
+      this.unsubscribe?.()
     }
     if (this.leaseUntil > 0) {
       this.leaseUntil = 0
@@ -162,7 +158,7 @@ export class OutboxRelay {
     // Renew when half the lease is left; otherwise trust the lease we hold.
     const now = Date.now()
     if (this.leaseUntil - now > this.options.leaseMs / 2) return true
-    // A follower wakes on every commit's NOTIFY too: it asks for the lease only now and then.
+    // A follower is woken by its own process's commits too: it asks for the lease only now and then.
     if (this.leaseUntil <= now && now < this.nextLeaseAttempt) return false
     this.nextLeaseAttempt = now + this.options.leaseMs / 4
     const rows = await this.db.query<{ holder: string }>(

@@ -92,7 +92,7 @@ describe.each(LANES)('outbox relay (%s lane)', (lane) => {
     expect(replay.map((e) => e.sequence)).toEqual(Array.from({ length: 50 }, (_, i) => 201 + i))
   })
 
-  it('wakes on commit without waiting for the poll interval', async () => {
+  it('wakes on a commit in this process without waiting for the poll interval', async () => {
     env = await setup(lane)
     const bus = env.openBus()
     const seen: string[] = []
@@ -108,7 +108,7 @@ describe.each(LANES)('outbox relay (%s lane)', (lane) => {
       'lease',
     )
     const [id] = await commitEvents(env.db, 1)
-    await eventually(() => seen.includes(id!), 5000, 'delivery woken by NOTIFY')
+    await eventually(() => seen.includes(id!), 5000, 'delivery woken by the commit signal')
   })
 
   it('lets one relay lead when several run, still delivering each event once with unique sequences', async () => {

@@ -1,0 +1,26 @@
+import { loadHttp, note, report, spawnServer, startStratus } from './lib.ts'
+
+// GET /health through the full gateway (identity hook, metrics, helmet, CORS, request ids, error
+// envelope) vs a bare fastify route, same machine, same run, same load generator.
+const bare = await spawnServer('test/bench/fixtures/bare-fastify.ts', [], {})
+const baseline = await loadHttp(`${bare.url}/health`)
+await bare.stop()
+note(`bare fastify: ${baseline.rps.toFixed(0)} req/s, p99 ${baseline.p99} ms`)
+
+const stratus = await startStratus()
+const ours = await loadHttp(`${stratus.url}/health`)
+await stratus.stop()
+note(`stratus gateway: ${ours.rps.toFixed(0)} req/s, p99 ${ours.p99} ms`)
+
+if (ours.errors || ours.non2xx) throw new Error(`gateway answered errors: ${JSON.stringify(ours)}`)
+report({
+  name: 'gateway',
+  metric: 'GET /health throughput',
+  value: ours.rps,
+  unit: 'req/s',
+  baseline: baseline.rps,
+  ratio: ours.rps / baseline.rps,
+  p99_ms: ours.p99,
+  baseline_p99_ms: baseline.p99,
+  goal_ratio: 0.7,
+})

@@ -1,0 +1,243 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import autocannon from 'autocannon'
+
+/**
+ * Shared pieces of the benchmarks. Every benchmark is a script `test/bench/<name>.bench.ts` whose last
+ * stdout line is one JSON object {name, metric, value, unit, baseline, ratio, …}; `ratio` is "higher is
+ * better" against a baseline measured in the same run. Servers run in child processes; the load
+ * generator runs here.
+ */
+
+export const ROOT = path.resolve(import.meta.dirname, '../..')
+
+/** Real services for benchmarks that need them (defaults: the local Postgres and Redis). */
+export const BENCH_DATABASE_URL =
+  process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+export const BENCH_REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379'
+
+/** Seconds each measured phase lasts (BENCH_SECONDS overrides, e.g. for a quick check). */
+export const PHASE_SECONDS = Number(process.env.BENCH_SECONDS ?? 8)
+
+/** The final line of a benchmark. */
+export interface BenchResult {
+  name: string
+  metric: string
+  value: number
+  unit: string
+  baseline: number
+  ratio: number
+  [extra: string]: unknown
+}
+
+/** Prints the result as the last stdout line. */
+export function report(result: BenchResult): void {
+  const round = (n: unknown) => (typeof n === 'number' ? Math.round(n * 1000) / 1000 : n)
+  const out = Object.fromEntries(Object.entries(result).map(([k, v]) => [k, round(v)]))
+  process.stdout.write(`${JSON.stringify(out)}\n`)
+}
+
+/** Human-readable progress on stderr, so stdout stays machine-readable. */
+export function note(message: string): void {
+  process.stderr.write(`  ${message}\n`)
+}
+
+/** A free TCP port on loopback. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      )
+    })
+  })
+}
+
+/** A process serving HTTP for a benchmark. */
+export interface ServerProcess {
+  url: string
+  child: ChildProcess
+  /** stdout collected so far (e.g. the service key printed at first start). */
+  output(): string
+  stop(): Promise<void>
+}
+
+/** Spawns `node --import tsx <script> …args` with `env` and waits until GET `readyPath` answers 200. */
+export async function spawnServer(
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+  options: { readyPath?: string; port?: number } = {},
+): Promise<ServerProcess> {
+  const port = options.port ?? (await freePort())
+  let out = ''
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  child.stdout?.on('data', (chunk) => {
+    out += chunk
+  })
+  child.stderr?.on('data', (chunk) => {
+    out += chunk
+  })
+  const url = `http://127.0.0.1:${port}`
+  const deadline = Date.now() + 60_000
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`server exited early (${child.exitCode}):\n${out}`)
+    try {
+      const res = await fetch(`${url}${options.readyPath ?? '/health'}`)
+      if (res.ok) break
+    } catch {}
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL')
+      throw new Error(`server did not become ready:\n${out}`)
+    }
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  return {
+    url,
+    child,
+    output: () => out,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve()
+        child.once('exit', () => resolve())
+        child.kill('SIGTERM')
+        setTimeout(() => child.kill('SIGKILL'), 15_000).unref()
+      }),
+  }
+}
+
+/** Starts `stratus start` on a fresh embedded data directory (plus `env`), returning it and its service key. */
+export async function startStratus(
+  env: Record<string, string> = {},
+  role = 'all',
+): Promise<ServerProcess & { serviceKey: string; dataDir: string }> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'stratus-bench-'))
+  const server = await spawnServer('bin/stratus.mjs', ['start', '--role', role], {
+    STRATUS_DATA_DIR: dataDir,
+    ...env,
+  })
+  const key = /Service key[^\n]*\n(\S+)/.exec(server.output())?.[1] ?? ''
+  return {
+    ...server,
+    serviceKey: key,
+    dataDir,
+    stop: async () => {
+      await server.stop()
+      rmSync(dataDir, { recursive: true, force: true })
+    },
+  }
+}
+
+/** Throughput and latency of one HTTP load phase. */
+export interface HttpLoad {
+  rps: number
+  p50: number
+  p99: number
+  errors: number
+  non2xx: number
+}
+
+/** Runs autocannon against one URL for PHASE_SECONDS (after a short warm-up). */
+export async function loadHttp(
+  url: string,
+  options: {
+    method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
+    headers?: Record<string, string>
+    body?: string
+    connections?: number
+    seconds?: number
+    warmupSeconds?: number
+  } = {},
+): Promise<HttpLoad> {
+  const base = {
+    url,
+    method: options.method ?? 'GET',
+    headers: options.headers,
+    body: options.body,
+    connections: options.connections ?? 32,
+    pipelining: 1,
+  }
+  if ((options.warmupSeconds ?? 1) > 0) await autocannon({ ...base, duration: options.warmupSeconds ?? 1 })
+  const result = await autocannon({ ...base, duration: options.seconds ?? PHASE_SECONDS })
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+  }
+}
+
+/** The p-th percentile (0-100) of `values`. */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return Number.NaN
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!
+}
+
+/** A new, migrated PostgreSQL database on BENCH_DATABASE_URL's server, dropped by `drop`. */
+export async function createBenchDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const pg = (await import('pg')).default
+  const { PgDatabase } = await import('../../services/db/pg-database.ts')
+  const { migrate } = await import('../../services/db/migrate.ts')
+  const name = `stratus_bench_${process.pid}_${Date.now().toString(36)}`
+  const admin = new pg.Client({ connectionString: BENCH_DATABASE_URL })
+  await admin.connect()
+  await admin.query(`CREATE DATABASE ${name}`)
+  await admin.end()
+  const url = new URL(BENCH_DATABASE_URL)
+  url.pathname = `/${name}`
+  const db = new PgDatabase({ url: url.toString(), poolSize: 2 })
+  await migrate(db)
+  await db.close()
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: BENCH_DATABASE_URL })
+      await c.connect()
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+      await c.end()
+    },
+  }
+}
+
+/** Runs `task(i)` for i in [0, count) with at most `concurrency` at once. */
+export async function runConcurrently(
+  count: number,
+  concurrency: number,
+  task: (i: number) => Promise<void>,
+): Promise<void> {
+  let next = 0
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, count) }, async () => {
+      while (next < count) await task(next++)
+    }),
+  )
+}
+
+/** Runs `task(i)` at `perSecond` for `seconds`, without waiting for one call to finish before the next. */
+export async function runPaced(
+  perSecond: number,
+  seconds: number,
+  task: (i: number) => Promise<void>,
+): Promise<void> {
+  const total = Math.round(perSecond * seconds)
+  const start = performance.now()
+  const pending: Promise<void>[] = []
+  for (let i = 0; i < total; i++) {
+    const due = start + (i * 1000) / perSecond
+    const wait = due - performance.now()
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait))
+    pending.push(task(i))
+  }
+  await Promise.all(pending)
+}
