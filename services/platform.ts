@@ -1,4 +1,10 @@
 import type { FastifyInstance } from 'fastify'
+import { Redis } from 'ioredis'
+import { DevMailbox } from './auth/mail/dev-mailbox.ts'
+import type { MailTransport } from './auth/mail/mail-transport.ts'
+import { openMailTransport } from './auth/mail/open-mail.ts'
+import { authAdminRoutes, authRoutes } from './auth/routes/index.ts'
+import { AuthService } from './auth/service.ts'
 import { SigningKeys } from './auth/signing-keys.ts'
 import type { Bus } from './bus/bus.ts'
 import { openBus } from './bus/open-bus.ts'
@@ -22,6 +28,8 @@ export interface Platform {
   db: Database
   bus: Bus
   keys: SigningKeys
+  /** Accounts and sessions. */
+  auth: AuthService
   /** Present when the role runs workers. */
   relay?: OutboxRelay
   /** Present when the role serves HTTP (not yet listening: call `listen`). */
@@ -41,11 +49,25 @@ export async function createPlatform(config: Config, role: Role, logger: Logger)
   const metrics = createMetrics()
   const db = await openDatabase(config)
   let bus: Bus | undefined
+  let mail: MailTransport | undefined
+  let rateLimitRedis: Redis | undefined
   try {
     const applied = await migrate(db)
     if (applied.length) logger.info({ applied }, 'applied database migrations')
     bus = openBus(config, logger)
     const { keys, created } = await SigningKeys.open(db)
+    mail = openMailTransport(config, db)
+    const auth = await AuthService.create({
+      db,
+      keys,
+      mail,
+      logger: logger.child({ component: 'auth' }),
+      accessTokenTtlSeconds: config.auth.accessTokenTtlSeconds,
+      refreshTokenTtlSeconds: config.auth.refreshTokenTtlSeconds,
+      emailVerification: config.auth.emailVerification,
+      siteUrl: config.auth.siteUrl,
+      userCacheMs: config.auth.userCacheMs,
+    })
 
     let relay: OutboxRelay | undefined
     if (role !== 'api') {
@@ -69,6 +91,21 @@ export async function createPlatform(config: Config, role: Role, logger: Logger)
       }
     }
 
+    if (role !== 'worker' && config.redis.url) {
+      // Rate-limit counters shared by every API node. Commands time out rather than queue while Redis
+      // is away, and the limiter then lets requests through (see the gateway's skipOnError).
+      rateLimitRedis = new Redis(config.redis.url, {
+        connectionName: 'stratus-rate-limit',
+        maxRetriesPerRequest: 1,
+        commandTimeout: 1000,
+      })
+      rateLimitRedis.on('error', (error) => logger.debug({ err: error }, 'rate-limit redis error'))
+    }
+    const authDeps = {
+      service: auth,
+      rateLimit: config.auth.rateLimit,
+      mailbox: mail instanceof DevMailbox ? mail : undefined,
+    }
     const app =
       role === 'worker'
         ? undefined
@@ -83,20 +120,31 @@ export async function createPlatform(config: Config, role: Role, logger: Logger)
               { name: 'storage', check: storageReachability(config) },
             ],
             collectors: [lagCollector, queueCollector],
+            services: [{ prefix: '/auth/v1', routes: authRoutes(authDeps) }],
+            admin: [authAdminRoutes(authDeps)],
+            rateLimit: { redis: rateLimitRedis, prefix: config.redis.prefix },
           })
 
+    const liveMail = mail
     let closing: Promise<void> | undefined
     const close = () => {
       closing ??= (async () => {
         await app?.close()
+        await auth.close()
+        await liveMail.close()
+        // quit() waits for a reply: only ask a connected client, else drop the socket.
+        if (rateLimitRedis?.status === 'ready') await rateLimitRedis.quit().catch(() => {})
+        else rateLimitRedis?.disconnect()
         await relay?.stop()
         await liveBus.close()
         await db.close()
       })()
       return closing
     }
-    return { config, role, logger, metrics, db, bus, keys, relay, app, createdKeys: created, close }
+    return { config, role, logger, metrics, db, bus, keys, auth, relay, app, createdKeys: created, close }
   } catch (error) {
+    rateLimitRedis?.disconnect()
+    await mail?.close().catch(() => {})
     await bus?.close().catch(() => {})
     await db.close().catch(() => {})
     throw error

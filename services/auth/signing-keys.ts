@@ -23,6 +23,9 @@ export const TOKEN_ISSUER = 'stratus'
 export const SIGNING_ALG = 'ES256'
 /** Seconds of clock skew tolerated between nodes and clients when checking `exp`/`iat`. */
 export const CLOCK_SKEW_SECONDS = 30
+// Verified tokens remembered, so a client presenting the same access token on every request pays one
+// ES256 verification (~0.2 ms of CPU) per token rather than per request. Bounded; oldest out first.
+const VERIFIED_CACHE_SIZE = 10_000
 // Service keys are long-lived credentials, as Supabase's service_role keys are; rotate to revoke.
 const SERVICE_TOKEN_LIFETIME_SECONDS = 10 * 365 * 24 * 3600
 
@@ -56,6 +59,8 @@ export class SigningKeys {
   private signer: { kid: string; key: PrivateKey } | undefined
   private jwkSet: ReturnType<typeof createLocalJWKSet> | undefined
   private lastReload = 0
+  /** token → who it names and until when (unix seconds, skew included); only tokens that verified. */
+  private readonly verified = new Map<string, { auth: AuthContext; until: number }>()
 
   private constructor(db: Database) {
     this.db = db
@@ -113,6 +118,8 @@ export class SigningKeys {
       ? { kid: newest.kid, key: await importJWK(newest.private_jwk, newest.alg) }
       : undefined
     this.jwkSet = createLocalJWKSet(this.jwks())
+    // A key may have been retired: tokens must verify again against the current set.
+    this.verified.clear()
   }
 
   /** The public keys, as served at `/auth/v1/.well-known/jwks.json`. */
@@ -127,10 +134,17 @@ export class SigningKeys {
     return newest.service_token
   }
 
-  /** Signs a token with the newest key. `claims` must hold `sub` and `role`; `exp` is `ttlSeconds` away. */
-  async sign(claims: JWTPayload & { sub: string; role: string }, ttlSeconds: number): Promise<string> {
+  /**
+   * Signs a token with the newest key. `claims` must hold `sub` and `role`; `exp` is `ttlSeconds` after
+   * `issuedAt` (unix seconds, default now), so a caller can report the same expiry it signed.
+   */
+  async sign(
+    claims: JWTPayload & { sub: string; role: string },
+    ttlSeconds: number,
+    issuedAt = Math.floor(Date.now() / 1000),
+  ): Promise<string> {
     if (!this.signer) throw new Error('no signing key')
-    const now = Math.floor(Date.now() / 1000)
+    const now = issuedAt
     return new SignJWT(claims)
       .setProtectedHeader({ alg: SIGNING_ALG, kid: this.signer.kid, typ: 'JWT' })
       .setIssuer(TOKEN_ISSUER)
@@ -145,6 +159,24 @@ export class SigningKeys {
    * wrong (signature, audience, issuer, shape) → `auth/unauthenticated`.
    */
   async verify(token: string): Promise<AuthContext> {
+    const hit = this.verified.get(token)
+    if (hit) {
+      if (hit.until > Date.now() / 1000) return hit.auth
+      this.verified.delete(token)
+    }
+    const auth = await this.verifyUncached(token)
+    if (typeof auth.claims.exp === 'number') {
+      if (this.verified.size >= VERIFIED_CACHE_SIZE) {
+        this.verified.delete(this.verified.keys().next().value as string)
+      }
+      // Shared by every request presenting this token: frozen so no handler can alter another's view.
+      Object.freeze(auth.claims)
+      this.verified.set(token, { auth: Object.freeze(auth), until: auth.claims.exp + CLOCK_SKEW_SECONDS })
+    }
+    return auth
+  }
+
+  private async verifyUncached(token: string): Promise<AuthContext> {
     try {
       const { payload } = await this.verifyWithReload(token)
       const role = payload.role

@@ -86,6 +86,17 @@ const VARIABLES = {
   RELAY_POLL_MS: { schema: int(1, 60_000), default: '25' },
   ACCESS_TOKEN_TTL_SECONDS: { schema: int(10, 7 * 24 * 3600), default: '3600' },
   AUTH_REDIRECT_URLS: { schema: list, default: '' },
+  REFRESH_TOKEN_TTL_SECONDS: { schema: int(60, 365 * 24 * 3600), default: String(30 * 24 * 3600) },
+  AUTH_SITE_URL: { schema: url(['http:', 'https:']), default: undefined },
+  AUTH_EMAIL_VERIFICATION: { schema: bool, default: 'false' },
+  AUTH_USER_CACHE_MS: { schema: int(0, 60_000), default: '1000' },
+  SMTP_URL: { schema: url(['smtp:', 'smtps:']), default: undefined },
+  MAIL_FROM: { schema: nonEmpty, default: 'Stratus <no-reply@localhost>' },
+  RATE_LIMIT_WINDOW_SECONDS: { schema: int(1, 24 * 3600), default: '300' },
+  RATE_LIMIT_SIGNUP: { schema: int(0, 1_000_000), default: '30' },
+  RATE_LIMIT_SIGNIN: { schema: int(0, 1_000_000), default: '30' },
+  RATE_LIMIT_REFRESH: { schema: int(0, 1_000_000), default: '150' },
+  RATE_LIMIT_RECOVER: { schema: int(0, 1_000_000), default: '5' },
 } as const
 
 type Variables = typeof VARIABLES
@@ -139,7 +150,34 @@ export interface Config {
   }
   readonly log: { readonly level: (typeof LOG_LEVELS)[number] }
   readonly relay: { readonly batchSize: number; readonly pollMs: number }
-  readonly auth: { readonly accessTokenTtlSeconds: number; readonly redirectUrls: readonly string[] }
+  readonly auth: {
+    readonly accessTokenTtlSeconds: number
+    readonly redirectUrls: readonly string[]
+    /** Lifetime of each refresh token (every refresh issues a new one). */
+    readonly refreshTokenTtlSeconds: number
+    /** Where links in auth mail point (`<siteUrl>#type=recovery&token=…`); unset = the token alone. */
+    readonly siteUrl?: string
+    /** Mail a verification token on sign-up and on an email change. */
+    readonly emailVerification: boolean
+    /**
+     * How long a node may answer GET /auth/v1/user from memory; a change made through another node
+     * shows within this time (this node's own changes show at once). 0 = read the database every time.
+     */
+    readonly userCacheMs: number
+    /**
+     * Requests per client IP per window on each rate-limited auth action; 0 = unlimited. Counted in
+     * Redis when it is configured, so the limits hold across nodes.
+     */
+    readonly rateLimit: {
+      readonly windowSeconds: number
+      readonly signup: number
+      readonly signin: number
+      readonly refresh: number
+      readonly recover: number
+    }
+  }
+  /** `smtpUrl` unset = the dev mailbox (a database table read at GET /admin/v1/mail). */
+  readonly mail: { readonly smtpUrl?: string; readonly from: string }
 }
 
 function parseVariables(env: Readonly<Record<string, string | undefined>>): Parsed {
@@ -203,6 +241,21 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, cw
     },
     log: { level: v.LOG_LEVEL },
     relay: { batchSize: v.RELAY_BATCH_SIZE, pollMs: v.RELAY_POLL_MS },
-    auth: { accessTokenTtlSeconds: v.ACCESS_TOKEN_TTL_SECONDS, redirectUrls: v.AUTH_REDIRECT_URLS },
+    auth: {
+      accessTokenTtlSeconds: v.ACCESS_TOKEN_TTL_SECONDS,
+      redirectUrls: v.AUTH_REDIRECT_URLS,
+      refreshTokenTtlSeconds: v.REFRESH_TOKEN_TTL_SECONDS,
+      siteUrl: v.AUTH_SITE_URL,
+      emailVerification: v.AUTH_EMAIL_VERIFICATION,
+      userCacheMs: v.AUTH_USER_CACHE_MS,
+      rateLimit: {
+        windowSeconds: v.RATE_LIMIT_WINDOW_SECONDS,
+        signup: v.RATE_LIMIT_SIGNUP,
+        signin: v.RATE_LIMIT_SIGNIN,
+        refresh: v.RATE_LIMIT_REFRESH,
+        recover: v.RATE_LIMIT_RECOVER,
+      },
+    },
+    mail: { smtpUrl: v.SMTP_URL, from: v.MAIL_FROM },
   })
 }

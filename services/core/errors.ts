@@ -11,6 +11,7 @@ export const ERROR_STATUS = {
   'auth/token-reused': 401,
   'auth/forbidden': 403,
   'auth/user-disabled': 403,
+  'auth/user-not-found': 404,
   'db/not-found': 404,
   'db/already-exists': 409,
   'db/version-mismatch': 412,

@@ -40,11 +40,9 @@ export class PgDatabase implements Database {
   readonly prisma: PrismaClient
   private readonly pool: pg.Pool
   private readonly sql: Sql
-  private readonly options: PgDatabaseOptions
   private readonly committed = new CommitSignal()
 
   constructor(options: PgDatabaseOptions) {
-    this.options = options
     this.pool = new pg.Pool({
       connectionString: options.url,
       max: options.poolSize,

@@ -26,9 +26,22 @@ function bearer(request: FastifyRequest): string | undefined {
 export const identityPlugin = fp(
   async (app: FastifyInstance, options: { keys: SigningKeys }) => {
     app.decorateRequest('auth', null)
-    app.addHook('onRequest', async (request) => {
-      const token = bearer(request)
-      request.auth = token ? await options.keys.verify(token) : null
+    app.addHook('onRequest', (request, _reply, done) => {
+      // No header: anon, decided without a promise (most public traffic).
+      let token: string | undefined
+      try {
+        token = bearer(request)
+      } catch (error) {
+        return done(error as Error)
+      }
+      if (!token) return done()
+      options.keys.verify(token).then(
+        (auth) => {
+          request.auth = auth
+          done()
+        },
+        (error: Error) => done(error),
+      )
     })
   },
   { name: 'stratus-identity' },

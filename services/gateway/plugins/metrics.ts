@@ -12,12 +12,18 @@ export type ScrapeCollector = () => Promise<void>
 export const metricsPlugin = fp(
   async (app: FastifyInstance, options: { metrics: Metrics; collectors: readonly ScrapeCollector[] }) => {
     const { metrics } = options
-    app.addHook('onResponse', async (request, reply) => {
+    // Labelled children are cached: resolving a label set per observation is most of its cost.
+    const children = new Map<string, { observe(value: number): void }>()
+    app.addHook('onResponse', (request, reply, done) => {
       const route = request.routeOptions.url ?? 'unmatched'
-      metrics.httpDuration.observe(
-        { method: request.method, route, status: String(reply.statusCode) },
-        reply.elapsedTime / 1000,
-      )
+      const key = `${request.method} ${reply.statusCode} ${route}`
+      let child = children.get(key)
+      if (!child) {
+        child = metrics.httpDuration.labels(request.method, route, String(reply.statusCode))
+        children.set(key, child)
+      }
+      child.observe(reply.elapsedTime / 1000)
+      done()
     })
     app.get(
       '/metrics',

@@ -1,0 +1,39 @@
+import type { RateLimitOptions } from '@fastify/rate-limit'
+import type { FastifyRequest } from 'fastify'
+import type { Config } from '../../core/config.ts'
+
+/** The rate-limited auth actions (each counted per client IP, in its own bucket). */
+export type LimitedAction = keyof Omit<Config['auth']['rateLimit'], 'windowSeconds'>
+
+/**
+ * The `config.rateLimit` of a route limited as `action` (undefined = unlimited, when its limit is 0).
+ * Counters live in the gateway's rate-limit store (Redis when configured, so they hold across nodes).
+ */
+export function rateLimitFor(
+  limits: Config['auth']['rateLimit'],
+  action: LimitedAction,
+): RateLimitOptions | undefined {
+  const max = limits[action]
+  if (max === 0) return undefined
+  return { max, timeWindow: limits.windowSeconds * 1000, keyGenerator: (req) => `${action}:${req.ip}` }
+}
+
+/**
+ * The limit of a route serving several actions, chosen per request by `pick` (POST /token serves
+ * password sign-ins and refreshes, limited separately).
+ */
+export function rateLimitBy(
+  limits: Config['auth']['rateLimit'],
+  pick: (req: FastifyRequest) => LimitedAction | undefined,
+): RateLimitOptions | undefined {
+  const maxOf = (req: FastifyRequest) => {
+    const action = pick(req)
+    return action === undefined ? 0 : limits[action]
+  }
+  return {
+    max: (req) => maxOf(req),
+    allowList: (req) => maxOf(req) === 0,
+    timeWindow: limits.windowSeconds * 1000,
+    keyGenerator: (req) => `${pick(req)}:${req.ip}`,
+  }
+}

@@ -1,0 +1,181 @@
+import { StratusError } from '../core/errors.ts'
+import { newId, newSecret } from '../core/ids.ts'
+import type { Logger } from '../core/logger.ts'
+import type { Database, Sql } from '../db/database.ts'
+import type { SigningKeys } from './signing-keys.ts'
+import { hashToken, type UserRow, userColumns } from './users.ts'
+
+/** A signed-in session as the API returns it (API.md). */
+export interface Session {
+  access_token: string
+  refresh_token: string
+  token_type: 'bearer'
+  /** Seconds the access token lives. */
+  expires_in: number
+  /** Unix seconds at which the access token expires. */
+  expires_at: number
+}
+
+/** Why a session ended, kept on the row for audits. */
+export type RevokeReason = 'logout' | 'reuse' | 'disabled' | 'recovery' | 'password-changed'
+
+/** Options of the session store. */
+export interface SessionsOptions {
+  db: Database
+  keys: SigningKeys
+  logger: Logger
+  accessTokenTtlSeconds: number
+  refreshTokenTtlSeconds: number
+  /** Called with each user whose sessions were revoked (to drop cached session state). */
+  onRevoke?: (uid: string) => void
+}
+
+interface SpentRow extends Record<string, unknown> {
+  session_id: string
+  expired: boolean
+}
+
+type SessionUserRow = UserRow & { session_revoked_at: Date | null }
+
+/**
+ * Sessions and their refresh tokens. A session is one rotation family: each refresh spends the
+ * presented token (single use) and issues the next one in the same family. Presenting a spent token
+ * again means two parties hold it (a theft, or a client that raced itself): the whole family is revoked.
+ */
+export class Sessions {
+  private readonly options: SessionsOptions
+
+  constructor(options: SessionsOptions) {
+    this.options = options
+  }
+
+  /**
+   * Starts a session for `user` inside the caller's transaction (or statement): one statement inserts
+   * the session and its first refresh token, and stamps the sign-in time when `signIn` is set.
+   */
+  async issue(sql: Sql, user: UserRow, options: { signIn?: boolean } = {}): Promise<Session> {
+    const sid = newId()
+    const refreshToken = newSecret(32)
+    await sql.query(
+      `WITH s AS (INSERT INTO auth_sessions (id, user_id) VALUES ($1, $2)),
+       u AS (UPDATE auth_users SET last_sign_in_at = now() WHERE id = $2 AND $5::boolean)
+       INSERT INTO auth_refresh_tokens (token_hash, session_id, expires_at)
+       VALUES ($3, $1, now() + make_interval(secs => $4))`,
+      [sid, user.id, hashToken(refreshToken), this.options.refreshTokenTtlSeconds, options.signIn === true],
+    )
+    return this.mint(user, sid, refreshToken)
+  }
+
+  /**
+   * Spends `refreshToken` and returns the next session of its family, with the user it belongs to.
+   * The spend is one conditional UPDATE (`used_at IS NULL`): of two refreshes racing with one token,
+   * exactly one wins (PostgreSQL re-checks the condition after the winner commits). The loser, like any
+   * later presentation of a spent token, is a reuse: `auth/token-reused`, and the family is revoked.
+   */
+  async refresh(refreshToken: string): Promise<{ user: UserRow; session: Session }> {
+    const tokenHash = hashToken(refreshToken)
+    const next = newSecret(32)
+    const spent = await this.options.db.tx(async (tx) => {
+      const [row] = await tx.query<SpentRow>(
+        `UPDATE auth_refresh_tokens SET used_at = now()
+         WHERE token_hash = $1 AND used_at IS NULL
+         RETURNING session_id, expires_at <= now() AS expired`,
+        [tokenHash],
+      )
+      if (!row) return undefined
+      // Throwing rolls the spend back; the token stays unusable either way.
+      if (row.expired)
+        throw new StratusError('auth/token-expired', 'The refresh token has expired; sign in again')
+      const [user] = await tx.query<SessionUserRow>(
+        `SELECT ${userColumns('u')}, s.revoked_at AS session_revoked_at
+         FROM auth_sessions s JOIN auth_users u ON u.id = s.user_id WHERE s.id = $1`,
+        [row.session_id],
+      )
+      if (user?.disabled_at) throw new StratusError('auth/user-disabled', 'This account is disabled')
+      if (!user || user.session_revoked_at)
+        throw new StratusError('auth/unauthenticated', 'The session has ended; sign in again')
+      await tx.query(
+        `WITH t AS (
+           INSERT INTO auth_refresh_tokens (token_hash, session_id, expires_at)
+           VALUES ($1, $2, now() + make_interval(secs => $3))
+         )
+         UPDATE auth_sessions SET refreshed_at = now() WHERE id = $2`,
+        [hashToken(next), row.session_id, this.options.refreshTokenTtlSeconds],
+      )
+      return { user, sessionId: row.session_id }
+    })
+    if (!spent) return this.rejectUnspendable(tokenHash)
+    return { user: spent.user, session: await this.mint(spent.user, spent.sessionId, next) }
+  }
+
+  /** The token was not spendable: a reuse (revoke its family) or not ours at all. */
+  private async rejectUnspendable(tokenHash: string): Promise<never> {
+    const [known] = await this.options.db.query<{ session_id: string }>(
+      'SELECT session_id FROM auth_refresh_tokens WHERE token_hash = $1',
+      [tokenHash],
+    )
+    if (!known) throw new StratusError('auth/unauthenticated', 'The refresh token is invalid')
+    const revoked = await this.revoke(this.options.db, { sessionId: known.session_id }, 'reuse')
+    if (revoked > 0) {
+      this.options.logger.warn(
+        { sessionId: known.session_id },
+        'refresh token reused: session family revoked',
+      )
+    }
+    throw new StratusError(
+      'auth/token-reused',
+      'This refresh token was already used; the session has been revoked, sign in again',
+    )
+  }
+
+  /**
+   * Revokes sessions (all of a user's, optionally but one; or a single one) that are still live;
+   * returns how many. Their refresh tokens stop working at once; access tokens already issued live
+   * until they expire (the `/auth/v1/user` routes also check the session).
+   */
+  async revoke(
+    sql: Sql,
+    which: { sessionId: string } | { userId: string; exceptSessionId?: string },
+    reason: RevokeReason,
+  ): Promise<number> {
+    const rows =
+      'sessionId' in which
+        ? await sql.query<{ user_id: string }>(
+            `UPDATE auth_sessions SET revoked_at = now(), revoked_reason = $2
+             WHERE id = $1 AND revoked_at IS NULL RETURNING user_id`,
+            [which.sessionId, reason],
+          )
+        : await sql.query<{ user_id: string }>(
+            `UPDATE auth_sessions SET revoked_at = now(), revoked_reason = $3
+             WHERE user_id = $1 AND revoked_at IS NULL AND ($2::text IS NULL OR id <> $2) RETURNING user_id`,
+            [which.userId, which.exceptSessionId ?? null, reason],
+          )
+    for (const uid of new Set(rows.map((row) => row.user_id))) this.options.onRevoke?.(uid)
+    return rows.length
+  }
+
+  /** Signs the access token of session `sid` for `user` and assembles the session answer. */
+  private async mint(user: UserRow, sid: string, refreshToken: string): Promise<Session> {
+    const ttl = this.options.accessTokenTtlSeconds
+    const now = Math.floor(Date.now() / 1000)
+    const claims: Record<string, unknown> & { sub: string; role: string } = {
+      sub: user.id,
+      role: 'authenticated',
+      sid,
+      aal: 'aal1',
+      is_anonymous: user.anonymous,
+    }
+    if (user.email) {
+      claims.email = user.email
+      claims.email_verified = user.email_verified_at !== null
+    }
+    const accessToken = await this.options.keys.sign(claims, ttl, now)
+    return {
+      access_token: accessToken,
+      refresh_token: refreshToken,
+      token_type: 'bearer',
+      expires_in: ttl,
+      expires_at: now + ttl,
+    }
+  }
+}
