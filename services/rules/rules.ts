@@ -1,0 +1,134 @@
+import { Environment } from '@marcbachmann/cel-js'
+
+/**
+ * The one rules evaluator, shared by the database, storage and realtime: CEL (Common Expression
+ * Language, through @marcbachmann/cel-js) over a fixed set of variables. A rule is compiled once and
+ * cached by its source; evaluating it never throws: an evaluation error (a missing field, a type
+ * mismatch) or a non-boolean result denies, and is logged with the rule.
+ */
+
+/** The variables a rule may read. Each service passes the ones that apply; the others are null. */
+export interface RuleVariables {
+  /** The caller: null for anon. */
+  auth: RuleAuth | null
+  /** The stored document (database rules), or null when there is none. */
+  doc?: unknown
+  /** The incoming write (`request.data`), and anything else the service describes of the request. */
+  request?: unknown
+  /** The object's metadata (storage rules). */
+  object?: unknown
+}
+
+/** `auth` as rules see it (API.md): `{uid, role, email, claims}`. */
+export interface RuleAuth {
+  uid: string
+  role: string
+  email: string | null
+  claims: Record<string, unknown>
+}
+
+const VARIABLES = ['auth', 'doc', 'request', 'object'] as const
+
+/** Where denials caused by errors are reported (a pino logger fits). */
+export interface RuleLogger {
+  warn(details: object, message: string): void
+}
+
+/** A rule that does not compile: `message` says where, for the admin who set it. */
+export class RuleSyntaxError extends Error {
+  override name = 'RuleSyntaxError'
+  readonly rule: string
+  constructor(rule: string, message: string) {
+    super(message)
+    this.rule = rule
+  }
+}
+
+/** A compiled rule. */
+export interface Rule {
+  readonly source: string
+  /** True only if the rule evaluates to `true`; errors and non-boolean results deny. */
+  allows(variables: RuleVariables): boolean
+}
+
+const ALLOW: Rule = { source: 'true', allows: () => true }
+const DENY: Rule = { source: 'false', allows: () => false }
+
+/** Compiles and caches rules. One per process is enough; it holds no per-request state. */
+export class RulesEvaluator {
+  private readonly env: Environment
+  private readonly cache = new Map<string, Rule>()
+  private readonly logger: RuleLogger | undefined
+  private readonly maxCached: number
+
+  constructor(options: { logger?: RuleLogger; maxCached?: number } = {}) {
+    this.logger = options.logger
+    this.maxCached = options.maxCached ?? 10_000
+    let env = new Environment({
+      homogeneousAggregateLiterals: false,
+      // Rules are short; these bounds keep a hostile rule from costing more than a parse.
+      limits: {
+        maxAstNodes: 2000,
+        maxDepth: 64,
+        maxListElements: 1000,
+        maxMapEntries: 1000,
+        maxCallArguments: 16,
+      },
+    })
+    for (const name of VARIABLES) env = env.registerVariable(name, 'dyn')
+    this.env = env
+  }
+
+  /**
+   * Compiles `source` (or a boolean), throwing RuleSyntaxError for a syntax error, an unknown variable
+   * or a rule that cannot be boolean. Cached: compiling the same source again is a map lookup.
+   */
+  compile(source: string | boolean): Rule {
+    if (source === true || source === 'true') return ALLOW
+    if (source === false || source === 'false') return DENY
+    const cached = this.cache.get(source)
+    if (cached) return cached
+    const rule = this.build(source)
+    if (this.cache.size >= this.maxCached) this.cache.delete(this.cache.keys().next().value!)
+    this.cache.set(source, rule)
+    return rule
+  }
+
+  private build(source: string): Rule {
+    if (source.trim() === '') throw new RuleSyntaxError(source, 'A rule must not be empty: use true or false')
+    let checked: ReturnType<Environment['check']>
+    let program: ReturnType<Environment['parse']>
+    try {
+      checked = this.env.check(source)
+      program = this.env.parse(source)
+    } catch (error) {
+      throw new RuleSyntaxError(source, firstLine(error))
+    }
+    if (!checked.valid) {
+      throw new RuleSyntaxError(source, `${firstLine(checked.error)} (rules may use ${VARIABLES.join(', ')})`)
+    }
+    if (checked.type !== 'bool' && checked.type !== 'dyn') {
+      throw new RuleSyntaxError(source, `A rule must be a boolean expression, not ${checked.type}`)
+    }
+    const logger = this.logger
+    return {
+      source,
+      allows(variables: RuleVariables): boolean {
+        try {
+          const result = program({ doc: null, request: null, object: null, ...variables })
+          if (typeof result === 'boolean') return result
+          logger?.warn({ rule: source, result: typeof result }, 'rule returned a non-boolean: denied')
+          return false
+        } catch (error) {
+          logger?.warn({ rule: source, err: firstLine(error) }, 'rule evaluation failed: denied')
+          return false
+        }
+      },
+    }
+  }
+}
+
+function firstLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error)
+  return text.split('\n')[0] ?? text
+}
