@@ -49,6 +49,14 @@ export interface Bus {
   /** Counts per durable subscriber, for /metrics and the admin console. */
   stats(): Promise<SubscriberStats[]>
 
+  /**
+   * Only for drivers that hold deliveries in memory (the local driver): the highest sequence `n` such
+   * that every event up to `n` published so far has been handled, or has failed for good, by every
+   * durable subscriber. The relay persists it and, after a crash, republishes the events above it, so
+   * a kill -9 loses nothing (delivery stays at least once). Drivers that queue durably omit it.
+   */
+  settledThrough?(): number
+
   /** Resolves when the bus's backing service answers; rejects otherwise (used by /ready). */
   ping(): Promise<void>
 

@@ -17,6 +17,8 @@ export interface RelayOptions {
 }
 
 const LEASE_NAME = 'outbox-relay'
+/** project_settings key of the in-memory bus's settled watermark. */
+const SETTLED_KEY = 'relay.settled'
 
 /**
  * Moves committed outbox rows onto the bus, in sequence order, on exactly one node at a time.
@@ -31,6 +33,10 @@ const LEASE_NAME = 'outbox-relay'
  * Leadership is a lease row renewed by the holder; sequencing also checks the lease in the same
  * statement, and the unique index on `sequence` rejects a stale leader's numbers, so two relays can
  * never hand out one sequence twice.
+ *
+ * With a bus that holds deliveries in memory (`bus.settledThrough`), publishing is not the end of the
+ * story: the relay persists the settled watermark and, on taking the lead after a crash, republishes
+ * the events above it before anything new, so subscribers get them at least once.
  */
 export class OutboxRelay {
   private readonly db: Database
@@ -47,6 +53,11 @@ export class OutboxRelay {
   private unsubscribe: (() => void) | undefined
   /** Whether sequenced-but-unpublished rows may exist (after start, or after a failed publish). */
   private leftovers = true
+  /** For an in-memory bus: republish published events above this sequence (set on taking the lead). */
+  private replayAfter: number | undefined
+  /** The settled watermark last written to the database, and when. */
+  private persistedSettled = 0
+  private lastPersist = 0
 
   constructor(db: Database, bus: Bus, options: RelayOptions) {
     this.db = db
@@ -77,6 +88,7 @@ export class OutboxRelay {
       this.unsubscribe?.()
     }
     if (this.leaseUntil > 0) {
+      await this.persistSettled(true).catch(() => {})
       this.leaseUntil = 0
       await this.db
         .query('DELETE FROM leases WHERE name = $1 AND holder = $2', [LEASE_NAME, this.holder])
@@ -90,6 +102,16 @@ export class OutboxRelay {
    */
   async cycle(): Promise<number> {
     if (!(await this.holdLease())) return 0
+    await this.persistSettled(false)
+    if (this.replayAfter !== undefined) {
+      const replay = await this.publishedAfter(this.replayAfter)
+      if (replay.length > 0) {
+        await this.bus.publish(replay.map(rowToEvent))
+        this.replayAfter = replay[replay.length - 1]!.sequence
+        return replay.length
+      }
+      this.replayAfter = undefined
+    }
     const rows = this.leftovers ? await this.unpublished() : []
     if (rows.length === 0) {
       this.leftovers = false
@@ -174,9 +196,43 @@ export class OutboxRelay {
     this.leaseUntil = held ? Date.now() + this.options.leaseMs * 0.8 : 0
     if (held && !wasLeader) {
       this.leftovers = true
+      if (this.bus.settledThrough) {
+        const [row] = await this.db.query<{ value: unknown }>(
+          `SELECT value FROM project_settings WHERE key = $1`,
+          [SETTLED_KEY],
+        )
+        this.persistedSettled = Number(row?.value ?? 0)
+        this.replayAfter = this.persistedSettled
+      }
       this.options.logger.info('outbox relay: this node is now the leader')
     }
     return held
+  }
+
+  /**
+   * Writes the in-memory bus's settled watermark (at most twice a second unless `force`), never moving
+   * it backwards: after a restart the bus starts again from nothing while the database remembers.
+   */
+  private async persistSettled(force: boolean): Promise<void> {
+    const settled = this.bus.settledThrough?.()
+    if (settled === undefined || settled <= this.persistedSettled) return
+    if (!force && Date.now() - this.lastPersist < 500) return
+    this.lastPersist = Date.now()
+    await this.db.query(
+      `INSERT INTO project_settings (key, value) VALUES ($1, to_jsonb($2::bigint))
+       ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()
+       WHERE (project_settings.value #>> '{}')::bigint < $2::bigint`,
+      [SETTLED_KEY, settled],
+    )
+    this.persistedSettled = settled
+  }
+
+  private publishedAfter(sequence: number): Promise<(OutboxRow & { created_at: Date })[]> {
+    return this.db.query(
+      `SELECT ${EVENT_COLUMNS}, created_at FROM outbox
+       WHERE sequence > $1 AND published_at IS NOT NULL ORDER BY sequence LIMIT $2`,
+      [sequence, this.options.batchSize],
+    )
   }
 
   private unpublished(): Promise<(OutboxRow & { created_at: Date })[]> {

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { LocalBus, type LocalBusLogger } from '../../services/bus/local/local-bus.ts'
 import type { StratusEvent } from '../../services/core/events.ts'
+import { eventually } from '../support/lanes.ts'
 import { busContract, testEvent } from './bus-contract.ts'
 
 /** Keeps what the bus logs (failed events, throwing listeners) out of the test output. */
@@ -60,5 +61,52 @@ describe('LocalBus bounds', () => {
     expect(bus.idle()).toBe(false)
     await bus.drain()
     expect(bus.idle()).toBe(true)
+  })
+})
+
+describe('LocalBus settled watermark', () => {
+  let bus: LocalBus
+  afterEach(async () => {
+    await bus.close()
+  })
+
+  it('advances only through events every subscriber has handled or failed for good', async () => {
+    bus = new LocalBus({ logger: quiet })
+    const gates = new Map<number, () => void>()
+    await bus.subscribe('fast', async () => {})
+    await bus.subscribe(
+      'gated',
+      (event) => new Promise<void>((resolve) => gates.set(event.sequence, resolve)),
+    )
+    await bus.subscribe(
+      'doomed',
+      async (event) => {
+        if (event.sequence === 2) throw new Error('always')
+      },
+      { attempts: 2, backoffMs: 1 },
+    )
+    expect(bus.settledThrough()).toBe(0)
+    await bus.publish([testEvent(1), testEvent(2), testEvent(3)])
+    await eventually(() => gates.has(1), 2000, 'gated handler started')
+    expect(bus.settledThrough()).toBe(0)
+    gates.get(1)!()
+    await eventually(() => gates.has(2), 2000, 'second gated event')
+    expect(bus.settledThrough()).toBe(1)
+    gates.get(2)!()
+    await eventually(() => gates.has(3), 2000, 'third gated event')
+    // Event 2 failed for good on `doomed` (after its retry): settled too.
+    await eventually(async () => (await bus.failed('doomed')).length === 1, 2000, 'doomed failure')
+    expect(bus.settledThrough()).toBe(2)
+    gates.get(3)!()
+    await bus.drain()
+    expect(bus.settledThrough()).toBe(3)
+  })
+
+  it('holds the watermark for a subscriber whose consumer is gone', async () => {
+    bus = new LocalBus({ logger: quiet })
+    const sub = await bus.subscribe('away', async () => {})
+    await sub.close()
+    await bus.publish([testEvent(1)])
+    expect(bus.settledThrough()).toBe(0)
   })
 })

@@ -11,8 +11,7 @@ import type { Database } from '../../services/db/database.ts'
 import { addToOutbox, outboxLagSeconds, readOutbox } from '../../services/db/outbox.ts'
 import { OutboxRelay } from '../../services/db/relay.ts'
 import { createTestDatabase, type TestDatabase } from '../support/databases.ts'
-import { eventually, TEST_REDIS_URL, uniqueName } from '../support/lanes.ts'
-import { LANES, type Lane } from '../support/platform.ts'
+import { eventually, LANES, type Lane, TEST_REDIS_URL, uniqueName } from '../support/lanes.ts'
 import { deleteRedisKeys } from '../support/redis.ts'
 
 const logger = createLogger('silent')
@@ -255,6 +254,57 @@ describe('outbox relay after kill -9 of an embedded process', () => {
       expect([...counts.entries()].sort((a, b) => a[0] - b[0])).toEqual(
         Array.from({ length: 25 }, (_, i) => [i, 1]),
       )
+    } finally {
+      await relay.stop()
+      await bus.close()
+      await db.close()
+      await test.cleanup()
+    }
+  })
+})
+
+describe('outbox relay with the in-memory bus after kill -9 mid-delivery', () => {
+  it('republishes the published-but-unsettled events, and only those, after restart', async () => {
+    const test = await createTestDatabase('embedded')
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        fileURLToPath(new URL('./fixtures/die-mid-delivery.ts', import.meta.url)),
+        test.dataDir!,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    )
+    let out = ''
+    child.stdout.on('data', (chunk) => {
+      out += chunk
+    })
+    const [, signal] = (await new Promise((resolve) => child.once('exit', (...args) => resolve(args)))) as [
+      number | null,
+      string | null,
+    ]
+    expect(signal).toBe('SIGKILL')
+    expect(out).toContain('settled 5')
+
+    const db = await test.open()
+    const bus = new LocalBus({ logger })
+    const seen: number[] = []
+    await bus.subscribe('recorder', async (event) => {
+      seen.push((event.data as { i: number }).i)
+    })
+    const relay = new OutboxRelay(db, bus, { batchSize: 3, pollMs: 20, logger })
+    await relay.start()
+    try {
+      await eventually(() => seen.length >= 5, 15_000, 'replayed deliveries')
+      await bus.drain()
+      expect(seen).toEqual([5, 6, 7, 8, 9])
+      // The watermark moves on once they are handled.
+      await relay.stop()
+      const [row] = await db.query<{ value: unknown }>(
+        `SELECT value FROM project_settings WHERE key = 'relay.settled'`,
+      )
+      expect(Number(row?.value)).toBe(10)
     } finally {
       await relay.stop()
       await bus.close()

@@ -6,6 +6,12 @@
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL || undefined
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL || undefined
 
+/** A lane of the whole platform: embedded drivers, or real Postgres + Redis. */
+export type Lane = 'embedded' | 'real'
+
+/** `embedded` always; `real` when both TEST_DATABASE_URL and TEST_REDIS_URL are set. */
+export const LANES: Lane[] = TEST_DATABASE_URL && TEST_REDIS_URL ? ['embedded', 'real'] : ['embedded']
+
 /** A unique, safe suffix for per-suite databases, key prefixes and directories. */
 export function uniqueName(prefix: string): string {
   return `${prefix}_${process.pid}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`

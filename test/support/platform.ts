@@ -5,14 +5,9 @@ import { loadConfig } from '../../services/core/config.ts'
 import { createLogger } from '../../services/core/logger.ts'
 import { createPlatform, type Platform } from '../../services/platform.ts'
 import { createTestDatabase, type DbLane, type TestDatabase } from './databases.ts'
-import { TEST_REDIS_URL, uniqueName } from './lanes.ts'
+import { type Lane, TEST_REDIS_URL, uniqueName } from './lanes.ts'
 
-/** A lane of the whole platform: embedded drivers, or real Postgres + Redis. */
-export type Lane = 'embedded' | 'real'
-
-/** `embedded` always; `real` when both TEST_DATABASE_URL and TEST_REDIS_URL are set. */
-export const LANES: Lane[] =
-  process.env.TEST_DATABASE_URL && TEST_REDIS_URL ? ['embedded', 'real'] : ['embedded']
+export { LANES, type Lane } from './lanes.ts'
 
 /** A running platform listening on a random port, with what a test needs to call it. */
 export interface TestPlatform {

@@ -89,6 +89,11 @@ export class LocalBus implements Bus {
   private idleWaiters: Array<() => void> = []
   private pumpScheduled = false
   private closing: Promise<void> | undefined
+  /** Deliveries not yet settled per sequence, across subscribers; keys are added in sequence order. */
+  private readonly unsettled = new Map<number, number>()
+  /** Whether a sequence below the newest one was added (then the first key is not the smallest). */
+  private unsettledUnordered = false
+  private lastPublished = 0
 
   constructor(options: LocalBusOptions = {}) {
     this.logger = options.logger ?? consoleLogger
@@ -104,8 +109,10 @@ export class LocalBus implements Bus {
         state.seen.add(event.id)
         if (state.seen.size > this.dedupWindow) state.seen.delete(state.seen.values().next().value as string)
         state.queue.push({ event, attemptsMade: 0, ...state.options })
+        this.holdSequence(event.sequence)
       }
     }
+    for (const event of events) this.lastPublished = Math.max(this.lastPublished, event.sequence)
     this.schedulePump()
     for (const entry of this.listeners) {
       for (const event of events) this.deliverToListener(entry, event)
@@ -176,6 +183,27 @@ export class LocalBus implements Bus {
 
   async ping(): Promise<void> {
     this.assertOpen('ping')
+  }
+
+  settledThrough(): number {
+    if (this.unsettled.size === 0) return this.lastPublished
+    let lowest = this.unsettled.keys().next().value as number
+    if (this.unsettledUnordered)
+      for (const sequence of this.unsettled.keys()) lowest = Math.min(lowest, sequence)
+    return lowest - 1
+  }
+
+  private holdSequence(sequence: number): void {
+    const held = this.unsettled.get(sequence)
+    if (held === undefined && sequence < this.lastPublished) this.unsettledUnordered = true
+    this.unsettled.set(sequence, (held ?? 0) + 1)
+  }
+
+  private settleSequence(sequence: number): void {
+    const held = this.unsettled.get(sequence) ?? 0
+    if (held > 1) this.unsettled.set(sequence, held - 1)
+    else this.unsettled.delete(sequence)
+    if (this.unsettled.size === 0) this.unsettledUnordered = false
   }
 
   /**
@@ -268,6 +296,7 @@ export class LocalBus implements Bus {
     const attempt = delivery.attemptsMade + 1
     try {
       await consumer.handler(delivery.event, { subscriber: state.name, attempt })
+      this.settleSequence(delivery.event.sequence)
     } catch (error) {
       this.handleFailure(state, { ...delivery, attemptsMade: attempt }, error)
     } finally {
@@ -297,6 +326,7 @@ export class LocalBus implements Bus {
       failedAt: new Date().toISOString(),
     })
     if (state.failed.length > this.failedRetention) state.failed.shift()
+    this.settleSequence(delivery.event.sequence)
     this.logger.warn(
       { subscriber: state.name, eventId: delivery.event.id, attempts: delivery.attemptsMade, err: error },
       'bus: event failed for good',
