@@ -123,3 +123,26 @@ export const SUBSCRIBE_DEFAULTS: Required<SubscribeOptions> = { attempts: 5, bac
 
 /** Subscriber names become queue names and keys: keep them to a safe alphabet. */
 export const SUBSCRIBER_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,100}$/
+
+/** The logger methods the drivers use; a pino `Logger` fits. */
+export interface BusLogger {
+  warn(details: object, message: string): void
+  error(details: object, message: string): void
+}
+
+/** Validates a subscriber name and options and fills in the defaults: every driver calls this. */
+export function resolveSubscribeOptions(name: string, options: SubscribeOptions): Required<SubscribeOptions> {
+  if (!SUBSCRIBER_NAME_PATTERN.test(name)) {
+    throw new Error(`invalid subscriber name ${JSON.stringify(name)}: expected ${SUBSCRIBER_NAME_PATTERN}`)
+  }
+  const resolved = { ...SUBSCRIBE_DEFAULTS, ...options }
+  for (const key of ['attempts', 'concurrency'] as const) {
+    if (!Number.isInteger(resolved[key]) || resolved[key] < 1) {
+      throw new Error(`subscriber ${name}: ${key} must be an integer >= 1, got ${resolved[key]}`)
+    }
+  }
+  if (!Number.isFinite(resolved.backoffMs) || resolved.backoffMs < 0) {
+    throw new Error(`subscriber ${name}: backoffMs must be a number >= 0, got ${resolved.backoffMs}`)
+  }
+  return resolved
+}

@@ -62,8 +62,8 @@ export function isUniqueViolation(error: unknown, constraint?: string): boolean 
   )
 }
 
-/** The listeners of `onOutboxCommit`, shared by both drivers. */
-export class CommitSignal {
+/** The listeners of `onOutboxCommit`. */
+class CommitSignal {
   private readonly listeners = new Set<() => void>()
 
   subscribe(listener: () => void): () => void {
@@ -73,5 +73,44 @@ export class CommitSignal {
 
   emit(): void {
     for (const listener of this.listeners) listener()
+  }
+}
+
+/**
+ * What both drivers share: statements outside a transaction run on `sql`, and outbox commits are
+ * signalled to `onOutboxCommit` listeners. A driver supplies `sql` and wraps each transaction with
+ * `inTransaction`, which signals once the driver has committed.
+ */
+export abstract class BaseDatabase {
+  protected readonly committed = new CommitSignal()
+  protected abstract readonly sql: Sql
+
+  query<R extends Row = Row>(text: string, params?: readonly unknown[]): Promise<R[]> {
+    return this.sql.query<R>(text, params)
+  }
+
+  exec(script: string): Promise<void> {
+    return this.sql.exec(script)
+  }
+
+  outboxWritten(): void {
+    this.committed.emit()
+  }
+
+  onOutboxCommit(listener: () => void): () => void {
+    return this.committed.subscribe(listener)
+  }
+
+  /**
+   * Runs `commit(outboxWritten)`, whose callback goes into the transaction's `Sql`; once it resolves
+   * (the driver committed), signals listeners if outbox rows were written.
+   */
+  protected async inTransaction<T>(commit: (outboxWritten: () => void) => Promise<T>): Promise<T> {
+    let wroteOutbox = false
+    const result = await commit(() => {
+      wroteOutbox = true
+    })
+    if (wroteOutbox) this.committed.emit()
+    return result
   }
 }

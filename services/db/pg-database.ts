@@ -1,7 +1,7 @@
 import { PrismaPg } from '@prisma/adapter-pg'
 import { PrismaClient } from '@prisma/client'
 import pg from 'pg'
-import { CommitSignal, type Database, type Row, type Sql } from './database.ts'
+import { BaseDatabase, type Database, type Row, type Sql } from './database.ts'
 
 /** Options of the PostgreSQL driver. */
 export interface PgDatabaseOptions {
@@ -35,14 +35,14 @@ function sqlOn(client: pg.Pool | pg.PoolClient, outboxWritten: () => void): Sql 
 }
 
 /** The production database driver: a `pg` pool shared by raw SQL and the Prisma client. */
-export class PgDatabase implements Database {
+export class PgDatabase extends BaseDatabase implements Database {
   readonly driver = 'postgres' as const
   readonly prisma: PrismaClient
   private readonly pool: pg.Pool
-  private readonly sql: Sql
-  private readonly committed = new CommitSignal()
+  protected readonly sql: Sql
 
   constructor(options: PgDatabaseOptions) {
+    super()
     this.pool = new pg.Pool({
       connectionString: options.url,
       max: options.poolSize,
@@ -55,46 +55,26 @@ export class PgDatabase implements Database {
     this.prisma = new PrismaClient({ adapter: new PrismaPg(this.pool) })
   }
 
-  query<R extends Row = Row>(text: string, params?: readonly unknown[]): Promise<R[]> {
-    return this.sql.query<R>(text, params)
-  }
-
-  exec(script: string): Promise<void> {
-    return this.sql.exec(script)
-  }
-
-  outboxWritten(): void {
-    this.committed.emit()
-  }
-
-  onOutboxCommit(listener: () => void): () => void {
-    return this.committed.subscribe(listener)
-  }
-
-  async tx<T>(fn: (tx: Sql) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect()
-    let broken = false
-    let wroteOutbox = false
-    try {
-      await client.query('BEGIN')
-      const result = await fn(
-        sqlOn(client, () => {
-          wroteOutbox = true
-        }),
-      )
-      await client.query('COMMIT')
-      if (wroteOutbox) this.committed.emit()
-      return result
-    } catch (error) {
+  tx<T>(fn: (tx: Sql) => Promise<T>): Promise<T> {
+    return this.inTransaction(async (outboxWritten) => {
+      const client = await this.pool.connect()
+      let broken = false
       try {
-        await client.query('ROLLBACK')
-      } catch {
-        broken = true
+        await client.query('BEGIN')
+        const result = await fn(sqlOn(client, outboxWritten))
+        await client.query('COMMIT')
+        return result
+      } catch (error) {
+        try {
+          await client.query('ROLLBACK')
+        } catch {
+          broken = true
+        }
+        throw error
+      } finally {
+        client.release(broken)
       }
-      throw error
-    } finally {
-      client.release(broken)
-    }
+    })
   }
 
   async withAdvisoryLock<T>(key: number, fn: () => Promise<T>): Promise<T> {

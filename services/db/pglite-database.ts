@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs'
 import { PGlite, type Transaction } from '@electric-sql/pglite'
 import { PrismaClient } from '@prisma/client'
 import { PrismaPGlite } from 'pglite-prisma-adapter'
-import { CommitSignal, type Database, type Row, type Sql } from './database.ts'
+import { BaseDatabase, type Database, type Row, type Sql } from './database.ts'
 import { acquireDirLock, type DirLock } from './dir-lock.ts'
 
 /** Options of the embedded driver. */
@@ -35,16 +35,16 @@ function sqlOn(client: PGlite | Transaction, outboxWritten: () => void): Sql {
  * connection, which PGlite serialises (queries and transactions queue behind each other), so it suits
  * one process: a lock file refuses a second process on the same directory.
  */
-export class PgliteDatabase implements Database {
+export class PgliteDatabase extends BaseDatabase implements Database {
   readonly driver = 'pglite' as const
   readonly prisma: PrismaClient
   private readonly pg: PGlite
-  private readonly sql: Sql
+  protected readonly sql: Sql
   private readonly lock: DirLock | undefined
   private readonly locks = new Map<number, Promise<unknown>>()
-  private readonly committed = new CommitSignal()
 
   private constructor(pg: PGlite, lock: DirLock | undefined) {
+    super()
     this.pg = pg
     this.lock = lock
     this.sql = sqlOn(pg, () => this.committed.emit())
@@ -71,33 +71,8 @@ export class PgliteDatabase implements Database {
     }
   }
 
-  query<R extends Row = Row>(text: string, params?: readonly unknown[]): Promise<R[]> {
-    return this.sql.query<R>(text, params)
-  }
-
-  exec(script: string): Promise<void> {
-    return this.sql.exec(script)
-  }
-
-  outboxWritten(): void {
-    this.committed.emit()
-  }
-
-  onOutboxCommit(listener: () => void): () => void {
-    return this.committed.subscribe(listener)
-  }
-
-  async tx<T>(fn: (tx: Sql) => Promise<T>): Promise<T> {
-    let wroteOutbox = false
-    const result = await this.pg.transaction((tx) =>
-      fn(
-        sqlOn(tx, () => {
-          wroteOutbox = true
-        }),
-      ),
-    )
-    if (wroteOutbox) this.committed.emit()
-    return result
+  tx<T>(fn: (tx: Sql) => Promise<T>): Promise<T> {
+    return this.inTransaction((outboxWritten) => this.pg.transaction((tx) => fn(sqlOn(tx, outboxWritten))))
   }
 
   async withAdvisoryLock<T>(key: number, fn: () => Promise<T>): Promise<T> {

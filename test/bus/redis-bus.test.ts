@@ -5,22 +5,13 @@ import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { RedisBus, type RedisBusLogger } from '../../services/bus/redis/redis-bus.ts'
 import { eventually, TEST_REDIS_URL, uniqueName } from '../support/lanes.ts'
+import { deleteRedisKeys } from '../support/redis.ts'
 import { busContract, testEvent } from './bus-contract.ts'
 
 /** Keeps what the bus logs (failed events, throwing listeners) out of the test output. */
 const quiet: RedisBusLogger = { warn: () => {}, error: () => {} }
 
 const fixture = fileURLToPath(new URL('./fixtures/slow-subscriber.ts', import.meta.url))
-
-/** Deletes every key matching `pattern`, without blocking Redis as KEYS would. */
-async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
-  let cursor = '0'
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000)
-    if (keys.length > 0) await redis.del(...keys)
-    cursor = next
-  } while (cursor !== '0')
-}
 
 /** Resolves when the child prints `line`; rejects if it exits first. */
 function waitForLine(child: ChildProcess, line: string): Promise<void> {
@@ -47,7 +38,7 @@ describe.skipIf(!TEST_REDIS_URL)('RedisBus', () => {
   })
 
   afterAll(async () => {
-    await deleteKeys(admin, `${suitePrefix}_*`)
+    await deleteRedisKeys(url, `${suitePrefix}_*`)
     admin.disconnect()
   })
 
@@ -64,7 +55,7 @@ describe.skipIf(!TEST_REDIS_URL)('RedisBus', () => {
       reopen: open,
       cleanup: async () => {
         await Promise.all(opened.map((bus) => bus.close()))
-        await deleteKeys(admin, `${prefix}:*`)
+        await deleteRedisKeys(url, `${prefix}:*`)
       },
     }
   })
@@ -95,7 +86,7 @@ describe.skipIf(!TEST_REDIS_URL)('RedisBus', () => {
       await expect(bus.publish([{ ...testEvent(8), id: 'a:b' }])).rejects.toThrow(/"a:b" \(sequence 8\)/)
     } finally {
       await bus.close()
-      await deleteKeys(admin, `${prefix}:*`)
+      await deleteRedisKeys(url, `${prefix}:*`)
     }
   })
 
@@ -136,7 +127,7 @@ describe.skipIf(!TEST_REDIS_URL)('RedisBus', () => {
     } finally {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
       await bus.close()
-      await deleteKeys(admin, `${prefix}:*`)
+      await deleteRedisKeys(url, `${prefix}:*`)
     }
   })
 })

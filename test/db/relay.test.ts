@@ -42,6 +42,26 @@ async function setup(lane: Lane) {
   }
 }
 
+/** Runs a fixture script that ends by killing itself (SIGKILL); returns what it printed. */
+async function runUntilKilled(fixture: string, args: string[]): Promise<string> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', fileURLToPath(new URL(`./fixtures/${fixture}`, import.meta.url)), ...args],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  )
+  let out = ''
+  child.stdout.on('data', (chunk) => {
+    out += chunk
+  })
+  const signal = await new Promise<string | null>((resolve) =>
+    child.once('exit', (_code, sig) => resolve(sig)),
+  )
+  expect(signal).toBe('SIGKILL')
+  return out
+}
+
 async function commitEvents(db: Database, count: number, tag = 'e'): Promise<string[]> {
   const ids: string[] = []
   for (let i = 0; i < count; i++) {
@@ -170,27 +190,7 @@ describe.each(LANES)('outbox relay (%s lane)', (lane) => {
         counts.set(event.id, (counts.get(event.id) ?? 0) + 1)
       })
       const ids = await commitEvents(env.db, 20)
-      const child = spawn(
-        process.execPath,
-        [
-          '--import',
-          'tsx',
-          fileURLToPath(new URL('./fixtures/crash-after-publish.ts', import.meta.url)),
-          env.test.url!,
-          TEST_REDIS_URL!,
-          env.prefix,
-        ],
-        { stdio: ['ignore', 'pipe', 'inherit'] },
-      )
-      let out = ''
-      child.stdout.on('data', (chunk) => {
-        out += chunk
-      })
-      const [, signal] = (await new Promise((resolve) => child.once('exit', (...args) => resolve(args)))) as [
-        number | null,
-        string | null,
-      ]
-      expect(signal).toBe('SIGKILL')
+      const out = await runUntilKilled('crash-after-publish.ts', [env.test.url!, TEST_REDIS_URL!, env.prefix])
       expect(out).toContain('published 20')
       // Published, never marked: the crash window.
       const unmarked = await env.db.query(
@@ -216,26 +216,7 @@ describe.each(LANES)('outbox relay (%s lane)', (lane) => {
 describe('outbox relay after kill -9 of an embedded process', () => {
   it('delivers each event committed before the crash exactly once after restart', async () => {
     const test = await createTestDatabase('embedded')
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        fileURLToPath(new URL('./fixtures/commit-then-die.ts', import.meta.url)),
-        test.dataDir!,
-        '25',
-      ],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    )
-    let out = ''
-    child.stdout.on('data', (chunk) => {
-      out += chunk
-    })
-    const [, signal] = (await new Promise((resolve) => child.once('exit', (...args) => resolve(args)))) as [
-      number | null,
-      string | null,
-    ]
-    expect(signal).toBe('SIGKILL')
+    const out = await runUntilKilled('commit-then-die.ts', [test.dataDir!, '25'])
     expect(out).toContain('committed')
 
     // Restart: the stale lock is taken over, subscribers attach, then the relay starts.
@@ -266,25 +247,7 @@ describe('outbox relay after kill -9 of an embedded process', () => {
 describe('outbox relay with the in-memory bus after kill -9 mid-delivery', () => {
   it('republishes the published-but-unsettled events, and only those, after restart', async () => {
     const test = await createTestDatabase('embedded')
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        fileURLToPath(new URL('./fixtures/die-mid-delivery.ts', import.meta.url)),
-        test.dataDir!,
-      ],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    )
-    let out = ''
-    child.stdout.on('data', (chunk) => {
-      out += chunk
-    })
-    const [, signal] = (await new Promise((resolve) => child.once('exit', (...args) => resolve(args)))) as [
-      number | null,
-      string | null,
-    ]
-    expect(signal).toBe('SIGKILL')
+    const out = await runUntilKilled('die-mid-delivery.ts', [test.dataDir!])
     expect(out).toContain('settled 5')
 
     const db = await test.open()

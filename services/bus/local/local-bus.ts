@@ -1,21 +1,18 @@
 import type { StratusEvent } from '../../core/events.ts'
 import {
   type Bus,
+  type BusLogger,
   type EventHandler,
   type EventListener,
   type FailedDelivery,
-  SUBSCRIBE_DEFAULTS,
-  SUBSCRIBER_NAME_PATTERN,
+  resolveSubscribeOptions,
   type SubscribeOptions,
   type SubscriberStats,
   type Subscription,
 } from '../bus.ts'
 
 /** The logger methods the driver uses; a pino `Logger` fits. */
-export interface LocalBusLogger {
-  warn(details: object, message: string): void
-  error(details: object, message: string): void
-}
+export type LocalBusLogger = BusLogger
 
 /** Options of the in-process driver. */
 export interface LocalBusOptions {
@@ -370,20 +367,6 @@ class Fifo<T> {
     }
     return item
   }
-}
-
-/** Validates a subscriber name and fills in the shared defaults. */
-function resolveSubscribeOptions(name: string, options: SubscribeOptions): Required<SubscribeOptions> {
-  if (!SUBSCRIBER_NAME_PATTERN.test(name)) {
-    throw new Error(`invalid subscriber name ${JSON.stringify(name)}: expected ${SUBSCRIBER_NAME_PATTERN}`)
-  }
-  const resolved = { ...SUBSCRIBE_DEFAULTS, ...options }
-  positiveInteger(resolved.attempts, `subscriber ${name}: attempts`)
-  positiveInteger(resolved.concurrency, `subscriber ${name}: concurrency`)
-  if (!Number.isFinite(resolved.backoffMs) || resolved.backoffMs < 0) {
-    throw new Error(`subscriber ${name}: backoffMs must be a number >= 0, got ${resolved.backoffMs}`)
-  }
-  return resolved
 }
 
 function positiveInteger(value: number, what: string): number {

@@ -3,21 +3,19 @@ import { Redis } from 'ioredis'
 import type { StratusEvent } from '../../core/events.ts'
 import {
   type Bus,
+  type BusLogger,
   type EventHandler,
   type EventListener,
   type FailedDelivery,
+  resolveSubscribeOptions,
   SUBSCRIBE_DEFAULTS,
-  SUBSCRIBER_NAME_PATTERN,
   type SubscribeOptions,
   type SubscriberStats,
   type Subscription,
 } from '../bus.ts'
 
 /** The logger methods the driver uses; a pino `Logger` fits. */
-export interface RedisBusLogger {
-  warn(details: object, message: string): void
-  error(details: object, message: string): void
-}
+export type RedisBusLogger = BusLogger
 
 /** Options of the Redis driver; it reads no global config. */
 export interface RedisBusOptions {
@@ -406,23 +404,6 @@ function assertJobId(event: StratusEvent): void {
         'ids must not be integers or contain ":"',
     )
   }
-}
-
-/** Validates a subscriber name and fills in the shared defaults. */
-function resolveSubscribeOptions(name: string, options: SubscribeOptions): Required<SubscribeOptions> {
-  if (!SUBSCRIBER_NAME_PATTERN.test(name)) {
-    throw new Error(`invalid subscriber name ${JSON.stringify(name)}: expected ${SUBSCRIBER_NAME_PATTERN}`)
-  }
-  const resolved = { ...SUBSCRIBE_DEFAULTS, ...options }
-  for (const key of ['attempts', 'concurrency'] as const) {
-    if (!Number.isInteger(resolved[key]) || resolved[key] < 1) {
-      throw new Error(`subscriber ${name}: ${key} must be an integer >= 1, got ${resolved[key]}`)
-    }
-  }
-  if (!Number.isFinite(resolved.backoffMs) || resolved.backoffMs < 0) {
-    throw new Error(`subscriber ${name}: backoffMs must be a number >= 0, got ${resolved.backoffMs}`)
-  }
-  return resolved
 }
 
 function message(error: unknown): string {
