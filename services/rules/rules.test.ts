@@ -63,3 +63,28 @@ describe('rules evaluator', () => {
     expect(warnings).toEqual([expect.objectContaining({ rule: 'doc.a.b == 1' })])
   })
 })
+
+describe('deciding a rule before the document is known', () => {
+  it.each([
+    ['auth != null', { auth: null }, false],
+    ['auth != null', { auth: alice }, true],
+    ['auth != null && doc.owner == auth.uid', { auth: null }, false],
+    ['auth != null && doc.owner == auth.uid', { auth: alice }, undefined],
+    ['doc.owner == auth.uid && auth.claims.aal == "aal2"', { auth: alice }, false],
+    ['auth.role == "editor" || doc.public == true', { auth: alice }, undefined],
+    ['auth.uid == "alice" || doc.public == true', { auth: alice }, true],
+    ['(auth != null && auth.uid == "bob") || (auth != null && doc.x == 1)', { auth: null }, false],
+    ['doc.public == true', { auth: alice }, undefined],
+    // An error in a known part counts as false (auth.uid on null), as CEL's && and || would decide.
+    ['auth.uid == "x" && doc.public', { auth: null }, false],
+    // A comprehension variable named like the unknown one is treated as the unknown (conservative).
+    ['auth != null && [1].exists(doc, doc == 1)', { auth: alice }, undefined],
+  ])('%s with %j → %s', (source, variables, expected) => {
+    expect(rules.compile(source).decide(variables, 'doc')).toBe(expected)
+  })
+
+  it('decides constant rules', () => {
+    expect(rules.compile(true).decide({ auth: null }, 'doc')).toBe(true)
+    expect(rules.compile(false).decide({ auth: alice }, 'doc')).toBe(false)
+  })
+})

@@ -1,4 +1,4 @@
-import { Environment } from '@marcbachmann/cel-js'
+import { type ASTNode, Environment, serialize } from '@marcbachmann/cel-js'
 
 /**
  * The one rules evaluator, shared by the database, storage and realtime: CEL (Common Expression
@@ -49,10 +49,46 @@ export interface Rule {
   readonly source: string
   /** True only if the rule evaluates to `true`; errors and non-boolean results deny. */
   allows(variables: RuleVariables): boolean
+  /**
+   * Decides the rule before `unknown` is known (a list query's `doc`, before any document is read):
+   * `true` if it allows whatever that variable holds, `false` if it denies whatever it holds,
+   * `undefined` if that depends on it. Sound, not complete: it looks through `&&` and `||` from the top
+   * and evaluates the parts that do not mention the variable (an error there counts as false, which
+   * gives `&&`/`||` the same outcome as CEL's error rules do), so `auth != null && doc.owner == auth.uid`
+   * is `false` for anon without reading a document.
+   */
+  decide(variables: RuleVariables, unknown: keyof RuleVariables): boolean | undefined
 }
 
-const ALLOW: Rule = { source: 'true', allows: () => true }
-const DENY: Rule = { source: 'false', allows: () => false }
+const ALLOW: Rule = { source: 'true', allows: () => true, decide: () => true }
+const DENY: Rule = { source: 'false', allows: () => false, decide: () => false }
+
+/** A rule's top-level `&&`/`||` structure, with the parts that do not mention one variable compiled. */
+type Plan =
+  | { kind: 'known'; run: (variables: RuleVariables) => boolean }
+  | { kind: '&&' | '||'; left: Plan; right: Plan }
+  | { kind: 'unknown' }
+
+function mentions(node: unknown, name: string): boolean {
+  if (Array.isArray(node)) return node.some((child) => mentions(child, name))
+  if (!node || typeof node !== 'object' || !('op' in node)) return false
+  const ast = node as ASTNode
+  if (ast.op === 'id') return ast.args === name
+  return mentions(ast.args, name)
+}
+
+function decidePlan(plan: Plan, variables: RuleVariables): boolean | undefined {
+  if (plan.kind === 'known') return plan.run(variables)
+  if (plan.kind === 'unknown') return undefined
+  const left = decidePlan(plan.left, variables)
+  const right = decidePlan(plan.right, variables)
+  if (plan.kind === '&&') {
+    if (left === false || right === false) return false
+    return left === true && right === true ? true : undefined
+  }
+  if (left === true || right === true) return true
+  return left === false && right === false ? false : undefined
+}
 
 /** Compiles and caches rules. One per process is enough; it holds no per-request state. */
 export class RulesEvaluator {
@@ -111,8 +147,37 @@ export class RulesEvaluator {
       throw new RuleSyntaxError(source, `A rule must be a boolean expression, not ${checked.type}`)
     }
     const logger = this.logger
+    const env = this.env
+    const plans = new Map<string, Plan>()
+    const plan = (node: ASTNode, unknown: string): Plan => {
+      if (!mentions(node, unknown)) {
+        const part = env.parse(serialize(node))
+        return {
+          kind: 'known',
+          run: (variables) => {
+            try {
+              return part({ doc: null, request: null, object: null, ...variables }) === true
+            } catch {
+              return false
+            }
+          },
+        }
+      }
+      if (node.op === '&&' || node.op === '||') {
+        return { kind: node.op, left: plan(node.args[0], unknown), right: plan(node.args[1], unknown) }
+      }
+      return { kind: 'unknown' }
+    }
     return {
       source,
+      decide(variables: RuleVariables, unknown: keyof RuleVariables): boolean | undefined {
+        let compiled = plans.get(unknown)
+        if (!compiled) {
+          compiled = plan(program.ast, unknown)
+          plans.set(unknown, compiled)
+        }
+        return decidePlan(compiled, variables)
+      },
       allows(variables: RuleVariables): boolean {
         try {
           const result = program({ doc: null, request: null, object: null, ...variables })

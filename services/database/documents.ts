@@ -1,0 +1,137 @@
+import { makeEvent, type PendingEvent } from '../core/events.ts'
+import type { Sql } from '../db/database.ts'
+
+/** A document as the API returns it and as events carry it. */
+export interface Document {
+  id: string
+  collection: string
+  data: Record<string, unknown>
+  /** Starts at 1, grows by 1 per write. */
+  version: number
+  createdAt: string
+  updatedAt: string
+}
+
+/** A `documents` row as SELECTs return it. */
+export interface DocumentRow extends Record<string, unknown> {
+  id: string
+  data: Record<string, unknown>
+  version: number
+  created_at: Date
+  updated_at: Date
+}
+
+export const DOCUMENT_COLUMNS = 'id, data, version, created_at, updated_at'
+
+export function toDocument(collection: string, row: DocumentRow): Document {
+  return {
+    id: row.id,
+    collection,
+    data: row.data,
+    version: row.version,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  }
+}
+
+/** Reads one document, locking its row for the rest of the transaction. */
+export async function readForUpdate(tx: Sql, collection: string, id: string): Promise<Document | null> {
+  const [row] = await tx.query<DocumentRow>(
+    `SELECT ${DOCUMENT_COLUMNS} FROM documents WHERE collection = $1 AND id = $2 FOR UPDATE`,
+    [collection, id],
+  )
+  return row ? toDocument(collection, row) : null
+}
+
+/** Reads (and locks) several documents at once, in key order so that concurrent batches lock alike. */
+export async function readManyForUpdate(
+  tx: Sql,
+  keys: readonly { collection: string; id: string }[],
+): Promise<Map<string, Document>> {
+  const rows = await tx.query<DocumentRow & { collection: string }>(
+    `SELECT collection, ${DOCUMENT_COLUMNS} FROM documents
+     WHERE (collection, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+     ORDER BY collection, id COLLATE "C" FOR UPDATE`,
+    [keys.map((k) => k.collection), keys.map((k) => k.id)],
+  )
+  return new Map(rows.map((row) => [documentKey(row.collection, row.id), toDocument(row.collection, row)]))
+}
+
+/** A map key for one document. */
+export function documentKey(collection: string, id: string): string {
+  return `${collection}/${id}`
+}
+
+interface Stamp extends Record<string, unknown> {
+  version: number
+  created_at: Date
+  updated_at: Date
+}
+
+function stamped(collection: string, id: string, data: Record<string, unknown>, stamp: Stamp): Document {
+  return {
+    id,
+    collection,
+    data,
+    version: stamp.version,
+    createdAt: stamp.created_at.toISOString(),
+    updatedAt: stamp.updated_at.toISOString(),
+  }
+}
+
+/** Inserts a document; null when the id is taken (nothing written). `json` is `data`'s JSON text. */
+export async function insertDocument(
+  tx: Sql,
+  collection: string,
+  id: string,
+  data: Record<string, unknown>,
+  json: string,
+): Promise<Document | null> {
+  const [row] = await tx.query<Stamp>(
+    `INSERT INTO documents (collection, id, data, version) VALUES ($1, $2, $3::jsonb, 1)
+     ON CONFLICT (collection, id) DO NOTHING RETURNING version, created_at, updated_at`,
+    [collection, id, json],
+  )
+  return row ? stamped(collection, id, data, row) : null
+}
+
+/** Replaces a (locked) document's data, bumping its version. */
+export async function replaceDocument(
+  tx: Sql,
+  collection: string,
+  id: string,
+  data: Record<string, unknown>,
+  json: string,
+): Promise<Document> {
+  const [row] = await tx.query<Stamp>(
+    `UPDATE documents SET data = $3::jsonb, version = version + 1, updated_at = now()
+     WHERE collection = $1 AND id = $2 RETURNING version, created_at, updated_at`,
+    [collection, id, json],
+  )
+  if (!row) throw new Error(`document ${collection}/${id} vanished while locked`)
+  return stamped(collection, id, data, row)
+}
+
+/** Deletes a (locked) document. */
+export async function deleteDocumentRow(tx: Sql, collection: string, id: string): Promise<void> {
+  await tx.query('DELETE FROM documents WHERE collection = $1 AND id = $2', [collection, id])
+}
+
+function subject(document: Document): string {
+  return `collections/${document.collection}/documents/${document.id}`
+}
+
+/** `db.document.created` `{document}`. */
+export function createdEvent(document: Document): PendingEvent {
+  return makeEvent({ type: 'db.document.created', subject: subject(document), data: { document } })
+}
+
+/** `db.document.updated` `{document, previous}`. */
+export function updatedEvent(document: Document, previous: Document): PendingEvent {
+  return makeEvent({ type: 'db.document.updated', subject: subject(document), data: { document, previous } })
+}
+
+/** `db.document.deleted` `{previous}`. */
+export function deletedEvent(previous: Document): PendingEvent {
+  return makeEvent({ type: 'db.document.deleted', subject: subject(previous), data: { previous } })
+}

@@ -1,0 +1,163 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { LANES, startTestPlatform, type TestPlatform } from '../support/platform.ts'
+import {
+  type Caller,
+  db,
+  documentEvents,
+  NO_RATE_LIMITS,
+  newCollection,
+  putCollection,
+  user,
+} from './helpers.ts'
+
+// Single-document writes and reads: shapes, versions, ETags, events (with `previous`), If-Match.
+describe.each(LANES)('documents (%s lane)', (lane) => {
+  let t: TestPlatform
+  let alice: Caller
+  const col = newCollection('docs')
+  beforeAll(async () => {
+    t = await startTestPlatform(lane, NO_RATE_LIMITS)
+    alice = await user(t, 'alice')
+    await putCollection(t, col, {
+      rules: { read: true, create: 'auth != null', update: 'auth != null', delete: 'auth != null' },
+    })
+  })
+  afterAll(async () => {
+    await t?.close()
+  })
+
+  it('creates a document with a new id (201, version 1, ETag, db.document.created)', async () => {
+    const res = await db(t, alice).create(col, { data: { title: 'hello', n: 1 } })
+    expect(res.status, JSON.stringify(res.body)).toBe(201)
+    expect(res.body).toEqual({
+      id: expect.stringMatching(/^[A-Za-z0-9_-]{20}$/),
+      collection: col,
+      data: { title: 'hello', n: 1 },
+      version: 1,
+      createdAt: expect.any(String),
+      updatedAt: res.body.createdAt,
+    })
+    expect(res.headers.etag).toBe('"1"')
+    const events = await documentEvents(t, col, res.body.id)
+    expect(events).toEqual([{ type: 'db.document.created', data: { document: res.body } }])
+    const got = await db(t, alice).get(col, res.body.id)
+    expect(got.status).toBe(200)
+    expect(got.body).toEqual(res.body)
+  })
+
+  it('creates with a chosen id, and refuses it a second time (409 db/already-exists, no event)', async () => {
+    const first = await db(t, alice).create(col, { id: 'chosen-1', data: { a: 1 } })
+    expect(first.status).toBe(201)
+    const again = await db(t, alice).create(col, { id: 'chosen-1', data: { a: 2 } })
+    expect(again.status).toBe(409)
+    expect(again.body.error.code).toBe('db/already-exists')
+    expect((await documentEvents(t, col, 'chosen-1')).map((e) => e.type)).toEqual(['db.document.created'])
+  })
+
+  it('PUT creates (201) then replaces (200, version 2, db.document.updated with previous)', async () => {
+    const created = await db(t, alice).put(col, 'put-1', { a: 1, b: 2 })
+    expect(created.status).toBe(201)
+    expect(created.body.version).toBe(1)
+    const replaced = await db(t, alice).put(col, 'put-1', { c: 3 })
+    expect(replaced.status).toBe(200)
+    expect(replaced.body).toMatchObject({
+      id: 'put-1',
+      data: { c: 3 },
+      version: 2,
+      createdAt: created.body.createdAt,
+    })
+    const events = await documentEvents(t, col, 'put-1')
+    expect(events.map((e) => e.type)).toEqual(['db.document.created', 'db.document.updated'])
+    expect(events[1]!.data).toEqual({ document: replaced.body, previous: created.body })
+  })
+
+  it('PATCH merges shallowly and bumps the version', async () => {
+    await db(t, alice).put(col, 'patch-1', { a: 1, nested: { x: 1, y: 2 } })
+    const res = await db(t, alice).patch(col, 'patch-1', { b: 2, nested: { z: 3 } })
+    expect(res.status).toBe(200)
+    expect(res.body.data).toEqual({ a: 1, b: 2, nested: { z: 3 } })
+    expect(res.body.version).toBe(2)
+    expect(res.headers.etag).toBe('"2"')
+  })
+
+  it('DELETE answers 204 and emits db.document.deleted with previous; then 404', async () => {
+    const created = await db(t, alice).put(col, 'del-1', { a: 1 })
+    const res = await db(t, alice).delete(col, 'del-1')
+    expect(res.status).toBe(204)
+    const events = await documentEvents(t, col, 'del-1')
+    expect(events.at(-1)).toEqual({ type: 'db.document.deleted', data: { previous: created.body } })
+    for (const r of [
+      await db(t, alice).get(col, 'del-1'),
+      await db(t, alice).delete(col, 'del-1'),
+      await db(t, alice).patch(col, 'del-1', { a: 2 }),
+    ]) {
+      expect(r.status).toBe(404)
+      expect(r.body.error.code).toBe('db/not-found')
+    }
+  })
+
+  it.each([
+    ['PUT', (c: Caller, v: string) => db(t, c).put(col, 'im-1', { x: 1 }, v)],
+    ['PATCH', (c: Caller, v: string) => db(t, c).patch(col, 'im-1', { x: 1 }, v)],
+    ['DELETE', (c: Caller, v: string) => db(t, c).delete(col, 'im-1', v)],
+  ])('%s with a stale If-Match → 412 db/version-mismatch, nothing written', async (_m, write) => {
+    await db(t, alice).put(col, 'im-1', { x: 0 })
+    const current = (await db(t, alice).get(col, 'im-1')).body
+    const before = (await documentEvents(t, col, 'im-1')).length
+    const stale = await write(alice, `"${current.version + 1}"`)
+    expect(stale.status).toBe(412)
+    expect(stale.body.error).toMatchObject({
+      code: 'db/version-mismatch',
+      details: { expected: current.version + 1, actual: current.version },
+    })
+    expect((await documentEvents(t, col, 'im-1')).length).toBe(before)
+    const fresh = await write(alice, String(current.version))
+    expect([200, 204]).toContain(fresh.status)
+  })
+
+  it('If-Match race: two PATCHes on one version → one 200, one 412', async () => {
+    for (let round = 0; round < 5; round++) {
+      const id = `race-${round}`
+      await db(t, alice).put(col, id, { n: 0 })
+      const [a, b] = await Promise.all([
+        db(t, alice).patch(col, id, { n: 1 }, '"1"'),
+        db(t, alice).patch(col, id, { n: 2 }, '"1"'),
+      ])
+      expect([a.status, b.status].sort()).toEqual([200, 412])
+      const final = await db(t, alice).get(col, id)
+      expect(final.body.version).toBe(2)
+      expect((await documentEvents(t, col, id)).map((e) => e.type)).toEqual([
+        'db.document.created',
+        'db.document.updated',
+      ])
+    }
+  })
+
+  it('PUT with If-Match on a document that does not exist → 412', async () => {
+    const res = await db(t, alice).put(col, 'never-there', { a: 1 }, '"1"')
+    expect(res.status).toBe(412)
+    expect(res.body.error.details).toEqual({ expected: 1, actual: null })
+  })
+
+  it.each([['abc'], ['"1.5"'], ['-1']])('refuses If-Match %j with 400 request/invalid', async (value) => {
+    await db(t, alice).put(col, 'im-bad', { a: 1 })
+    const res = await db(t, alice).patch(col, 'im-bad', { a: 2 }, value)
+    expect(res.status).toBe(400)
+    expect(res.body.error.code).toBe('request/invalid')
+  })
+
+  it('accepts ids of 128 characters and refuses longer ones or bad characters (400 request/invalid)', async () => {
+    const longest = 'x'.repeat(128)
+    expect((await db(t, alice).put(col, longest, { a: 1 })).status).toBe(201)
+    expect((await db(t, alice).get(col, longest)).status).toBe(200)
+    for (const res of [
+      await db(t, alice).get(col, 'x'.repeat(129)),
+      await db(t, alice).get(col, 'bad.id'),
+      await db(t, alice).get('x'.repeat(129), 'a'),
+      await db(t, alice).create(col, { id: 'bad id', data: {} }),
+    ]) {
+      expect(res.status).toBe(400)
+      expect(res.body.error.code).toBe('request/invalid')
+    }
+  })
+})
