@@ -1,0 +1,63 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { LocalStorageDriver } from '../../services/storage/local/local-driver.ts'
+import { note, report, spawnServer, startStratus } from './lib.ts'
+import { body, chunks, MiB, median, put, timed } from './storage-lib.ts'
+
+// MB/s of a 64 MiB upload through HTTP (PUT /storage/v1/object: gateway, rules, streaming, SHA-256 etag,
+// fsync + rename on local disk, metadata + outbox transaction) vs the same bytes written directly through
+// the local-disk driver (temp file, fsync, rename) in this process, same run, alternating, median of 5.
+const SIZE = 64 * MiB
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
+const parts = chunks(SIZE)
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'stratus-bench-driver-'))
+const driver = await LocalStorageDriver.open({ root: dir })
+// For context only (not the baseline): a bare node:http server doing the same over HTTP.
+const bare = await spawnServer('test/bench/fixtures/storage-bare-upload.ts', [], {})
+const stratus = await startStratus().catch(async (error) => {
+  await bare.stop()
+  throw error
+})
+try {
+  const key = { authorization: `Bearer ${stratus.serviceKey}` }
+  const bucket = await fetch(`${stratus.url}/admin/v1/buckets/bench`, { method: 'PUT', headers: key })
+  if (bucket.status !== 201) throw new Error(`bucket: ${bucket.status} ${await bucket.text()}`)
+
+  const http: number[] = []
+  const direct: number[] = []
+  const plain: number[] = []
+  for (let round = -1; round < ROUNDS; round++) {
+    const d = await timed(() => driver.put(`bench/direct-${round}/v`, body(parts)))
+    const h = await timed(async () => {
+      const res = await put(`${stratus.url}/storage/v1/object/bench/http-${round}`, parts, key)
+      if (res.status !== 200) throw new Error(`upload: ${res.status} ${res.text}`)
+    })
+    const p = await timed(() => put(`${bare.url}/upload`, parts, {}))
+    // Round -1 warms every path up.
+    if (round < 0) continue
+    plain.push(SIZE / 1e6 / p)
+    direct.push(SIZE / 1e6 / d)
+    http.push(SIZE / 1e6 / h)
+    note(
+      `round ${round}: direct ${direct.at(-1)!.toFixed(0)} MB/s, http ${http.at(-1)!.toFixed(0)} MB/s, bare node:http ${plain.at(-1)!.toFixed(0)} MB/s`,
+    )
+  }
+  const ours = median(http)
+  const baseline = median(direct)
+  report({
+    name: 'storage-upload',
+    metric: '64 MiB upload throughput through HTTP (local disk)',
+    value: ours,
+    unit: 'MB/s',
+    baseline,
+    ratio: ours / baseline,
+    goal_ratio: 0.6,
+    bare_node_http: median(plain),
+  })
+} finally {
+  await stratus.stop()
+  await bare.stop()
+  rmSync(dir, { recursive: true, force: true })
+}
