@@ -5,7 +5,10 @@ import { type Database, isUniqueViolation, type Sql } from '../db/database.ts'
 import { addToOutbox } from '../db/outbox.ts'
 import { AccountMail } from './account-mail.ts'
 import type { MailTransport } from './mail/mail-transport.ts'
+import { MfaService } from './mfa/mfa-service.ts'
+import { OAuthService } from './oauth/oauth-service.ts'
 import { checkPasswordStrength, PasswordHasher } from './passwords.ts'
+import type { SecretBox } from './secret-box.ts'
 import { type Session, Sessions } from './sessions.ts'
 import type { AuthContext, SigningKeys } from './signing-keys.ts'
 import { UserCache } from './user-cache.ts'
@@ -36,6 +39,14 @@ export interface AuthServiceOptions {
   siteUrl?: string
   /** How long this node may answer GET /user from memory (see `UserCache`); 0 = always read. */
   userCacheMs: number
+  /** Encrypts OAuth client secrets and TOTP secrets at rest. */
+  secrets: SecretBox
+  /** The `redirect_to` allow-list from the environment (AUTH_REDIRECT_URLS). */
+  redirectUrls: readonly string[]
+  /** Public base URL of the API, for the OAuth callback (AUTH_EXTERNAL_URL); unset = the request's. */
+  externalUrl?: string
+  /** The issuer name authenticator apps show next to TOTP codes (default "Stratus"). */
+  mfaIssuer?: string
 }
 
 /** The fields a user (or an admin) may change. Absent fields stay as they are; `data` is merged. */
@@ -87,6 +98,10 @@ export class AuthService {
   readonly sessions: Sessions
   /** One-time tokens and the mail that carries them. */
   readonly accountMail: AccountMail
+  /** OAuth/OIDC providers and sign-in. */
+  readonly oauth: OAuthService
+  /** TOTP factors, aal2 sessions and recovery codes. */
+  readonly mfa: MfaService
 
   private constructor(options: AuthServiceOptions, passwords: PasswordHasher) {
     this.options = options
@@ -95,6 +110,25 @@ export class AuthService {
     this.cache = new UserCache({ ttlMs: options.userCacheMs })
     this.sessions = new Sessions({ ...options, onRevoke: (uid) => this.cache.forget(uid) })
     this.accountMail = new AccountMail(options)
+    const onUserChanged = (uid: string) => this.cache.forget(uid)
+    this.oauth = new OAuthService({
+      db: options.db,
+      sessions: this.sessions,
+      secrets: options.secrets,
+      logger: options.logger,
+      redirectUrls: options.redirectUrls,
+      siteUrl: options.siteUrl,
+      externalUrl: options.externalUrl,
+      onUserChanged,
+    })
+    this.mfa = new MfaService({
+      db: options.db,
+      sessions: this.sessions,
+      secrets: options.secrets,
+      issuer: options.mfaIssuer ?? 'Stratus',
+      loadSignedIn: (sql, auth, forUpdate) => this.loadSignedIn(sql, auth, forUpdate),
+      onUserChanged,
+    })
   }
 
   static async create(options: AuthServiceOptions): Promise<AuthService> {

@@ -17,7 +17,19 @@ export interface Session {
 }
 
 /** Why a session ended, kept on the row for audits. */
-export type RevokeReason = 'logout' | 'reuse' | 'disabled' | 'recovery' | 'password-changed'
+export type RevokeReason =
+  | 'logout'
+  | 'reuse'
+  | 'disabled'
+  | 'recovery'
+  | 'password-changed'
+  /** Replaced by the aal2 session an MFA code (or recovery code) opened. */
+  | 'mfa'
+  /** A verified OAuth email claimed an account whose own email was never verified. */
+  | 'email-claimed'
+
+/** Authenticator assurance level (the `aal` claim): aal2 once the session passed an MFA check. */
+export type Aal = 'aal1' | 'aal2'
 
 /** Options of the session store. */
 export interface SessionsOptions {
@@ -35,7 +47,7 @@ interface SpentRow extends Record<string, unknown> {
   expired: boolean
 }
 
-type SessionUserRow = UserRow & { session_revoked_at: Date | null }
+type SessionUserRow = UserRow & { session_revoked_at: Date | null; session_aal: Aal }
 
 /**
  * Sessions and their refresh tokens. A session is one rotation family: each refresh spends the
@@ -51,19 +63,28 @@ export class Sessions {
 
   /**
    * Starts a session for `user` inside the caller's transaction (or statement): one statement inserts
-   * the session and its first refresh token, and stamps the sign-in time when `signIn` is set.
+   * the session and its first refresh token, and stamps the sign-in time when `signIn` is set. Its
+   * access tokens, and those of its refreshes, carry `aal` (default aal1).
    */
-  async issue(sql: Sql, user: UserRow, options: { signIn?: boolean } = {}): Promise<Session> {
+  async issue(sql: Sql, user: UserRow, options: { signIn?: boolean; aal?: Aal } = {}): Promise<Session> {
     const sid = newId()
     const refreshToken = newSecret(32)
+    const aal = options.aal ?? 'aal1'
     await sql.query(
-      `WITH s AS (INSERT INTO auth_sessions (id, user_id) VALUES ($1, $2)),
+      `WITH s AS (INSERT INTO auth_sessions (id, user_id, aal) VALUES ($1, $2, $6)),
        u AS (UPDATE auth_users SET last_sign_in_at = now() WHERE id = $2 AND $5::boolean)
        INSERT INTO auth_refresh_tokens (token_hash, session_id, expires_at)
        VALUES ($3, $1, now() + make_interval(secs => $4))`,
-      [sid, user.id, hashToken(refreshToken), this.options.refreshTokenTtlSeconds, options.signIn === true],
+      [
+        sid,
+        user.id,
+        hashToken(refreshToken),
+        this.options.refreshTokenTtlSeconds,
+        options.signIn === true,
+        aal,
+      ],
     )
-    return this.mint(user, sid, refreshToken)
+    return this.mint(user, sid, refreshToken, aal)
   }
 
   /**
@@ -87,7 +108,7 @@ export class Sessions {
       if (row.expired)
         throw new StratusError('auth/token-expired', 'The refresh token has expired; sign in again')
       const [user] = await tx.query<SessionUserRow>(
-        `SELECT ${userColumns('u')}, s.revoked_at AS session_revoked_at
+        `SELECT ${userColumns('u')}, s.revoked_at AS session_revoked_at, s.aal AS session_aal
          FROM auth_sessions s JOIN auth_users u ON u.id = s.user_id WHERE s.id = $1`,
         [row.session_id],
       )
@@ -105,7 +126,8 @@ export class Sessions {
       return { user, sessionId: row.session_id }
     })
     if (!spent) return this.rejectUnspendable(tokenHash)
-    return { user: spent.user, session: await this.mint(spent.user, spent.sessionId, next) }
+    const { session_revoked_at: _, session_aal: aal, ...user } = spent.user
+    return { user: user as UserRow, session: await this.mint(user as UserRow, spent.sessionId, next, aal) }
   }
 
   /** The token was not spendable: a reuse (revoke its family) or not ours at all. */
@@ -155,14 +177,14 @@ export class Sessions {
   }
 
   /** Signs the access token of session `sid` for `user` and assembles the session answer. */
-  private async mint(user: UserRow, sid: string, refreshToken: string): Promise<Session> {
+  private async mint(user: UserRow, sid: string, refreshToken: string, aal: Aal): Promise<Session> {
     const ttl = this.options.accessTokenTtlSeconds
     const now = Math.floor(Date.now() / 1000)
     const claims: Record<string, unknown> & { sub: string; role: string } = {
       sub: user.id,
       role: 'authenticated',
       sid,
-      aal: 'aal1',
+      aal,
       is_anonymous: user.anonymous,
     }
     if (user.email) {

@@ -50,6 +50,8 @@ describe.each(LANES)('auth admin (%s lane)', (lane) => {
         email: email.toLowerCase(),
         anonymous: false,
         data: { plan: 'pro' },
+        identities: [],
+        factors: [],
         createdAt: expect.any(String),
         updatedAt: expect.any(String),
         disabled: false,

@@ -9,6 +9,8 @@ export const NO_RATE_LIMITS = {
   RATE_LIMIT_SIGNIN: '0',
   RATE_LIMIT_REFRESH: '0',
   RATE_LIMIT_RECOVER: '0',
+  RATE_LIMIT_OAUTH: '0',
+  RATE_LIMIT_MFA: '0',
 }
 
 export const PASSWORD = 'correct horse battery'

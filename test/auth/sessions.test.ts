@@ -39,6 +39,8 @@ describe.each(LANES)('auth sessions (%s lane)', (lane) => {
           email: email.toLowerCase(),
           anonymous: false,
           data: { name: 'Ada' },
+          identities: [],
+          factors: [],
           createdAt: expect.any(String),
           updatedAt: expect.any(String),
         },

@@ -37,3 +37,24 @@ export function rateLimitBy(
     keyGenerator: (req) => `${pick(req)}:${req.ip}`,
   }
 }
+
+/**
+ * The limit of `action` counted per signed-in user (per IP for a caller without a token): for MFA
+ * codes, where an attacker holding a password could otherwise spread guesses over many addresses.
+ * `bucket` names the route's own counter (the in-process store keeps one per route anyway; naming it
+ * keeps Redis alike).
+ */
+export function rateLimitPerUser(
+  limits: Config['auth']['rateLimit'],
+  action: LimitedAction,
+  bucket: string,
+): RateLimitOptions | undefined {
+  const max = limits[action]
+  if (max === 0) return undefined
+  const prefix = `${action}:${bucket}`
+  return {
+    max,
+    timeWindow: limits.windowSeconds * 1000,
+    keyGenerator: (req) => (req.auth ? `${prefix}:user:${req.auth.uid}` : `${prefix}:${req.ip}`),
+  }
+}

@@ -4,15 +4,42 @@
  * guard (after `toUser`) against a hash ever reaching a client.
  */
 
+export const identitySchema = {
+  type: 'object',
+  required: ['id', 'provider', 'email', 'createdAt', 'lastSignInAt'],
+  additionalProperties: false,
+  properties: {
+    id: { type: 'string' },
+    provider: { type: 'string' },
+    email: { type: ['string', 'null'], description: 'as the provider gave it, verified or not' },
+    createdAt: { type: 'string', format: 'date-time' },
+    lastSignInAt: { type: ['string', 'null'], format: 'date-time' },
+  },
+} as const
+
+export const factorSchema = {
+  type: 'object',
+  required: ['id', 'type', 'status', 'createdAt'],
+  additionalProperties: false,
+  properties: {
+    id: { type: 'string' },
+    type: { type: 'string', enum: ['totp'] },
+    status: { type: 'string', enum: ['unverified', 'verified'] },
+    createdAt: { type: 'string', format: 'date-time' },
+  },
+} as const
+
 export const userSchema = {
   type: 'object',
-  required: ['id', 'email', 'anonymous', 'data', 'createdAt', 'updatedAt'],
+  required: ['id', 'email', 'anonymous', 'data', 'identities', 'factors', 'createdAt', 'updatedAt'],
   additionalProperties: false,
   properties: {
     id: { type: 'string' },
     email: { type: ['string', 'null'] },
     anonymous: { type: 'boolean' },
     data: { type: 'object', additionalProperties: true },
+    identities: { type: 'array', items: identitySchema, description: 'linked OAuth/OIDC accounts' },
+    factors: { type: 'array', items: factorSchema, description: 'MFA factors' },
     createdAt: { type: 'string', format: 'date-time' },
     updatedAt: { type: 'string', format: 'date-time' },
   },
