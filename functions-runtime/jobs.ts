@@ -1,0 +1,59 @@
+import { type JobInit, safeJobIdPart } from '../services/bus/jobs.ts'
+import type { StratusEvent } from '../services/core/events.ts'
+import type { FunctionVersion, TriggerKind } from './store.ts'
+
+/** The job queue for event, schedule and redrive executions. */
+export const FUNCTIONS_JOB_QUEUE = 'functions'
+
+/** The job queue of a Stratus queue's consumers (one per queue, so its depth is countable). */
+export function queueJobQueue(queue: string): string {
+  return `queue.${queue}`
+}
+
+/** What a function job carries. */
+export type FunctionJobData =
+  | {
+      kind: 'event'
+      function: string
+      version: number
+      trigger: Exclude<TriggerKind, 'http' | 'schedule'>
+      event: StratusEvent
+      queue?: string
+    }
+  | { kind: 'schedule'; function: string; index: number; cron: string; timezone?: string }
+  | {
+      kind: 'redrive'
+      function: string
+      trigger: TriggerKind
+      event: StratusEvent
+      queue?: string
+      deadLetterId: string
+    }
+
+/**
+ * The job of one event for one function version. Its id, `<function>.<version>.<event id>`, is the
+ * delivery's idempotency key in the job queue (function names have no dots, so it parses one way).
+ */
+export function eventJob(
+  fn: FunctionVersion,
+  event: StratusEvent,
+  trigger: 'event' | 'queue',
+  options: { backoffMs: number; delayMs?: number; queue?: string },
+): JobInit {
+  const data: FunctionJobData = {
+    kind: 'event',
+    function: fn.name,
+    version: fn.version,
+    trigger,
+    event,
+    ...(options.queue ? { queue: options.queue } : {}),
+  }
+  return {
+    id: `${fn.name}.${fn.version}.${safeJobIdPart(event.id)}`,
+    name: `${fn.name}:${trigger}`,
+    data,
+    attempts: fn.retries + 1,
+    backoffMs: options.backoffMs,
+    ...(options.delayMs && options.delayMs > 0 ? { delayMs: options.delayMs } : {}),
+  }
+}

@@ -1,0 +1,96 @@
+import type { Execution, FunctionStore } from './store.ts'
+
+export interface RecorderLogger {
+  warn(details: object, message: string): void
+}
+
+interface Pending {
+  record: Execution
+  resolve?: (inserted: boolean) => void
+  reject?: (error: unknown) => void
+}
+
+/**
+ * Writes execution records in batches (one multi-row INSERT per flush): an HTTP invocation does not wait
+ * for its record, and many concurrent event executions share one round trip. `write` waits for the
+ * record's batch to commit and says whether it was inserted (false: a succeeded record for the same
+ * event and version already existed). `enqueue` does not wait; beyond `maxPending` unflushed records,
+ * enqueued ones are dropped (counted by `onDrop`) rather than growing memory without bound.
+ */
+export class ExecutionRecorder {
+  private readonly store: FunctionStore
+  private readonly logger: RecorderLogger
+  private readonly maxBatch: number
+  private readonly maxPending: number
+  private readonly onDrop: () => void
+  private pending: Pending[] = []
+  private flushing: Promise<void> | undefined
+  private idleWaiters: Array<() => void> = []
+
+  constructor(
+    store: FunctionStore,
+    options: { logger: RecorderLogger; maxBatch?: number; maxPending?: number; onDrop?: () => void },
+  ) {
+    this.store = store
+    this.logger = options.logger
+    this.maxBatch = options.maxBatch ?? 500
+    this.maxPending = options.maxPending ?? 20_000
+    this.onDrop = options.onDrop ?? (() => {})
+  }
+
+  /** Records `record` and resolves once it is committed: true if inserted. */
+  write(record: Execution): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ record, resolve, reject })
+      this.schedule()
+    })
+  }
+
+  /** Records `record` in the background. */
+  enqueue(record: Execution): void {
+    if (this.pending.length >= this.maxPending) {
+      this.onDrop()
+      return
+    }
+    this.pending.push({ record })
+    this.schedule()
+  }
+
+  /** Resolves once every record handed in so far is written (or failed). */
+  flushed(): Promise<void> {
+    if (!this.flushing && this.pending.length === 0) return Promise.resolve()
+    return new Promise((resolve) => this.idleWaiters.push(resolve))
+  }
+
+  private schedule(): void {
+    if (this.flushing) return
+    this.flushing = (async () => {
+      // Let the current burst of completions join this batch.
+      await new Promise((resolve) => setImmediate(resolve))
+      while (this.pending.length > 0) {
+        const batch = this.pending.splice(0, this.maxBatch)
+        try {
+          const inserted = await this.store.insertExecutions(batch.map((p) => p.record))
+          for (const p of batch) p.resolve?.(inserted.has(p.record.id))
+        } catch (error) {
+          const waited = batch.filter((p) => p.reject)
+          for (const p of waited) p.reject!(error)
+          if (waited.length < batch.length) {
+            this.logger.warn(
+              { err: error, dropped: batch.length - waited.length },
+              'functions: execution records lost',
+            )
+          }
+        }
+      }
+    })().finally(() => {
+      this.flushing = undefined
+      if (this.pending.length > 0) this.schedule()
+      else {
+        const waiters = this.idleWaiters
+        this.idleWaiters = []
+        for (const resolve of waiters) resolve()
+      }
+    })
+  }
+}

@@ -1,0 +1,693 @@
+import type { Registry } from 'prom-client'
+import type { Bus, Subscription } from '../services/bus/bus.ts'
+import { type Job, type JobInit, type JobQueue, safeJobIdPart } from '../services/bus/jobs.ts'
+import type { Config } from '../services/core/config.ts'
+import { StratusError } from '../services/core/errors.ts'
+import { EVENT_SOURCE, type StratusEvent } from '../services/core/events.ts'
+import { newEventId } from '../services/core/ids.ts'
+import type { Logger } from '../services/core/logger.ts'
+import type { Database } from '../services/db/database.ts'
+import { createHost, type InternalHttp } from './host.ts'
+import { eventJob, FUNCTIONS_JOB_QUEUE, type FunctionJobData, queueJobQueue } from './jobs.ts'
+import { createFunctionMetrics, type FunctionMetrics } from './metrics.ts'
+import { ExecutionRecorder } from './recorder.ts'
+import { FunctionRegistry } from './registry.ts'
+import type { Invocation } from './sandbox/instance.ts'
+import { type PoolRun, SandboxPool } from './sandbox/pool.ts'
+import {
+  type DeadLetter,
+  type Execution,
+  FUNCTION_CHANGED_EVENT,
+  FunctionStore,
+  type FunctionVersion,
+  type TriggerKind,
+} from './store.ts'
+import { matchEvent, QUEUE_EVENT_TYPE, QUEUE_SUBJECT_PREFIX } from './triggers.ts'
+
+export interface RuntimeOptions {
+  db: Database
+  bus: Bus
+  jobs: JobQueue
+  logger: Logger
+  /** The platform's Prometheus registry. */
+  registry: Registry
+  config: Config['functions']
+  /** The platform's HTTP API in-process (ctx.db, ctx.storage, ctx.queue go through it). */
+  http: InternalHttp
+  serviceKey: () => string
+}
+
+/** An HTTP invocation as the gateway hands it over. */
+export interface HttpRequestData {
+  method: string
+  path: string
+  headers: Record<string, unknown>
+  query: Record<string, unknown>
+  body: unknown
+  auth: unknown
+}
+
+/** What the gateway sends back for an HTTP invocation. */
+export interface HttpResponseData {
+  status: number
+  headers: Record<string, string>
+  /** Sent as JSON when `json`; otherwise a string is sent as is and anything else as JSON. Undefined = no body. */
+  body?: unknown
+  /** True for a plain result (always JSON), false for a `{status, headers, body}` response. */
+  json: boolean
+  executionId: string
+}
+
+/** Per-queue counts for GET /admin/v1/queues. */
+export interface QueueStats {
+  name: string
+  /** Messages not yet handled: waiting + delayed (+ those waiting for a consumer to be deployed). */
+  depth: number
+  waiting: number
+  delayed: number
+  inFlight: number
+  dead: number
+  consumers: string[]
+}
+
+/** The durable bus subscriber that turns events into function jobs. */
+export const DISPATCHER_SUBSCRIBER = 'functions-dispatcher'
+const SWEEP_MS = 5000
+const RETENTION_MS = 10 * 60_000
+const REGISTRY_POLL_MS = 5000
+const NEGATIVE_CACHE_MS = 1000
+
+/**
+ * The functions runtime of one process: the registry of live versions, the warm sandbox pool, and — in
+ * worker processes — the dispatcher (bus → trigger match → job), the job processors (job → execution,
+ * retries, dead letters), the schedules and the maintenance sweeps.
+ */
+export class FunctionsRuntime {
+  readonly store: FunctionStore
+  readonly registry: FunctionRegistry
+  readonly pool: SandboxPool
+  readonly metrics: FunctionMetrics
+  private readonly options: RuntimeOptions
+  private readonly recorder: ExecutionRecorder
+  private readonly subscriptions: Subscription[] = []
+  private readonly queueProcessors = new Map<string, Promise<Subscription>>()
+  private readonly timers: NodeJS.Timeout[] = []
+  private readonly versionCache = new Map<string, FunctionVersion>()
+  private readonly misses = new Map<string, number>()
+  private worker = false
+  private closed = false
+  /** Rejected by `stop`: dispatches waiting for in-memory jobs give up (the bus then keeps the event). */
+  private readonly stopping: Promise<never>
+  private stopNow: (error: Error) => void = () => {}
+
+  constructor(options: RuntimeOptions) {
+    this.options = options
+    this.store = new FunctionStore(options.db)
+    this.registry = new FunctionRegistry(this.store)
+    this.metrics = createFunctionMetrics(options.registry)
+    const metrics = this.metrics
+    this.pool = new SandboxPool({
+      host: createHost({
+        http: options.http,
+        serviceKey: options.serviceKey,
+        allowFetch: options.config.allowFetch,
+      }),
+      allowFetch: options.config.allowFetch,
+      logLines: options.config.logLines,
+      logLineLength: options.config.logLineLength,
+      warmPoolSize: options.config.warmPoolSize,
+      idleMs: options.config.idleMs,
+      onColdStart: (spec, ms) => {
+        metrics.coldStarts.inc({ function: spec.name })
+        metrics.coldStartDuration.observe(ms / 1000)
+      },
+    })
+    this.recorder = new ExecutionRecorder(this.store, {
+      logger: options.logger,
+      onDrop: () => metrics.droppedRecords.inc(),
+    })
+    this.registry.onChange((name, version) => this.onRegistryChange(name, version))
+    this.stopping = new Promise<never>((_, reject) => {
+      this.stopNow = reject
+    })
+    this.stopping.catch(() => undefined)
+  }
+
+  /**
+   * Loads the live functions and follows changes. `worker: true` also subscribes the dispatcher (before
+   * the relay starts, so no event is published to nobody), processes jobs, syncs schedules and sweeps.
+   */
+  async start(options: { worker: boolean }): Promise<void> {
+    this.worker = options.worker
+    await this.registry.reload()
+    this.subscriptions.push(
+      await this.options.bus.listen(async (event) => {
+        if (event.type === FUNCTION_CHANGED_EVENT)
+          await this.registry.refresh((event.data as { name: string }).name)
+      }),
+    )
+    this.every(REGISTRY_POLL_MS, () => this.registry.reload())
+    if (!options.worker) return
+    this.subscriptions.push(
+      await this.options.bus.subscribe(DISPATCHER_SUBSCRIBER, (event) => this.dispatch(event), {
+        // In-memory jobs hold their event's dispatch until they finish (see dispatch): allow many at once.
+        concurrency: this.options.jobs.settled ? 256 : 16,
+        backoffMs: 200,
+      }),
+    )
+    if (this.options.config.workers > 0) {
+      this.subscriptions.push(
+        await this.options.jobs.process(FUNCTIONS_JOB_QUEUE, (job) => this.execute(job), {
+          concurrency: this.options.config.workers,
+        }),
+      )
+      for (const queue of this.registry.queues()) this.ensureQueueProcessor(queue)
+    }
+    await this.syncAllSchedules()
+    this.every(SWEEP_MS, () => this.sweepQueueBacklog())
+    this.every(RETENTION_MS, () => this.applyRetention())
+  }
+
+  /** After this node deployed, rolled back or deleted `name`: refresh, warm up, schedules, backlog. */
+  async afterChange(name: string): Promise<void> {
+    const live = await this.registry.refresh(name)
+    // The new version is warm before the deploy answers.
+    if (live) await this.pool.prewarm(live).catch(() => undefined)
+    await this.syncSchedules(name)
+    if (live && this.worker) {
+      this.sweepQueueBacklog().catch((error: unknown) =>
+        this.options.logger.warn({ err: error, function: name }, 'functions: queue backlog sweep failed'),
+      )
+    }
+  }
+
+  /** Runs an HTTP-triggered invocation synchronously in this process's pool. */
+  async invokeHttp(name: string, request: HttpRequestData): Promise<HttpResponseData> {
+    const fn = await this.lookup(name)
+    const trigger = fn?.triggers.find((t) => t.type === 'http')
+    if (!fn || !trigger || trigger.type !== 'http') {
+      throw new StratusError('functions/not-found', `No function named ${name} with an HTTP trigger`)
+    }
+    if (!trigger.public && !request.auth) {
+      throw new StratusError('auth/unauthenticated', `Function ${name} needs a signed-in caller`)
+    }
+    const event = {
+      specversion: '1.0',
+      id: newEventId(),
+      source: EVENT_SOURCE,
+      type: 'http.request',
+      subject: `functions/${name}`,
+      time: new Date().toISOString(),
+      datacontenttype: 'application/json',
+      data: request,
+    }
+    const { outcome, record } = await this.runOnce(fn, event, 'http', 1, false)
+    if (outcome.status === 'timeout') {
+      throw new StratusError('functions/timeout', `Function ${name} timed out after ${fn.timeoutMs} ms`, {
+        details: { executionId: record.id },
+      })
+    }
+    if (outcome.status === 'failed') {
+      throw new StratusError('functions/failed', `Function ${name} failed`, {
+        details: { executionId: record.id },
+      })
+    }
+    return toHttpResponse(outcome, record.id)
+  }
+
+  /** Re-runs a dead letter on the live version of its function. */
+  async redrive(id: string): Promise<{ id: string; function: string; version: number }> {
+    const dl = await this.store.takeDeadLetter(id)
+    if (!dl) throw new StratusError('functions/not-found', `No dead letter ${id} waiting for a retry`)
+    const fn = await this.lookup(dl.function, true)
+    if (!fn) {
+      await this.store.restoreDeadLetter(id)
+      throw new StratusError('functions/not-found', `Function ${dl.function} no longer exists`)
+    }
+    const data: FunctionJobData = {
+      kind: 'redrive',
+      function: fn.name,
+      trigger: dl.trigger,
+      event: dl.event as StratusEvent,
+      deadLetterId: dl.id,
+      ...(dl.queue ? { queue: dl.queue } : {}),
+    }
+    try {
+      await this.options.jobs.add(FUNCTIONS_JOB_QUEUE, [
+        {
+          id: `${fn.name}.${fn.version}.${safeJobIdPart(dl.eventId)}.redrive.${safeJobIdPart(dl.id)}`,
+          name: `${fn.name}:redrive`,
+          data,
+          attempts: fn.retries + 1,
+          backoffMs: this.options.config.retryBackoffMs,
+        },
+      ])
+    } catch (error) {
+      await this.store.restoreDeadLetter(id)
+      throw error
+    }
+    return { id: dl.id, function: fn.name, version: fn.version }
+  }
+
+  /** Depth, in-flight and dead counts of every known queue. */
+  async queueStats(): Promise<QueueStats[]> {
+    const rows = await this.options.db.query<{ name: string; undispatched: number }>(
+      `SELECT q.name, (SELECT count(*)::int FROM queue_messages m WHERE m.queue = q.name AND m.dispatched_at IS NULL) AS undispatched
+       FROM queues q ORDER BY q.name`,
+    )
+    const names = new Map(rows.map((r) => [r.name, r.undispatched]))
+    const consumers = new Map<string, string[]>()
+    for (const fn of this.registry.all()) {
+      for (const t of fn.triggers) {
+        if (t.type !== 'queue') continue
+        if (!names.has(t.queue)) names.set(t.queue, 0)
+        consumers.set(t.queue, [...(consumers.get(t.queue) ?? []), fn.name])
+      }
+    }
+    const dead = await this.store.deadLettersPerQueue()
+    const stats = await Promise.all(
+      [...names].map(async ([name, undispatched]) => {
+        const c = await this.options.jobs.counts(queueJobQueue(name))
+        const d = dead.get(name) ?? 0
+        this.metrics.queueDepth.set({ queue: name, state: 'waiting' }, c.waiting + undispatched)
+        this.metrics.queueDepth.set({ queue: name, state: 'delayed' }, c.delayed)
+        this.metrics.queueDepth.set({ queue: name, state: 'in_flight' }, c.active)
+        this.metrics.queueDepth.set({ queue: name, state: 'dead' }, d)
+        return {
+          name,
+          depth: c.waiting + c.delayed + undispatched,
+          waiting: c.waiting + undispatched,
+          delayed: c.delayed,
+          inFlight: c.active,
+          dead: d,
+          consumers: consumers.get(name) ?? [],
+        }
+      }),
+    )
+    return stats.sort((a, b) => (a.name < b.name ? -1 : 1))
+  }
+
+  /** For tests and shutdown: resolves when queued work and execution records handled here are done. */
+  async drain(): Promise<void> {
+    await this.options.bus.drain()
+    await this.options.jobs.drain()
+    await this.recorder.flushed()
+  }
+
+  /** Stops taking work (dispatcher, job processors, timers) after in-flight jobs finish. HTTP still works. */
+  async stop(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    this.stopNow(new Error('the functions runtime is stopping'))
+    for (const timer of this.timers) clearInterval(timer)
+    const processors = await Promise.allSettled(this.queueProcessors.values())
+    const subs = [
+      ...this.subscriptions,
+      ...processors.flatMap((p) => (p.status === 'fulfilled' ? [p.value] : [])),
+    ]
+    await Promise.allSettled(subs.map((s) => s.close()))
+  }
+
+  /** Stops, writes the last execution records and disposes every isolate. */
+  async close(): Promise<void> {
+    await this.stop()
+    await this.recorder.flushed()
+    this.pool.close()
+  }
+
+  // ---- dispatch: bus event → jobs ----
+
+  private async dispatch(event: StratusEvent): Promise<void> {
+    if (event.type === FUNCTION_CHANGED_EVENT) {
+      await this.registry.refresh((event.data as { name: string }).name)
+      return
+    }
+    const queue =
+      event.type === QUEUE_EVENT_TYPE && event.subject.startsWith(QUEUE_SUBJECT_PREFIX)
+        ? event.subject.slice(QUEUE_SUBJECT_PREFIX.length)
+        : undefined
+    const delayMs = queue ? availableIn(event) : 0
+    const byJobQueue = new Map<string, JobInit[]>()
+    let consumed = false
+    for (const fn of this.registry.all()) {
+      const kind = matchEvent(fn.triggers, event)
+      if (!kind) continue
+      const jobQueue = kind === 'queue' ? queueJobQueue(queue!) : FUNCTIONS_JOB_QUEUE
+      if (kind === 'queue') consumed = true
+      const list = byJobQueue.get(jobQueue) ?? []
+      list.push(
+        eventJob(fn, event, kind, {
+          backoffMs: this.options.config.retryBackoffMs,
+          delayMs,
+          ...(kind === 'queue' ? { queue } : {}),
+        }),
+      )
+      byJobQueue.set(jobQueue, list)
+    }
+    await Promise.all([...byJobQueue].map(([jobQueue, jobs]) => this.options.jobs.add(jobQueue, jobs)))
+    if (queue && consumed) {
+      await this.options.db.query(
+        'UPDATE queue_messages SET dispatched_at = now() WHERE id = $1 AND dispatched_at IS NULL',
+        [(event.data as { id: string }).id],
+      )
+    }
+    // In-memory jobs die with the process: the event counts as handled (for the in-process bus's
+    // settled watermark) only once its executions are done, so a kill -9 re-delivers it after a restart.
+    // Delayed messages are not waited for (they may wait for days); those are lost on a crash.
+    const settled = this.options.jobs.settled?.bind(this.options.jobs)
+    if (settled && delayMs === 0 && this.options.config.workers > 0 && byJobQueue.size > 0) {
+      await Promise.race([
+        Promise.all(
+          [...byJobQueue].map(([jobQueue, jobs]) =>
+            settled(
+              jobQueue,
+              jobs.map((j) => j.id),
+            ),
+          ),
+        ),
+        this.stopping,
+      ])
+    }
+  }
+
+  // ---- execute: job → execution ----
+
+  private async execute(job: Job): Promise<void> {
+    const data = job.data as FunctionJobData
+    let fn: FunctionVersion | undefined
+    let event: StratusEvent
+    let trigger: TriggerKind
+    let queue: string | undefined
+    if (data.kind === 'event') {
+      // A deleted function's pending jobs do nothing.
+      const live = await this.lookup(data.function, true)
+      if (!live) return
+      fn = live.version === data.version ? live : await this.versionOf(data.function, data.version)
+      event = data.event
+      trigger = data.trigger
+      queue = data.queue
+      if (job.attempt === 1)
+        this.metrics.triggerLag.observe(Math.max(0, Date.now() - Date.parse(event.time)) / 1000)
+    } else if (data.kind === 'schedule') {
+      fn = await this.lookup(data.function, true)
+      const t = fn?.triggers[data.index]
+      // A schedule left over from an older version (or a deleted function) does nothing.
+      if (!fn || t?.type !== 'schedule' || t.cron !== data.cron) return
+      event = scheduleEvent(fn.name, job.id, t)
+      trigger = 'schedule'
+    } else {
+      fn = await this.lookup(data.function, true)
+      if (!fn) return
+      event = data.event
+      trigger = data.trigger
+      queue = data.queue
+    }
+    if (!fn) return
+    // Idempotency: an event this version already handled successfully is not run again.
+    if (await this.store.succeeded(fn.name, fn.version, event.id)) return
+    const { outcome } = await this.runOnce(fn, event, trigger, job.attempt, true)
+    if (outcome.status === 'succeeded') return
+    const message = outcome.error?.message ?? outcome.status
+    if (job.attempt < job.attempts) throw new Error(message)
+    await this.store.addDeadLetter({
+      function: fn.name,
+      version: fn.version,
+      trigger,
+      eventId: event.id,
+      event,
+      attempts: job.attempt,
+      error: { status: outcome.status, ...outcome.error },
+      queue: queue ?? null,
+    })
+    this.metrics.deadLetters.inc({ function: fn.name })
+  }
+
+  /** Runs one invocation and records it (waiting for the record when `awaitRecord`). */
+  private async runOnce(
+    fn: FunctionVersion,
+    event: object,
+    trigger: TriggerKind,
+    attempt: number,
+    awaitRecord: boolean,
+  ): Promise<{ outcome: PoolRun; record: Execution }> {
+    const executionId = newEventId()
+    const invocation: Invocation = {
+      functionName: fn.name,
+      version: fn.version,
+      executionId,
+      deadline: Date.now() + fn.timeoutMs,
+      logs: [],
+      droppedLogs: 0,
+    }
+    const outcome = await this.pool.run(fn, JSON.stringify(event), invocation)
+    this.metrics.executions.inc({ function: fn.name, trigger, status: outcome.status })
+    this.metrics.duration.observe({ function: fn.name, trigger }, outcome.durationMs / 1000)
+    if (outcome.status !== 'succeeded') this.metrics.errors.inc({ function: fn.name, status: outcome.status })
+    const record: Execution = {
+      id: executionId,
+      function: fn.name,
+      version: fn.version,
+      trigger,
+      eventId: (event as { id: string }).id,
+      status: outcome.status,
+      attempt,
+      startedAt: outcome.startedAt.toISOString(),
+      durationMs: outcome.durationMs,
+      coldStart: outcome.coldStart,
+      logs: outcome.logs,
+      error: outcome.error ?? null,
+    }
+    if (awaitRecord) await this.recorder.write(record)
+    else this.recorder.enqueue(record)
+    return { outcome, record }
+  }
+
+  /** The live version of `name`; on a miss, asks the database (at most once a second per name unless `force`). */
+  private async lookup(name: string, force = false): Promise<FunctionVersion | undefined> {
+    const known = this.registry.get(name)
+    if (known) return known
+    const missedAt = this.misses.get(name)
+    if (!force && missedAt !== undefined && Date.now() - missedAt < NEGATIVE_CACHE_MS) return undefined
+    const found = await this.registry.refresh(name)
+    if (!found) {
+      if (this.misses.size > 10_000) this.misses.clear()
+      this.misses.set(name, Date.now())
+    }
+    return found
+  }
+
+  /** An older (immutable) version, cached. */
+  private async versionOf(name: string, version: number): Promise<FunctionVersion | undefined> {
+    const key = `${name}@${version}`
+    const cached = this.versionCache.get(key)
+    if (cached) return cached
+    const found = await this.store.version(name, version)
+    if (found) {
+      if (this.versionCache.size > 1000) this.versionCache.clear()
+      this.versionCache.set(key, found)
+    }
+    return found
+  }
+
+  // ---- changes, schedules, queues, maintenance ----
+
+  private onRegistryChange(name: string, version: FunctionVersion | undefined): void {
+    this.misses.delete(name)
+    this.pool.retire(name, version?.version)
+    if (!version || this.closed) return
+    // A new version is warmed up before its first call.
+    this.pool
+      .prewarm(version)
+      .catch((error: unknown) =>
+        this.options.logger.warn({ err: error, function: name }, 'functions: prewarm failed'),
+      )
+    if (this.worker && this.options.config.workers > 0) {
+      for (const t of version.triggers) if (t.type === 'queue') this.ensureQueueProcessor(t.queue)
+    }
+  }
+
+  private ensureQueueProcessor(queue: string): void {
+    if (this.queueProcessors.has(queue) || this.closed) return
+    const started = this.options.jobs.process(queueJobQueue(queue), (job) => this.execute(job), {
+      concurrency: this.options.config.workers,
+    })
+    started.catch((error: unknown) => {
+      this.queueProcessors.delete(queue)
+      this.options.logger.error({ err: error, queue }, 'functions: could not start a queue processor')
+    })
+    this.queueProcessors.set(queue, started)
+  }
+
+  /** Makes the job queue's schedules match `name`'s live triggers. */
+  private async syncSchedules(name: string, existing?: { id: string }[]): Promise<void> {
+    const fn = this.registry.get(name)
+    const jobs = this.options.jobs
+    const desired = new Map<string, { index: number; cron: string; timezone?: string }>()
+    fn?.triggers.forEach((t, index) => {
+      if (t.type === 'schedule')
+        desired.set(`${name}.${index}`, { index, cron: t.cron, timezone: t.timezone })
+    })
+    const current = existing ?? (await jobs.schedules(FUNCTIONS_JOB_QUEUE))
+    for (const s of current) {
+      if (s.id.startsWith(`${name}.`) && !desired.has(s.id))
+        await jobs.removeSchedule(FUNCTIONS_JOB_QUEUE, s.id)
+    }
+    for (const [id, s] of desired) {
+      const data: FunctionJobData = {
+        kind: 'schedule',
+        function: name,
+        index: s.index,
+        cron: s.cron,
+        ...(s.timezone ? { timezone: s.timezone } : {}),
+      }
+      await jobs.upsertSchedule(
+        FUNCTIONS_JOB_QUEUE,
+        id,
+        { cron: s.cron, ...(s.timezone ? { timezone: s.timezone } : {}) },
+        {
+          name: `${name}:schedule`,
+          data,
+          attempts: fn!.retries + 1,
+          backoffMs: this.options.config.retryBackoffMs,
+        },
+      )
+    }
+  }
+
+  private async syncAllSchedules(): Promise<void> {
+    const existing = await this.options.jobs.schedules(FUNCTIONS_JOB_QUEUE)
+    const names = new Set([...this.registry.all()].map((f) => f.name))
+    for (const s of existing) {
+      const name = s.id.split('.')[0]!
+      if (!names.has(name)) await this.options.jobs.removeSchedule(FUNCTIONS_JOB_QUEUE, s.id)
+    }
+    for (const name of names) await this.syncSchedules(name, existing)
+  }
+
+  /**
+   * Hands messages that arrived while their queue had no consumer to the consumers now live. Messages the
+   * relay has not published yet are left to the dispatcher.
+   */
+  private async sweepQueueBacklog(): Promise<void> {
+    const queues = [...this.registry.queues()]
+    if (queues.length === 0) return
+    const rows = await this.options.db.query<{
+      id: string
+      queue: string
+      payload: unknown
+      available_at: Date
+      created_at: Date
+      sequence: number | null
+    }>(
+      `SELECT m.id, m.queue, m.payload, m.available_at, m.created_at, o.sequence
+       FROM queue_messages m LEFT JOIN outbox o ON o.event_id = m.id
+       WHERE m.dispatched_at IS NULL AND m.queue = ANY($1::text[])
+         AND (o.event_id IS NULL OR o.published_at IS NOT NULL)
+       ORDER BY m.created_at LIMIT 500`,
+      [queues],
+    )
+    await Promise.all(
+      rows.map((row) => {
+        const delayed = row.available_at.getTime() > row.created_at.getTime()
+        return this.dispatch({
+          specversion: '1.0',
+          id: row.id,
+          source: EVENT_SOURCE,
+          type: QUEUE_EVENT_TYPE,
+          subject: `${QUEUE_SUBJECT_PREFIX}${row.queue}`,
+          time: row.created_at.toISOString(),
+          datacontenttype: 'application/json',
+          data: {
+            id: row.id,
+            payload: row.payload,
+            ...(delayed ? { availableAt: row.available_at.toISOString() } : {}),
+          },
+          sequence: row.sequence ?? 0,
+        })
+      }),
+    )
+  }
+
+  private async applyRetention(): Promise<void> {
+    const hours = this.options.config.executionRetentionHours
+    await this.store.deleteExecutionsOlderThan(hours)
+    await this.options.db.query(
+      `DELETE FROM queue_messages WHERE dispatched_at IS NOT NULL AND dispatched_at < now() - make_interval(hours => $1)`,
+      [hours],
+    )
+    await this.options.db.query('DELETE FROM queue_dedup WHERE expires_at < now()')
+  }
+
+  private every(ms: number, task: () => Promise<unknown>): void {
+    let running = false
+    const timer = setInterval(() => {
+      if (running || this.closed) return
+      running = true
+      task()
+        .catch((error: unknown) =>
+          this.options.logger.warn({ err: error }, 'functions: background task failed'),
+        )
+        .finally(() => {
+          running = false
+        })
+    }, ms)
+    timer.unref()
+    this.timers.push(timer)
+  }
+}
+
+/** Milliseconds until a queue message may be handled (0 when it may now). */
+function availableIn(event: StratusEvent): number {
+  const at = (event.data as { availableAt?: string } | null)?.availableAt
+  if (!at) return 0
+  return Math.max(0, Date.parse(at) - Date.now())
+}
+
+/** The event a schedule tick hands its function; the tick's job id is the event id. */
+function scheduleEvent(
+  name: string,
+  jobId: string,
+  trigger: { cron: string; timezone?: string },
+): StratusEvent {
+  const tick = /(\d{10,})$/.exec(jobId)?.[1]
+  const scheduledAt = tick ? new Date(Number(tick)).toISOString() : new Date().toISOString()
+  return {
+    specversion: '1.0',
+    id: safeJobIdPart(jobId),
+    source: EVENT_SOURCE,
+    type: 'schedule.tick',
+    subject: `functions/${name}`,
+    time: scheduledAt,
+    datacontenttype: 'application/json',
+    data: { cron: trigger.cron, timezone: trigger.timezone ?? 'UTC', scheduledAt },
+    sequence: 0,
+  }
+}
+
+/** A `{status, headers?, body?}` result is an HTTP response; anything else is the JSON body. */
+function toHttpResponse(outcome: PoolRun, executionId: string): HttpResponseData {
+  if (!outcome.hasResult) return { status: 204, headers: {}, executionId, json: false }
+  const result = outcome.result
+  if (result && typeof result === 'object' && !Array.isArray(result)) {
+    const r = result as Record<string, unknown>
+    const keys = Object.keys(r)
+    if (
+      typeof r.status === 'number' &&
+      Number.isInteger(r.status) &&
+      r.status >= 200 &&
+      r.status <= 599 &&
+      keys.every((k) => k === 'status' || k === 'headers' || k === 'body')
+    ) {
+      const headers: Record<string, string> = {}
+      if (r.headers && typeof r.headers === 'object') {
+        for (const [k, v] of Object.entries(r.headers as Record<string, unknown>)) {
+          if (typeof v === 'string' || typeof v === 'number') headers[k.toLowerCase()] = String(v)
+        }
+      }
+      return { status: r.status, headers, body: r.body, executionId, json: false }
+    }
+  }
+  return { status: 200, headers: {}, body: result, executionId, json: true }
+}
+
+export type { DeadLetter, Execution, FunctionVersion }

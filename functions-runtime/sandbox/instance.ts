@@ -1,0 +1,379 @@
+import ivm from 'isolated-vm'
+import { BOOTSTRAP_SOURCE } from './bootstrap.ts'
+
+/** What a sandbox needs to know about the function version it runs. */
+export interface VersionSpec {
+  name: string
+  version: number
+  code: string
+  env: Record<string, string>
+  timeoutMs: number
+  memoryMb: number
+  concurrency: number
+}
+
+/** One `ctx.log` line kept with an execution. */
+export interface LogLine {
+  level: 'info' | 'warn' | 'error' | 'debug'
+  msg: string
+  time: string
+}
+
+/** The invocation an isolate is running: what host calls made from inside it are attributed to. */
+export interface Invocation {
+  functionName: string
+  version: number
+  executionId: string
+  /** Epoch ms by which the invocation must finish. */
+  deadline: number
+  logs: LogLine[]
+  droppedLogs: number
+}
+
+/** The answer of a host call: a JSON value and optional bytes. Errors are `{code, message, status?}`. */
+export interface HostAnswer {
+  value?: unknown
+  bytes?: Uint8Array
+}
+
+/** Serves the capabilities a function reaches through `ctx` and `fetch` (see runtime/host.ts). */
+export type HostCallHandler = (
+  op: string,
+  payload: Record<string, unknown>,
+  bytes: Uint8Array | undefined,
+  invocation: Invocation,
+) => Promise<HostAnswer>
+
+/** An error the host hands back into the isolate as a StratusError there. */
+export class HostCallError extends Error {
+  readonly code: string
+  readonly status?: number
+  readonly details?: unknown
+  constructor(code: string, message: string, status?: number, details?: unknown) {
+    super(message)
+    this.code = code
+    this.status = status
+    this.details = details
+  }
+}
+
+/** Code that cannot become a runnable function: a syntax error, an import, a top-level throw… */
+export class CodeError extends Error {
+  override name = 'CodeError'
+  /** 1-based line and column, when the engine reported them. */
+  readonly line?: number
+  readonly column?: number
+  constructor(message: string, position?: { line: number; column: number }) {
+    super(message)
+    this.line = position?.line
+    this.column = position?.column
+  }
+}
+
+export interface InstanceOptions {
+  host: HostCallHandler
+  allowFetch: boolean
+  logLines: number
+  logLineLength: number
+}
+
+/** How one invocation ended. */
+export interface RunOutcome {
+  status: 'succeeded' | 'failed' | 'timeout'
+  /** The returned value (JSON), when `status` is succeeded and the function returned something. */
+  result?: unknown
+  hasResult: boolean
+  error?: { name: string; message: string; stack?: string }
+  logs: LogLine[]
+  startedAt: Date
+  durationMs: number
+}
+
+/** Module evaluation (top-level code) gets at most this long. */
+const EVALUATE_TIMEOUT_MS = 5000
+const LEVELS = new Set(['info', 'warn', 'error', 'debug'])
+
+/**
+ * One V8 isolate running one function version: its own heap (capped at `memoryMb`), its own context,
+ * the module evaluated once. It runs one invocation at a time. It reaches nothing of the host but what
+ * `options.host` serves; after a timeout, a memory overrun or any engine failure it is disposed and
+ * never used again (`usable` turns false).
+ */
+export class SandboxInstance {
+  readonly spec: VersionSpec
+  lastUsed = Date.now()
+  private readonly isolate: ivm.Isolate
+  private readonly options: InstanceOptions
+  private invokeRef: ivm.Reference | undefined
+  private current: Invocation | undefined
+  private timedOut = false
+
+  private constructor(spec: VersionSpec, options: InstanceOptions) {
+    this.spec = spec
+    this.options = options
+    // isolated-vm's floor is 8 MB.
+    this.isolate = new ivm.Isolate({ memoryLimit: Math.max(8, spec.memoryMb) })
+  }
+
+  /** Builds an instance; throws CodeError when the module cannot run. */
+  static async create(spec: VersionSpec, options: InstanceOptions): Promise<SandboxInstance> {
+    const instance = new SandboxInstance(spec, options)
+    try {
+      await instance.load()
+      return instance
+    } catch (error) {
+      instance.dispose()
+      throw error
+    }
+  }
+
+  /** False once disposed (timeout, memory limit, engine failure, or retired by the pool). */
+  get usable(): boolean {
+    return !this.isolate.isDisposed
+  }
+
+  private async load(): Promise<void> {
+    const context = await this.isolate.createContext()
+    const jail = context.global
+    await jail.set('__stratus_host', new ivm.Reference(this.hostCall))
+    await jail.set('__stratus_log', new ivm.Callback(this.logCall, { ignored: true }))
+    await jail.set('__stratus_fetch', this.options.allowFetch)
+    const bootstrap = await this.isolate.compileScript(BOOTSTRAP_SOURCE, { filename: 'stratus:bootstrap' })
+    const api = (await bootstrap.run(context, {
+      reference: true,
+      timeout: EVALUATE_TIMEOUT_MS,
+    })) as ivm.Reference
+    const setHandler = (await api.get('setHandler', { reference: true })) as ivm.Reference
+    this.invokeRef = (await api.get('invoke', { reference: true })) as ivm.Reference
+
+    const filename = `${this.spec.name}.js`
+    let module: ivm.Module
+    try {
+      module = await this.isolate.compileModule(this.spec.code, { filename })
+    } catch (error) {
+      throw codeError(error, 'The code does not compile')
+    }
+    try {
+      await module.instantiate(context, (specifier) => {
+        throw new Error(
+          `imports are not available in functions (import of "${specifier}"): bundle dependencies into the module`,
+        )
+      })
+    } catch (error) {
+      throw codeError(error, 'The module cannot be linked')
+    }
+    try {
+      await module.evaluate({ timeout: Math.min(EVALUATE_TIMEOUT_MS, this.spec.timeoutMs) })
+    } catch (error) {
+      throw codeError(error, 'The module threw while loading', this.isolate.isDisposed)
+    }
+    try {
+      const handler = (await module.namespace.get('default', { reference: true })) as ivm.Reference
+      await setHandler.apply(undefined, [handler.derefInto()], { timeout: EVALUATE_TIMEOUT_MS })
+    } catch (error) {
+      throw codeError(error, 'The module has no usable default export')
+    }
+  }
+
+  /**
+   * Runs one invocation: `eventJson` is the CloudEvent, `invocation` carries the identity, deadline and
+   * the log buffer. Never throws: every failure becomes an outcome.
+   */
+  async run(eventJson: string, invocation: Invocation, env: Record<string, string>): Promise<RunOutcome> {
+    const startedAt = new Date()
+    const start = performance.now()
+    this.lastUsed = Date.now()
+    this.current = invocation
+    const meta = JSON.stringify({
+      functionName: invocation.functionName,
+      version: invocation.version,
+      executionId: invocation.executionId,
+      deadline: invocation.deadline,
+      env,
+    })
+    const remaining = Math.max(1, invocation.deadline - Date.now())
+    // The engine's own timeout counts time spent running JavaScript; this timer also counts time spent
+    // awaiting the host (ctx calls, timers), and disposing the isolate stops whatever it is doing.
+    const timer = setTimeout(() => {
+      this.timedOut = true
+      this.dispose()
+    }, remaining)
+    let outcome: Omit<RunOutcome, 'logs' | 'startedAt' | 'durationMs'>
+    try {
+      const raw = await this.invokeRef!.apply(undefined, [eventJson, meta], {
+        arguments: { copy: true },
+        result: { promise: true, copy: true },
+        timeout: remaining,
+      })
+      outcome = parseOutcome(raw)
+    } catch (error) {
+      outcome = this.failure(error)
+    } finally {
+      clearTimeout(timer)
+      this.current = undefined
+      this.lastUsed = Date.now()
+    }
+    const logs = invocation.logs
+    if (invocation.droppedLogs > 0) {
+      logs.push({
+        level: 'warn',
+        msg: `${invocation.droppedLogs} more log lines were dropped`,
+        time: new Date().toISOString(),
+      })
+    }
+    return { ...outcome, logs, startedAt, durationMs: performance.now() - start }
+  }
+
+  dispose(): void {
+    if (!this.isolate.isDisposed) {
+      try {
+        this.isolate.dispose()
+      } catch {
+        // already disposed by the engine (memory limit)
+      }
+    }
+  }
+
+  private failure(error: unknown): Omit<RunOutcome, 'logs' | 'startedAt' | 'durationMs'> {
+    const message = error instanceof Error ? error.message : String(error)
+    if (this.timedOut || /execution timed out/i.test(message)) {
+      this.dispose()
+      return {
+        status: 'timeout',
+        hasResult: false,
+        error: {
+          name: 'TimeoutError',
+          message: `The function ran longer than its ${this.spec.timeoutMs} ms timeout`,
+        },
+      }
+    }
+    if (/memory limit/i.test(message)) {
+      this.dispose()
+      return {
+        status: 'failed',
+        hasResult: false,
+        error: {
+          name: 'MemoryLimitError',
+          message: `The function exceeded its ${this.spec.memoryMb} MB memory limit`,
+        },
+      }
+    }
+    this.dispose()
+    return { status: 'failed', hasResult: false, error: { name: 'SandboxError', message } }
+  }
+
+  /** `ctx.log.*` and `console.*` from inside: kept with the current invocation, bounded. */
+  private readonly logCall = (level: unknown, msg: unknown): void => {
+    const invocation = this.current
+    if (!invocation) return
+    if (invocation.logs.length >= this.options.logLines) {
+      invocation.droppedLogs++
+      return
+    }
+    const text = typeof msg === 'string' ? msg : String(msg)
+    invocation.logs.push({
+      level: (LEVELS.has(level as string) ? level : 'info') as LogLine['level'],
+      msg: text.length > this.options.logLineLength ? `${text.slice(0, this.options.logLineLength)}…` : text,
+      time: new Date().toISOString(),
+    })
+  }
+
+  /** Every call from inside the isolate to the host. Answers `[json, bytes?]`; never rejects. */
+  private readonly hostCall = async (op: unknown, json: unknown, bytes: unknown): Promise<unknown[]> => {
+    const invocation = this.current
+    try {
+      if (!invocation) throw new HostCallError('functions/failed', 'No invocation is running in this sandbox')
+      if (typeof op !== 'string' || typeof json !== 'string')
+        throw new HostCallError('request/invalid', 'Bad host call')
+      const payload = JSON.parse(json) as Record<string, unknown>
+      if (!payload || typeof payload !== 'object') throw new HostCallError('request/invalid', 'Bad host call')
+      const input = bytes instanceof Uint8Array ? bytes : undefined
+      const answer =
+        op === 'sleep'
+          ? await sleep(Number(payload.ms) || 0, invocation)
+          : await this.options.host(op, payload, input, invocation)
+      if (this.current !== invocation) throw new HostCallError('functions/failed', 'The invocation has ended')
+      const out: unknown[] = [JSON.stringify({ value: answer.value ?? null })]
+      if (answer.bytes) out.push(toArrayBuffer(answer.bytes))
+      return out
+    } catch (error) {
+      const e =
+        error instanceof HostCallError
+          ? { code: error.code, message: error.message, status: error.status, details: error.details }
+          : { code: 'internal', message: 'The platform call failed' }
+      return [JSON.stringify({ error: e })]
+    }
+  }
+}
+
+async function sleep(ms: number, invocation: Invocation): Promise<HostAnswer> {
+  const wait = Math.max(0, Math.min(ms, invocation.deadline - Date.now()))
+  await new Promise((resolve) => setTimeout(resolve, wait))
+  return {}
+}
+
+function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
+  if (
+    bytes.byteOffset === 0 &&
+    bytes.byteLength === bytes.buffer.byteLength &&
+    bytes.buffer instanceof ArrayBuffer
+  ) {
+    return bytes.buffer
+  }
+  // A copy: a Buffer's slice() is a view on its (pooled) memory, not a copy.
+  const copy = new Uint8Array(bytes.byteLength)
+  copy.set(bytes)
+  return copy.buffer
+}
+
+function parseOutcome(raw: unknown): Omit<RunOutcome, 'logs' | 'startedAt' | 'durationMs'> {
+  if (typeof raw !== 'string') {
+    return {
+      status: 'failed',
+      hasResult: false,
+      error: { name: 'SandboxError', message: 'The sandbox returned no result' },
+    }
+  }
+  let parsed: {
+    ok?: unknown
+    result?: unknown
+    error?: { name?: unknown; message?: unknown; stack?: unknown }
+  }
+  try {
+    parsed = JSON.parse(raw)
+  } catch {
+    return {
+      status: 'failed',
+      hasResult: false,
+      error: { name: 'SandboxError', message: 'The sandbox returned bad JSON' },
+    }
+  }
+  if (parsed.ok === true) {
+    return 'result' in parsed
+      ? { status: 'succeeded', result: parsed.result, hasResult: true }
+      : { status: 'succeeded', hasResult: false }
+  }
+  const e = parsed.error ?? {}
+  return {
+    status: 'failed',
+    hasResult: false,
+    error: {
+      name: typeof e.name === 'string' ? e.name : 'Error',
+      message: typeof e.message === 'string' ? e.message : 'The function failed',
+      ...(typeof e.stack === 'string' ? { stack: e.stack } : {}),
+    },
+  }
+}
+
+/** Turns an engine error at load time into a CodeError with its position, when the engine gave one. */
+function codeError(error: unknown, what: string, disposed = false): CodeError {
+  const message = error instanceof Error ? error.message : String(error)
+  if (disposed || /memory limit/i.test(message)) return new CodeError(`${what}: it exceeded the memory limit`)
+  if (/execution timed out/i.test(message)) return new CodeError(`${what}: top-level code ran too long`)
+  const position = /\[[^\]]*?:(\d+):(\d+)\]/.exec(message)
+  const name = error instanceof Error && error.name && error.name !== 'Error' ? `${error.name}: ` : ''
+  return new CodeError(
+    `${what}: ${name}${message}`,
+    position ? { line: Number(position[1]), column: Number(position[2]) } : undefined,
+  )
+}

@@ -1,0 +1,199 @@
+import { StratusError } from '../../services/core/errors.ts'
+import {
+  type InstanceOptions,
+  type Invocation,
+  type RunOutcome,
+  SandboxInstance,
+  type VersionSpec,
+} from './instance.ts'
+
+export interface PoolOptions extends InstanceOptions {
+  /** Idle isolates kept per version. */
+  warmPoolSize: number
+  /** An idle isolate unused this long is disposed. */
+  idleMs: number
+  /** Invocations allowed to wait for a free slot per function before new ones are refused. */
+  maxWaiting?: number
+  /** Called with the version and duration (ms) each time an isolate is created for an invocation. */
+  onColdStart?: (spec: VersionSpec, ms: number) => void
+}
+
+interface VersionPool {
+  spec: VersionSpec
+  idle: SandboxInstance[]
+}
+
+interface Gate {
+  running: number
+  waiting: Array<() => void>
+}
+
+/** The result of `run`: the outcome and whether a new isolate had to be built for it. */
+export interface PoolRun extends RunOutcome {
+  coldStart: boolean
+}
+
+/**
+ * Warm isolates per function version (the Fission poolmgr idea, in-process): an invocation takes an
+ * idle isolate of its version or builds one (a cold start, ≈ 4 ms), runs, and hands it back; at most
+ * `warmPoolSize` idle isolates stay per version, each for at most `idleMs`. A function's `concurrency`
+ * bounds its invocations running at once in this process; the rest wait in FIFO order.
+ */
+export class SandboxPool {
+  private readonly options: PoolOptions
+  private readonly versions = new Map<string, VersionPool>()
+  private readonly gates = new Map<string, Gate>()
+  private readonly warming = new Map<string, Promise<void>>()
+  private readonly reaper: NodeJS.Timeout
+  private closed = false
+
+  constructor(options: PoolOptions) {
+    this.options = options
+    this.reaper = setInterval(() => this.reap(), Math.min(30_000, Math.max(250, options.idleMs / 2)))
+    this.reaper.unref()
+  }
+
+  /** Builds an isolate for `spec` (throws CodeError when the code cannot run) and keeps it warm. */
+  prewarm(spec: VersionSpec): Promise<void> {
+    const pool = this.pool(spec)
+    if (pool.idle.length > 0 || this.options.warmPoolSize === 0 || this.closed) return Promise.resolve()
+    const key = `${spec.name}@${spec.version}`
+    let warming = this.warming.get(key)
+    if (!warming) {
+      warming = SandboxInstance.create(spec, this.options)
+        .then((instance) => this.release(pool, instance))
+        .finally(() => this.warming.delete(key))
+      this.warming.set(key, warming)
+    }
+    return warming
+  }
+
+  /** Checks that `spec`'s code loads, in a throwaway isolate; throws CodeError if not. */
+  async validate(spec: VersionSpec): Promise<void> {
+    const instance = await SandboxInstance.create(spec, this.options)
+    instance.dispose()
+  }
+
+  /** Runs one invocation of `spec` in a warm or new isolate. Never throws for the function's own failures. */
+  async run(spec: VersionSpec, eventJson: string, invocation: Invocation): Promise<PoolRun> {
+    if (this.closed) throw new StratusError('service/unavailable', 'The functions runtime is shutting down')
+    const gate = await this.enter(spec)
+    try {
+      const pool = this.pool(spec)
+      let instance: SandboxInstance | undefined
+      while (pool.idle.length > 0 && !instance) {
+        const candidate = pool.idle.pop()!
+        if (candidate.usable) instance = candidate
+      }
+      let coldStart = false
+      if (!instance) {
+        coldStart = true
+        const t0 = performance.now()
+        try {
+          instance = await SandboxInstance.create(spec, this.options)
+        } catch (error) {
+          const message = error instanceof Error ? error.message : String(error)
+          return {
+            status: 'failed',
+            hasResult: false,
+            error: { name: 'LoadError', message },
+            logs: [],
+            startedAt: new Date(),
+            durationMs: performance.now() - t0,
+            coldStart,
+          }
+        }
+        this.options.onColdStart?.(spec, performance.now() - t0)
+      }
+      // The timeout counts from here: time spent waiting for a concurrency slot is not the function's.
+      invocation.deadline = Date.now() + spec.timeoutMs
+      const outcome = await instance.run(eventJson, invocation, spec.env)
+      this.release(pool, instance)
+      return { ...outcome, coldStart }
+    } finally {
+      this.leave(spec.name, gate)
+    }
+  }
+
+  /** Disposes the idle isolates of `name`'s versions other than `keep` (after a deploy or rollback). */
+  retire(name: string, keep?: number): void {
+    for (const [key, pool] of this.versions) {
+      if (pool.spec.name !== name || pool.spec.version === keep) continue
+      for (const instance of pool.idle) instance.dispose()
+      this.versions.delete(key)
+    }
+  }
+
+  /** Idle isolates per version, for metrics and tests. */
+  stats(): { name: string; version: number; idle: number }[] {
+    return [...this.versions.values()].map((p) => ({
+      name: p.spec.name,
+      version: p.spec.version,
+      idle: p.idle.length,
+    }))
+  }
+
+  close(): void {
+    this.closed = true
+    clearInterval(this.reaper)
+    for (const pool of this.versions.values()) for (const instance of pool.idle) instance.dispose()
+    this.versions.clear()
+  }
+
+  private pool(spec: VersionSpec): VersionPool {
+    const key = `${spec.name}@${spec.version}`
+    let pool = this.versions.get(key)
+    if (!pool) {
+      pool = { spec, idle: [] }
+      this.versions.set(key, pool)
+    }
+    return pool
+  }
+
+  private release(pool: VersionPool, instance: SandboxInstance): void {
+    if (!instance.usable) return
+    const current = this.versions.get(`${pool.spec.name}@${pool.spec.version}`)
+    if (this.closed || current !== pool || pool.idle.length >= this.options.warmPoolSize) {
+      instance.dispose()
+      return
+    }
+    pool.idle.push(instance)
+  }
+
+  private async enter(spec: VersionSpec): Promise<Gate> {
+    let gate = this.gates.get(spec.name)
+    if (!gate) {
+      gate = { running: 0, waiting: [] }
+      this.gates.set(spec.name, gate)
+    }
+    if (gate.running < spec.concurrency) {
+      gate.running++
+      return gate
+    }
+    if (gate.waiting.length >= (this.options.maxWaiting ?? 10_000)) {
+      throw new StratusError('rate-limited', `Function ${spec.name} is at its concurrency limit; retry later`)
+    }
+    const entered = gate
+    await new Promise<void>((resolve) => entered.waiting.push(resolve))
+    return entered
+  }
+
+  private leave(name: string, gate: Gate): void {
+    const next = gate.waiting.shift()
+    if (next) {
+      next()
+      return
+    }
+    gate.running--
+    if (gate.running === 0) this.gates.delete(name)
+  }
+
+  private reap(): void {
+    const cutoff = Date.now() - this.options.idleMs
+    for (const pool of this.versions.values()) {
+      const keep = pool.idle.filter((i) => i.usable && i.lastUsed >= cutoff)
+      for (const instance of pool.idle) if (!keep.includes(instance)) instance.dispose()
+      pool.idle = keep
+    }
+  }
+}

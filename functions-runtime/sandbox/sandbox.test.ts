@@ -1,0 +1,205 @@
+import { afterAll, describe, expect, it } from 'vitest'
+import {
+  CodeError,
+  HostCallError,
+  type HostCallHandler,
+  type Invocation,
+  type VersionSpec,
+} from './instance.ts'
+import { SandboxPool } from './pool.ts'
+
+const calls: { op: string; payload: unknown }[] = []
+const host: HostCallHandler = async (op, payload) => {
+  calls.push({ op, payload })
+  if (op === 'request' && payload.path === '/fail') throw new HostCallError('db/not-found', 'nope', 404)
+  return { value: { echoed: payload } }
+}
+const pool = new SandboxPool({
+  host,
+  allowFetch: false,
+  logLines: 5,
+  logLineLength: 50,
+  warmPoolSize: 2,
+  idleMs: 60_000,
+})
+afterAll(() => pool.close())
+
+let version = 0
+function spec(code: string, overrides: Partial<VersionSpec> = {}): VersionSpec {
+  return {
+    name: 'fn',
+    version: ++version,
+    code,
+    env: { A: '1' },
+    timeoutMs: 1000,
+    memoryMb: 32,
+    concurrency: 4,
+    ...overrides,
+  }
+}
+function invocation(s: VersionSpec, timeoutMs = s.timeoutMs): Invocation {
+  return {
+    functionName: s.name,
+    version: s.version,
+    executionId: 'x1',
+    deadline: Date.now() + timeoutMs,
+    logs: [],
+    droppedLogs: 0,
+  }
+}
+async function run(code: string, event: unknown = { id: 'e1' }, overrides: Partial<VersionSpec> = {}) {
+  const s = spec(code, overrides)
+  return pool.run(s, JSON.stringify(event), invocation(s))
+}
+
+describe('sandbox', () => {
+  it('runs the default export with the event and ctx, and keeps logs', async () => {
+    const out = await run(
+      `export default async (event, ctx) => { ctx.log.info('hello', {a: 1}); console.warn('w'); return { id: event.id, env: ctx.env.A, name: ctx.functionName, v: ctx.version } }`,
+    )
+    expect(out.status).toBe('succeeded')
+    expect(out.result).toEqual({ id: 'e1', env: '1', name: 'fn', v: version })
+    expect(out.logs.map((l) => [l.level, l.msg])).toEqual([
+      ['info', 'hello {"a":1}'],
+      ['warn', 'w'],
+    ])
+    expect(out.coldStart).toBe(true)
+  })
+
+  it('reuses a warm isolate for the same version', async () => {
+    const s = spec(`let n = 0; export default async () => ++n`)
+    const a = await pool.run(s, '{}', invocation(s))
+    const b = await pool.run(s, '{}', invocation(s))
+    expect([a.coldStart, b.coldStart, a.result, b.result]).toEqual([true, false, 1, 2])
+  })
+
+  it('bounds log lines and their length', async () => {
+    const out = await run(
+      `export default async (e, ctx) => { for (let i = 0; i < 9; i++) ctx.log.info('x'.repeat(80)) }`,
+    )
+    expect(out.logs).toHaveLength(6)
+    expect(out.logs[0]!.msg).toHaveLength(51)
+    expect(out.logs[5]!.msg).toMatch(/4 more log lines were dropped/)
+  })
+
+  it('reports a throw with its stack', async () => {
+    const out = await run(`export default async () => { throw new TypeError('bad thing') }`)
+    expect(out.status).toBe('failed')
+    expect(out.error).toMatchObject({ name: 'TypeError', message: 'bad thing' })
+    expect(out.error!.stack).toMatch(/fn\.js:1/)
+  })
+
+  it('times out a busy loop, and after awaiting the host', async () => {
+    const t0 = Date.now()
+    const loop = await run(`export default async () => { while (true) {} }`, {}, { timeoutMs: 200 })
+    expect(loop.status).toBe('timeout')
+    expect(Date.now() - t0).toBeLessThan(2000)
+    const wait = await run(
+      `export default async () => { await new Promise((r) => setTimeout(r, 5000)) }`,
+      {},
+      { timeoutMs: 200 },
+    )
+    expect(wait.status).toBe('timeout')
+    const late = await run(
+      `export default async (e, ctx) => { await ctx.queue.publish('q', 1); while (true) {} }`,
+      {},
+      { timeoutMs: 200 },
+    )
+    expect(late.status).toBe('timeout')
+  })
+
+  it('fails a memory bomb without harming the host', async () => {
+    const out = await run(
+      `export default async () => { const a = []; while (true) a.push(new Array(1e5).fill(1)) }`,
+      {},
+      { memoryMb: 16, timeoutMs: 10_000 },
+    )
+    expect(out.status).toBe('failed')
+    expect(out.error!.message).toMatch(/memory limit/)
+    const after = await run(`export default async () => 'alive'`)
+    expect(after.result).toBe('alive')
+  })
+
+  it('contains escape attempts', async () => {
+    const out = await run(`export default async () => {
+      const r = {}
+      r.process = typeof process
+      r.require = typeof require
+      r.globalProcess = typeof globalThis.process
+      r.ctor = (() => { try { return typeof (function(){}).constructor('return process')() } catch (e) { return 'threw' } })()
+      r.ctor2 = (() => { try { return typeof ({}).constructor.constructor('return this')().process } catch (e) { return 'threw' } })()
+      r.fs = await import('node:fs').then(() => 'imported', (e) => 'refused')
+      r.fetch = typeof fetch
+      r.host = typeof __stratus_host + typeof __stratus_log
+      r.buffer = typeof Buffer
+      return r
+    }`)
+    expect(out.status).toBe('succeeded')
+    expect(out.result).toEqual({
+      process: 'undefined',
+      require: 'undefined',
+      globalProcess: 'undefined',
+      ctor: 'threw',
+      ctor2: 'undefined',
+      fs: 'refused',
+      fetch: 'undefined',
+      host: 'undefinedundefined',
+      buffer: 'undefined',
+    })
+  })
+
+  it('keeps functions apart: no state shared between versions', async () => {
+    const a = await run(`globalThis.secret = 42; export default async () => globalThis.secret`)
+    const b = await run(`export default async () => typeof globalThis.secret`)
+    expect([a.result, b.result]).toEqual([42, 'undefined'])
+  })
+
+  it('refuses bad modules with the compiler message and position', async () => {
+    await expect(pool.validate(spec('export default async (e) => {\n  let x = ;\n}'))).rejects.toMatchObject({
+      name: 'CodeError',
+      line: 2,
+    })
+    await expect(
+      pool.validate(spec(`import fs from 'node:fs'; export default async () => 1`)),
+    ).rejects.toThrow(/imports are not available/)
+    await expect(pool.validate(spec(`export const x = 1`))).rejects.toThrow(/default function/)
+    await expect(pool.validate(spec(`throw new Error('boom at load')`))).rejects.toThrow(/boom at load/)
+    await expect(pool.validate(spec(`while (true) {}`))).rejects.toBeInstanceOf(CodeError)
+  })
+
+  it('routes ctx calls to the host and maps host errors to StratusError', async () => {
+    calls.length = 0
+    const out = await run(`export default async (e, ctx) => {
+      const doc = await ctx.db.collection('posts').doc('p1').get()
+      const q = await ctx.db.collection('posts').where('n', '>=', 1).orderBy('n', 'desc').limit(2).get()
+      const pub = await ctx.queue.publish('emails', { to: 'a' }, { delayMs: 5 })
+      return { doc, q, pub }
+    }`)
+    expect(out.status).toBe('succeeded')
+    expect(calls.map((c) => (c.payload as { method: string; path: string }).path)).toEqual([
+      '/db/v1/collections/posts/documents/p1',
+      '/db/v1/collections/posts/documents',
+      '/queue/v1/emails/messages',
+    ])
+    expect((calls[1]!.payload as { query: unknown }).query).toEqual({
+      where: '[["n",">=",1]]',
+      orderBy: '[["n","desc"]]',
+      limit: '2',
+    })
+    expect((calls[2]!.payload as { json: unknown }).json).toEqual({ payload: { to: 'a' }, delayMs: 5 })
+  })
+
+  it('enforces the per-function concurrency', async () => {
+    const s = spec(
+      `export default async () => { await new Promise((r) => setTimeout(r, 100)); return Date.now() }`,
+      { concurrency: 1 },
+    )
+    const t0 = Date.now()
+    await Promise.all([
+      pool.run(s, '{}', invocation(s)),
+      pool.run(s, '{}', invocation(s)),
+      pool.run(s, '{}', invocation(s)),
+    ])
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(290)
+  })
+})

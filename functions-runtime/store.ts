@@ -1,0 +1,436 @@
+import { StratusError } from '../services/core/errors.ts'
+import { makeEvent } from '../services/core/events.ts'
+import { newEventId } from '../services/core/ids.ts'
+import type { Database, Row, Sql } from '../services/db/database.ts'
+import { addToOutbox } from '../services/db/outbox.ts'
+import type { LogLine } from './sandbox/instance.ts'
+import type { Trigger } from './triggers.ts'
+
+/** One immutable deploy of a function. */
+export interface FunctionVersion {
+  name: string
+  version: number
+  code: string
+  env: Record<string, string>
+  timeoutMs: number
+  memoryMb: number
+  concurrency: number
+  retries: number
+  triggers: Trigger[]
+  createdAt: string
+}
+
+/** What a deploy stores (the version number is assigned). */
+export type DeployInput = Omit<FunctionVersion, 'name' | 'version' | 'createdAt'>
+
+export type ExecutionStatus = 'succeeded' | 'failed' | 'timeout'
+export type TriggerKind = 'http' | 'event' | 'schedule' | 'queue'
+
+/** An execution (activation) record, as GET …/executions lists it. */
+export interface Execution {
+  id: string
+  function: string
+  version: number
+  trigger: TriggerKind
+  eventId: string
+  status: ExecutionStatus
+  attempt: number
+  startedAt: string
+  durationMs: number
+  coldStart: boolean
+  logs: LogLine[]
+  error: { name: string; message: string; stack?: string } | null
+}
+
+/** An event whose last attempt failed. */
+export interface DeadLetter {
+  id: string
+  function: string
+  version: number
+  trigger: TriggerKind
+  eventId: string
+  event: unknown
+  attempts: number
+  error: unknown
+  queue: string | null
+  failedAt: string
+}
+
+/** The bus events a deploy, rollback or delete emits, so every node refreshes its view of the function. */
+export const FUNCTION_CHANGED_EVENT = 'functions.function.changed'
+
+interface VersionRow extends Row {
+  function_name: string
+  version: number
+  code: string
+  env: Record<string, string>
+  timeout_ms: number
+  memory_mb: number
+  concurrency: number
+  retries: number
+  triggers: Trigger[]
+  created_at: Date
+}
+
+function toVersion(row: VersionRow): FunctionVersion {
+  return {
+    name: row.function_name,
+    version: row.version,
+    code: row.code,
+    env: row.env ?? {},
+    timeoutMs: row.timeout_ms,
+    memoryMb: row.memory_mb,
+    concurrency: row.concurrency,
+    retries: row.retries,
+    triggers: row.triggers ?? [],
+    createdAt: row.created_at.toISOString(),
+  }
+}
+
+const VERSION_COLUMNS =
+  'v.function_name, v.version, v.code, v.env, v.timeout_ms, v.memory_mb, v.concurrency, v.retries, v.triggers, v.created_at'
+
+/** Pages newest first by id (UUIDv7, time-ordered); the cursor is the last id of the page. */
+function page<T>(
+  items: T[],
+  limit: number,
+  id: (item: T) => string,
+): { items: T[]; nextCursor: string | null } {
+  if (items.length <= limit) return { items, nextCursor: null }
+  const kept = items.slice(0, limit)
+  return { items: kept, nextCursor: id(kept[kept.length - 1]!) }
+}
+
+/**
+ * The functions runtime's tables: functions and their immutable versions, executions and dead letters.
+ * Deploys, rollbacks and deletes write an outbox event in the same transaction.
+ */
+export class FunctionStore {
+  private readonly db: Database
+
+  constructor(db: Database) {
+    this.db = db
+  }
+
+  /** Stores a new version and makes it live, atomically. */
+  async deploy(name: string, input: DeployInput): Promise<FunctionVersion> {
+    return this.db.tx(async (tx) => {
+      await tx.query(
+        `INSERT INTO functions (name, live_version) VALUES ($1, 0)
+         ON CONFLICT (name) DO NOTHING`,
+        [name],
+      )
+      // Serialises concurrent deploys of one function, so version numbers never collide.
+      await tx.query('SELECT 1 FROM functions WHERE name = $1 FOR UPDATE', [name])
+      const [{ next }] = (await tx.query<{ next: number }>(
+        'SELECT coalesce(max(version), 0) + 1 AS next FROM function_versions WHERE function_name = $1',
+        [name],
+      )) as [{ next: number }]
+      const rows = await tx.query<VersionRow>(
+        `INSERT INTO function_versions
+           (function_name, version, code, env, timeout_ms, memory_mb, concurrency, retries, triggers)
+         VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8, $9::jsonb)
+         RETURNING function_name, version, code, env, timeout_ms, memory_mb, concurrency, retries, triggers, created_at`,
+        [
+          name,
+          next,
+          input.code,
+          JSON.stringify(input.env),
+          input.timeoutMs,
+          input.memoryMb,
+          input.concurrency,
+          input.retries,
+          JSON.stringify(input.triggers),
+        ],
+      )
+      await tx.query('UPDATE functions SET live_version = $2, updated_at = now() WHERE name = $1', [
+        name,
+        next,
+      ])
+      await this.changed(tx, name, next)
+      return toVersion(rows[0]!)
+    })
+  }
+
+  /** Makes an existing version live again. */
+  async rollback(name: string, version: number): Promise<FunctionVersion> {
+    return this.db.tx(async (tx) => {
+      const rows = await tx.query<VersionRow>(
+        `SELECT ${VERSION_COLUMNS} FROM function_versions v WHERE v.function_name = $1 AND v.version = $2`,
+        [name, version],
+      )
+      if (!rows[0]) {
+        const fn = await tx.query('SELECT 1 FROM functions WHERE name = $1', [name])
+        throw new StratusError(
+          'functions/not-found',
+          fn.length ? `Function ${name} has no version ${version}` : `No function named ${name}`,
+        )
+      }
+      await tx.query('UPDATE functions SET live_version = $2, updated_at = now() WHERE name = $1', [
+        name,
+        version,
+      ])
+      await this.changed(tx, name, version)
+      return toVersion(rows[0])
+    })
+  }
+
+  /** Deletes a function, its versions, executions and dead letters. */
+  async delete(name: string): Promise<void> {
+    await this.db.tx(async (tx) => {
+      const rows = await tx.query('DELETE FROM functions WHERE name = $1 RETURNING name', [name])
+      if (!rows.length) throw new StratusError('functions/not-found', `No function named ${name}`)
+      await tx.query('DELETE FROM function_executions WHERE function_name = $1', [name])
+      await tx.query('DELETE FROM function_dead_letters WHERE function_name = $1', [name])
+      await this.changed(tx, name, null)
+    })
+  }
+
+  private async changed(tx: Sql, name: string, liveVersion: number | null): Promise<void> {
+    await addToOutbox(
+      tx,
+      makeEvent({ type: FUNCTION_CHANGED_EVENT, subject: `functions/${name}`, data: { name, liveVersion } }),
+    )
+  }
+
+  /** Every function's live version. */
+  async liveVersions(): Promise<FunctionVersion[]> {
+    const rows = await this.db.query<VersionRow>(
+      `SELECT ${VERSION_COLUMNS} FROM functions f
+       JOIN function_versions v ON v.function_name = f.name AND v.version = f.live_version
+       ORDER BY f.name`,
+    )
+    return rows.map(toVersion)
+  }
+
+  /** One function's live version, or undefined. */
+  async liveVersion(name: string): Promise<FunctionVersion | undefined> {
+    const rows = await this.db.query<VersionRow>(
+      `SELECT ${VERSION_COLUMNS} FROM functions f
+       JOIN function_versions v ON v.function_name = f.name AND v.version = f.live_version
+       WHERE f.name = $1`,
+      [name],
+    )
+    return rows[0] ? toVersion(rows[0]) : undefined
+  }
+
+  /** One version, or undefined. */
+  async version(name: string, version: number): Promise<FunctionVersion | undefined> {
+    const rows = await this.db.query<VersionRow>(
+      `SELECT ${VERSION_COLUMNS} FROM function_versions v WHERE v.function_name = $1 AND v.version = $2`,
+      [name, version],
+    )
+    return rows[0] ? toVersion(rows[0]) : undefined
+  }
+
+  /** Every version of `name`, newest first (without code), or undefined when there is no such function. */
+  async versions(
+    name: string,
+  ): Promise<
+    { liveVersion: number; createdAt: string; updatedAt: string; versions: FunctionVersion[] } | undefined
+  > {
+    const fn = await this.db.query<{ live_version: number; created_at: Date; updated_at: Date }>(
+      'SELECT live_version, created_at, updated_at FROM functions WHERE name = $1',
+      [name],
+    )
+    if (!fn[0]) return undefined
+    const rows = await this.db.query<VersionRow>(
+      `SELECT ${VERSION_COLUMNS} FROM function_versions v WHERE v.function_name = $1 ORDER BY v.version DESC`,
+      [name],
+    )
+    return {
+      liveVersion: fn[0].live_version,
+      createdAt: fn[0].created_at.toISOString(),
+      updatedAt: fn[0].updated_at.toISOString(),
+      versions: rows.map(toVersion),
+    }
+  }
+
+  /** True when `(name, version, eventId)` already has a succeeded execution. */
+  async succeeded(name: string, version: number, eventId: string): Promise<boolean> {
+    const rows = await this.db.query(
+      `SELECT 1 FROM function_executions
+       WHERE function_name = $1 AND version = $2 AND event_id = $3 AND status = 'succeeded' AND trigger <> 'http'
+       LIMIT 1`,
+      [name, version, eventId],
+    )
+    return rows.length > 0
+  }
+
+  /**
+   * Inserts execution records in one statement. A succeeded record for an (function, version, event) that
+   * already has one is not inserted (the partial unique index); returns the ids that were.
+   */
+  async insertExecutions(records: readonly Execution[]): Promise<Set<string>> {
+    if (records.length === 0) return new Set()
+    // One JSON parameter for the whole batch: far cheaper to encode than 12 parameters per row.
+    const rows = await this.db.query<{ id: string }>(
+      `INSERT INTO function_executions
+         (id, function_name, version, trigger, event_id, status, attempt, started_at, duration_ms, logs, error, cold_start)
+       SELECT id, function, version, trigger, "eventId", status, attempt, "startedAt", "durationMs",
+              coalesce(logs, '[]'::jsonb), error, coalesce("coldStart", false)
+       FROM jsonb_to_recordset($1::jsonb) AS r(
+         id text, function text, version int, trigger text, "eventId" text, status text, attempt int,
+         "startedAt" timestamptz, "durationMs" float8, logs jsonb, error jsonb, "coldStart" boolean)
+       ON CONFLICT (function_name, version, event_id) WHERE status = 'succeeded' AND trigger <> 'http' DO NOTHING
+       RETURNING id`,
+      [JSON.stringify(records)],
+    )
+    return new Set(rows.map((r) => r.id))
+  }
+
+  /** Executions of `name`, newest first. */
+  async executions(
+    name: string,
+    filter: {
+      limit: number
+      cursor?: string
+      status?: string
+      trigger?: string
+      eventId?: string
+      version?: number
+    },
+  ): Promise<{ executions: Execution[]; nextCursor: string | null }> {
+    const where = ['function_name = $1']
+    const params: unknown[] = [name]
+    const add = (clause: string, value: unknown) => {
+      params.push(value)
+      where.push(clause.replace('?', `$${params.length}`))
+    }
+    if (filter.cursor) add('id < ?', filter.cursor)
+    if (filter.status) add('status = ?', filter.status)
+    if (filter.trigger) add('trigger = ?', filter.trigger)
+    if (filter.eventId) add('event_id = ?', filter.eventId)
+    if (filter.version !== undefined) add('version = ?', filter.version)
+    params.push(filter.limit + 1)
+    const rows = await this.db.query<Row>(
+      `SELECT id, function_name, version, trigger, event_id, status, attempt, started_at, duration_ms, logs, error, cold_start
+       FROM function_executions WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT $${params.length}`,
+      params,
+    )
+    const { items, nextCursor } = page(rows.map(toExecution), filter.limit, (e) => e.id)
+    return { executions: items, nextCursor }
+  }
+
+  /** Records a dead letter. */
+  async addDeadLetter(input: Omit<DeadLetter, 'id' | 'failedAt'>): Promise<DeadLetter> {
+    const id = newEventId()
+    const rows = await this.db.query<Row>(
+      `INSERT INTO function_dead_letters (id, function_name, version, trigger, event_id, event, attempts, error, queue)
+       VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8::jsonb, $9)
+       RETURNING id, function_name, version, trigger, event_id, event, attempts, error, queue, failed_at`,
+      [
+        id,
+        input.function,
+        input.version,
+        input.trigger,
+        input.eventId,
+        JSON.stringify(input.event),
+        input.attempts,
+        JSON.stringify(input.error),
+        input.queue,
+      ],
+    )
+    return toDeadLetter(rows[0]!)
+  }
+
+  /** Dead letters not retried yet, newest first, optionally of one function. */
+  async deadLetters(filter: {
+    function?: string
+    limit: number
+    cursor?: string
+  }): Promise<{ deadLetters: DeadLetter[]; nextCursor: string | null }> {
+    const where = ['redriven_at IS NULL']
+    const params: unknown[] = []
+    if (filter.function) {
+      params.push(filter.function)
+      where.push(`function_name = $${params.length}`)
+    }
+    if (filter.cursor) {
+      params.push(filter.cursor)
+      where.push(`id < $${params.length}`)
+    }
+    params.push(filter.limit + 1)
+    const rows = await this.db.query<Row>(
+      `SELECT id, function_name, version, trigger, event_id, event, attempts, error, queue, failed_at
+       FROM function_dead_letters WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT $${params.length}`,
+      params,
+    )
+    const { items, nextCursor } = page(rows.map(toDeadLetter), filter.limit, (d) => d.id)
+    return { deadLetters: items, nextCursor }
+  }
+
+  /** Marks a dead letter retried and returns it; undefined when absent or already retried. */
+  async takeDeadLetter(id: string): Promise<DeadLetter | undefined> {
+    const rows = await this.db.query<Row>(
+      `UPDATE function_dead_letters SET redriven_at = now() WHERE id = $1 AND redriven_at IS NULL
+       RETURNING id, function_name, version, trigger, event_id, event, attempts, error, queue, failed_at`,
+      [id],
+    )
+    return rows[0] ? toDeadLetter(rows[0]) : undefined
+  }
+
+  /** Puts back a dead letter whose retry could not be queued. */
+  async restoreDeadLetter(id: string): Promise<void> {
+    await this.db.query('UPDATE function_dead_letters SET redriven_at = NULL WHERE id = $1', [id])
+  }
+
+  /** Dead letters per queue (queue triggers), not retried yet. */
+  async deadLettersPerQueue(): Promise<Map<string, number>> {
+    const rows = await this.db.query<{ queue: string; n: number }>(
+      `SELECT queue, count(*)::int AS n FROM function_dead_letters
+       WHERE queue IS NOT NULL AND redriven_at IS NULL GROUP BY queue`,
+    )
+    return new Map(rows.map((r) => [r.queue, r.n]))
+  }
+
+  /**
+   * Deletes executions older than `hours`; returns how many. Ids are UUIDv7 (time-ordered text), so the
+   * cut-off is an id and the delete walks the primary key instead of needing an index on `started_at`.
+   */
+  async deleteExecutionsOlderThan(hours: number): Promise<number> {
+    const rows = await this.db.query<{ n: number }>(
+      `WITH gone AS (DELETE FROM function_executions WHERE id < $1 RETURNING 1) SELECT count(*)::int AS n FROM gone`,
+      [uuidv7Floor(Date.now() - hours * 3600_000)],
+    )
+    return rows[0]?.n ?? 0
+  }
+}
+
+/** The smallest UUIDv7 of millisecond `ms`: every id generated at or after `ms` sorts above it. */
+export function uuidv7Floor(ms: number): string {
+  const hex = Math.max(0, Math.floor(ms)).toString(16).padStart(12, '0')
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7000-8000-000000000000`
+}
+
+function toExecution(row: Row): Execution {
+  return {
+    id: row.id as string,
+    function: row.function_name as string,
+    version: row.version as number,
+    trigger: row.trigger as TriggerKind,
+    eventId: row.event_id as string,
+    status: row.status as ExecutionStatus,
+    attempt: row.attempt as number,
+    startedAt: (row.started_at as Date).toISOString(),
+    durationMs: Math.round((row.duration_ms as number) * 1000) / 1000,
+    coldStart: row.cold_start as boolean,
+    logs: (row.logs as LogLine[]) ?? [],
+    error: (row.error as Execution['error']) ?? null,
+  }
+}
+
+function toDeadLetter(row: Row): DeadLetter {
+  return {
+    id: row.id as string,
+    function: row.function_name as string,
+    version: row.version as number,
+    trigger: row.trigger as TriggerKind,
+    eventId: row.event_id as string,
+    event: row.event,
+    attempts: row.attempts as number,
+    error: row.error,
+    queue: (row.queue as string | null) ?? null,
+    failedAt: (row.failed_at as Date).toISOString(),
+  }
+}

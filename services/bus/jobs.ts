@@ -1,0 +1,122 @@
+import type { Subscription } from './bus.ts'
+
+/**
+ * Job queues: named queues of jobs processed by competing workers, with per-job retries, delays and
+ * idempotent ids, plus cron schedules that fire once per tick across the cluster. The functions runtime
+ * runs every event, queue and schedule execution through here.
+ *
+ * Drivers: in-process (memory, node-cron) and Redis (BullMQ queues and job schedulers).
+ *
+ * Idempotency: `add` is keyed by job id per queue. Adding an id that is pending, or among the queue's
+ * kept finished jobs (the driver's dedup window, documented per driver), does nothing.
+ * Delivery: at least once. A job whose process died mid-run runs again (Redis: once its lock expires;
+ * in-process: the queue dies with the process, so there is nobody left to run it).
+ */
+export interface JobQueue {
+  /** `local` or `redis`, for logs and metrics. */
+  readonly driver: string
+
+  /** Adds jobs to `queue`. Resolves once they are durably queued (in-process: queued in memory). */
+  add(queue: string, jobs: readonly JobInit[]): Promise<void>
+
+  /**
+   * Starts processing `queue` in this process with `handler`. A handler that throws is retried per the
+   * job's `attempts` and `backoffMs`; after the last attempt the job counts as failed.
+   */
+  process(queue: string, handler: JobHandler, options?: { concurrency?: number }): Promise<Subscription>
+
+  /**
+   * Creates or replaces the schedule `id` on `queue`: on each tick of `cron` (5 fields, or 6 with
+   * seconds first) in `timezone`, one job `{name, data}` is added, once per tick across every process.
+   */
+  upsertSchedule(queue: string, id: string, spec: ScheduleSpec, job: ScheduledJob): Promise<void>
+
+  /** Removes the schedule `id` (no-op if absent). */
+  removeSchedule(queue: string, id: string): Promise<void>
+
+  /** The schedules of `queue`. */
+  schedules(queue: string): Promise<ScheduleInfo[]>
+
+  /**
+   * Only for drivers that hold jobs in memory (the local driver): resolves once each of `ids` on `queue`
+   * has finished (succeeded, or failed for good); at once for ids not pending. The functions dispatcher
+   * waits for it, so the in-process bus counts an event settled only once its executions are done and
+   * a kill -9 loses nothing (the relay republishes unsettled events). Durable drivers omit it.
+   */
+  settled?(queue: string, ids: readonly string[]): Promise<void>
+
+  /** Job counts of `queue` (in every process, for the Redis driver). */
+  counts(queue: string): Promise<JobCounts>
+
+  /** Resolves when the backing service answers. */
+  ping(): Promise<void>
+
+  /** Resolves once the queues processed in this process have no job waiting, delayed or running. */
+  drain(): Promise<void>
+
+  /** Stops processing (after in-flight handlers finish), stops schedules, closes connections. */
+  close(): Promise<void>
+}
+
+/** A job to add. */
+export interface JobInit {
+  /** Idempotency key: 1-200 characters of `[A-Za-z0-9_.~-]` (BullMQ forbids `:` in custom ids). */
+  id: string
+  /** A label for logs and dashboards. */
+  name?: string
+  /** JSON-serialisable payload. */
+  data: unknown
+  /** Total attempts, first included. Default 1. */
+  attempts?: number
+  /** Delay before the first retry; doubles each retry. Default 1000 ms. */
+  backoffMs?: number
+  /** Run no earlier than this many ms from now. */
+  delayMs?: number
+}
+
+/** What a handler receives. */
+export interface Job {
+  id: string
+  name: string
+  data: unknown
+  /** 1 for the first attempt. */
+  attempt: number
+  /** Total attempts allowed. */
+  attempts: number
+}
+
+/** Processes one job; throwing asks for a retry. */
+export type JobHandler = (job: Job) => Promise<void>
+
+export interface ScheduleSpec {
+  cron: string
+  timezone?: string
+}
+
+/** The job a schedule adds on each tick; `attempts`/`backoffMs` as in `JobInit`. */
+export interface ScheduledJob {
+  name: string
+  data: unknown
+  attempts?: number
+  backoffMs?: number
+}
+
+export interface ScheduleInfo extends ScheduleSpec {
+  id: string
+}
+
+export interface JobCounts {
+  waiting: number
+  active: number
+  delayed: number
+  failed: number
+}
+
+/** Job ids and queue names are keys: keep them to a safe alphabet without `:`. */
+export const JOB_ID_PATTERN = /^[A-Za-z0-9_.~-]{1,200}$/
+export const JOB_QUEUE_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,120}$/
+
+/** Makes any string a valid job id fragment (replaces characters outside the safe alphabet). */
+export function safeJobIdPart(value: string): string {
+  return value.replace(/[^A-Za-z0-9_.~-]/g, '~')
+}

@@ -1,0 +1,59 @@
+import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
+import type { FastifyInstance } from 'fastify'
+import type { FunctionsRouteDeps } from './deps.ts'
+import { errorResponse, nameAndVersion, nameParams, triggerSchema } from './schemas.ts'
+
+const deploySchema = {
+  tags: ['admin', 'functions'],
+  summary: 'Deploy a new immutable version of a function and make it live',
+  params: nameParams,
+  body: {
+    type: 'object',
+    required: ['code', 'triggers'],
+    additionalProperties: false,
+    properties: {
+      code: { type: 'string', minLength: 1, maxLength: 1_000_000 },
+      env: {
+        type: 'object',
+        maxProperties: 200,
+        propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]{0,127}$' },
+        additionalProperties: { type: 'string', maxLength: 10_000 },
+      },
+      timeoutMs: { type: 'integer', minimum: 10, maximum: 900_000 },
+      memoryMb: { type: 'integer', minimum: 8, maximum: 4096 },
+      concurrency: { type: 'integer', minimum: 1, maximum: 1000 },
+      retries: { type: 'integer', minimum: 0, maximum: 20 },
+      triggers: { type: 'array', maxItems: 50, items: triggerSchema },
+    },
+  },
+  response: { 201: nameAndVersion, '4xx': errorResponse },
+} as const
+
+const rollbackSchema = {
+  tags: ['admin', 'functions'],
+  summary: 'Make an older version live again',
+  params: nameParams,
+  body: {
+    type: 'object',
+    required: ['version'],
+    additionalProperties: false,
+    properties: { version: { type: 'integer', minimum: 1 } },
+  },
+  response: { 200: nameAndVersion, '4xx': errorResponse },
+} as const
+
+/** PUT /functions/{name} (deploy) and POST /functions/{name}/rollback. */
+export async function adminDeployRoutes(app: FastifyInstance, deps: FunctionsRouteDeps): Promise<void> {
+  const r = app.withTypeProvider<JsonSchemaToTsProvider>()
+  r.put('/functions/:name', { schema: deploySchema }, async (request, reply) => {
+    const body = request.body
+    const result = await deps.service.deploy(request.params.name, {
+      ...body,
+      triggers: body.triggers as Parameters<FunctionsRouteDeps['service']['deploy']>[1]['triggers'],
+    })
+    return reply.code(201).send(result)
+  })
+  r.post('/functions/:name/rollback', { schema: rollbackSchema }, async (request) =>
+    deps.service.rollback(request.params.name, request.body.version),
+  )
+}

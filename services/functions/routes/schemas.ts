@@ -1,0 +1,131 @@
+/** JSON Schemas shared by the functions routes (`as const`, so they also type the handlers). */
+
+export const errorResponse = { $ref: 'Error#' } as const
+
+export const nameParams = {
+  type: 'object',
+  required: ['name'],
+  additionalProperties: false,
+  properties: { name: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } },
+} as const
+
+export const triggerSchema = {
+  oneOf: [
+    {
+      type: 'object',
+      required: ['type'],
+      additionalProperties: false,
+      properties: { type: { const: 'http' }, public: { type: 'boolean' } },
+    },
+    {
+      type: 'object',
+      required: ['type', 'event'],
+      additionalProperties: false,
+      properties: {
+        type: { const: 'event' },
+        event: { type: 'string', minLength: 1, maxLength: 200 },
+        subject: { type: 'string', minLength: 1, maxLength: 1000 },
+      },
+    },
+    {
+      type: 'object',
+      required: ['type', 'cron'],
+      additionalProperties: false,
+      properties: {
+        type: { const: 'schedule' },
+        cron: { type: 'string', minLength: 9, maxLength: 200 },
+        timezone: { type: 'string', minLength: 1, maxLength: 100 },
+      },
+    },
+    {
+      type: 'object',
+      required: ['type', 'queue'],
+      additionalProperties: false,
+      properties: { type: { const: 'queue' }, queue: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,100}$' } },
+    },
+  ],
+} as const
+
+const logLine = {
+  type: 'object',
+  required: ['level', 'msg', 'time'],
+  additionalProperties: false,
+  properties: { level: { type: 'string' }, msg: { type: 'string' }, time: { type: 'string' } },
+} as const
+
+const errorInfo = {
+  type: ['object', 'null'],
+  additionalProperties: false,
+  properties: { name: { type: 'string' }, message: { type: 'string' }, stack: { type: 'string' } },
+} as const
+
+export const executionSchema = {
+  type: 'object',
+  required: [
+    'id',
+    'version',
+    'trigger',
+    'eventId',
+    'status',
+    'attempt',
+    'startedAt',
+    'durationMs',
+    'logs',
+    'error',
+  ],
+  additionalProperties: false,
+  properties: {
+    id: { type: 'string' },
+    version: { type: 'integer' },
+    trigger: { type: 'string' },
+    eventId: { type: 'string' },
+    status: { type: 'string', enum: ['succeeded', 'failed', 'timeout'] },
+    attempt: { type: 'integer' },
+    startedAt: { type: 'string' },
+    durationMs: { type: 'number' },
+    coldStart: { type: 'boolean' },
+    logs: { type: 'array', items: logLine },
+    error: errorInfo,
+  },
+} as const
+
+export const deadLetterSchema = {
+  type: 'object',
+  required: ['id', 'function', 'version', 'trigger', 'eventId', 'event', 'attempts', 'error', 'failedAt'],
+  additionalProperties: false,
+  properties: {
+    id: { type: 'string' },
+    function: { type: 'string' },
+    version: { type: 'integer' },
+    trigger: { type: 'string' },
+    eventId: { type: 'string' },
+    event: {},
+    attempts: { type: 'integer' },
+    error: {},
+    queue: { type: ['string', 'null'] },
+    failedAt: { type: 'string' },
+  },
+} as const
+
+export const versionSchema = {
+  type: 'object',
+  required: ['version', 'createdAt', 'timeoutMs', 'memoryMb', 'concurrency', 'retries', 'triggers', 'env'],
+  additionalProperties: false,
+  properties: {
+    version: { type: 'integer' },
+    createdAt: { type: 'string' },
+    timeoutMs: { type: 'integer' },
+    memoryMb: { type: 'integer' },
+    concurrency: { type: 'integer' },
+    retries: { type: 'integer' },
+    triggers: { type: 'array', items: {} },
+    env: { type: 'object', additionalProperties: { type: 'string' } },
+  },
+} as const
+
+export const nameAndVersion = {
+  type: 'object',
+  required: ['name', 'version'],
+  additionalProperties: false,
+  properties: { name: { type: 'string' }, version: { type: 'integer' } },
+} as const

@@ -1,0 +1,215 @@
+import cron from 'node-cron'
+import type { FunctionsRuntime } from '../../functions-runtime/runtime.ts'
+import { CodeError } from '../../functions-runtime/sandbox/instance.ts'
+import type { DeadLetter, Execution, FunctionVersion } from '../../functions-runtime/store.ts'
+import type { Trigger } from '../../functions-runtime/triggers.ts'
+import { StratusError } from '../core/errors.ts'
+
+/** Function names: they appear in URLs, job ids and metrics labels (no dots: job ids split on them). */
+export const FUNCTION_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/
+
+/** Defaults of a deploy (API.md: retries 2, so at most 3 attempts). */
+export const DEPLOY_DEFAULTS = { timeoutMs: 10_000, memoryMb: 128, concurrency: 10, retries: 2 } as const
+
+/** A deploy request, as validated by the route's schema. */
+export interface DeployRequest {
+  code: string
+  env?: Record<string, string>
+  timeoutMs?: number
+  memoryMb?: number
+  concurrency?: number
+  retries?: number
+  triggers: Trigger[]
+}
+
+/** A version as the admin API shows it. */
+export interface VersionView {
+  version: number
+  createdAt: string
+  timeoutMs: number
+  memoryMb: number
+  concurrency: number
+  retries: number
+  triggers: Trigger[]
+  env: Record<string, string>
+}
+
+/** A function as the admin API lists it. */
+export interface FunctionSummary {
+  name: string
+  version: number
+  triggers: Trigger[]
+  timeoutMs: number
+  memoryMb: number
+  concurrency: number
+  retries: number
+  updatedAt: string
+}
+
+function view(v: FunctionVersion): VersionView {
+  return {
+    version: v.version,
+    createdAt: v.createdAt,
+    timeoutMs: v.timeoutMs,
+    memoryMb: v.memoryMb,
+    concurrency: v.concurrency,
+    retries: v.retries,
+    triggers: v.triggers,
+    env: v.env,
+  }
+}
+
+/** Deploys, versions, rollbacks, executions and dead letters: the admin side of functions. */
+export class FunctionsService {
+  private readonly runtime: FunctionsRuntime
+
+  constructor(runtime: FunctionsRuntime) {
+    this.runtime = runtime
+  }
+
+  /**
+   * Validates the module in a sandbox (a syntax error, an import or a missing default export is a 400
+   * with the engine's message and position), stores an immutable version and makes it live.
+   */
+  async deploy(name: string, request: DeployRequest): Promise<{ name: string; version: number }> {
+    assertName(name)
+    const triggers = request.triggers.map(checkTrigger)
+    const input = {
+      code: request.code,
+      env: request.env ?? {},
+      timeoutMs: request.timeoutMs ?? DEPLOY_DEFAULTS.timeoutMs,
+      memoryMb: request.memoryMb ?? DEPLOY_DEFAULTS.memoryMb,
+      concurrency: request.concurrency ?? DEPLOY_DEFAULTS.concurrency,
+      retries: request.retries ?? DEPLOY_DEFAULTS.retries,
+      triggers,
+    }
+    try {
+      await this.runtime.pool.validate({ name, version: 0, ...input })
+    } catch (error) {
+      if (error instanceof CodeError) {
+        throw new StratusError('functions/invalid-code', error.message, {
+          details: error.line === undefined ? undefined : { line: error.line, column: error.column },
+        })
+      }
+      throw error
+    }
+    const version = await this.runtime.store.deploy(name, input)
+    await this.runtime.afterChange(name)
+    return { name, version: version.version }
+  }
+
+  async rollback(name: string, version: number): Promise<{ name: string; version: number }> {
+    assertName(name)
+    await this.runtime.store.rollback(name, version)
+    await this.runtime.afterChange(name)
+    return { name, version }
+  }
+
+  async remove(name: string): Promise<void> {
+    assertName(name)
+    await this.runtime.store.delete(name)
+    await this.runtime.afterChange(name)
+  }
+
+  async list(): Promise<FunctionSummary[]> {
+    const live = await this.runtime.store.liveVersions()
+    const details = await Promise.all(live.map((v) => this.runtime.store.versions(v.name)))
+    return live.map((v, i) => ({
+      name: v.name,
+      version: v.version,
+      triggers: v.triggers,
+      timeoutMs: v.timeoutMs,
+      memoryMb: v.memoryMb,
+      concurrency: v.concurrency,
+      retries: v.retries,
+      updatedAt: details[i]?.updatedAt ?? v.createdAt,
+    }))
+  }
+
+  async get(name: string): Promise<{
+    name: string
+    version: number
+    code: string
+    createdAt: string
+    updatedAt: string
+    versions: VersionView[]
+  }> {
+    assertName(name)
+    const found = await this.runtime.store.versions(name)
+    const live = found?.versions.find((v) => v.version === found.liveVersion)
+    if (!found || !live) throw new StratusError('functions/not-found', `No function named ${name}`)
+    return {
+      name,
+      version: found.liveVersion,
+      code: live.code,
+      createdAt: found.createdAt,
+      updatedAt: found.updatedAt,
+      versions: found.versions.map(view),
+    }
+  }
+
+  async executions(
+    name: string,
+    filter: {
+      limit: number
+      cursor?: string
+      status?: string
+      trigger?: string
+      eventId?: string
+      version?: number
+    },
+  ): Promise<{ executions: Omit<Execution, 'function'>[]; nextCursor: string | null }> {
+    assertName(name)
+    if (!(await this.runtime.store.versions(name)))
+      throw new StratusError('functions/not-found', `No function named ${name}`)
+    const page = await this.runtime.store.executions(name, filter)
+    return {
+      executions: page.executions.map(({ function: _f, ...rest }) => rest),
+      nextCursor: page.nextCursor,
+    }
+  }
+
+  deadLetters(filter: { function?: string; limit: number; cursor?: string }): Promise<{
+    deadLetters: DeadLetter[]
+    nextCursor: string | null
+  }> {
+    return this.runtime.store.deadLetters(filter)
+  }
+
+  retryDeadLetter(id: string): Promise<{ id: string; function: string; version: number }> {
+    return this.runtime.redrive(id)
+  }
+}
+
+function assertName(name: string): void {
+  if (!FUNCTION_NAME_PATTERN.test(name)) {
+    throw new StratusError(
+      'request/invalid',
+      `A function name is 1-64 characters of [A-Za-z0-9_-] (got ${JSON.stringify(name)})`,
+    )
+  }
+}
+
+/** Checks what JSON Schema cannot: cron expressions and time zones. */
+function checkTrigger(trigger: Trigger): Trigger {
+  if (trigger.type !== 'schedule') return trigger
+  const fields = trigger.cron.trim().split(/\s+/).length
+  if ((fields !== 5 && fields !== 6) || !cron.validate(trigger.cron)) {
+    throw new StratusError(
+      'request/invalid',
+      `Invalid cron expression ${JSON.stringify(trigger.cron)}: 5 fields, or 6 with seconds first`,
+    )
+  }
+  if (trigger.timezone !== undefined) {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: trigger.timezone })
+    } catch {
+      throw new StratusError('request/invalid', `Unknown time zone ${JSON.stringify(trigger.timezone)}`)
+    }
+  }
+  return {
+    type: 'schedule',
+    cron: trigger.cron.trim(),
+    ...(trigger.timezone ? { timezone: trigger.timezone } : {}),
+  }
+}

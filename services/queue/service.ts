@@ -1,0 +1,153 @@
+import type { QueueStats } from '../../functions-runtime/runtime.ts'
+import { QUEUE_EVENT_TYPE, QUEUE_SUBJECT_PREFIX } from '../../functions-runtime/triggers.ts'
+import type { AuthContext } from '../auth/signing-keys.ts'
+import { StratusError } from '../core/errors.ts'
+import { makeEvent } from '../core/events.ts'
+import { newEventId } from '../core/ids.ts'
+import type { Database } from '../db/database.ts'
+import { addToOutbox } from '../db/outbox.ts'
+import { RuleSyntaxError, type RulesEvaluator } from '../rules/rules.ts'
+
+/** Queue names appear in URLs, event subjects and job-queue names. */
+export const QUEUE_NAME_PATTERN = /^[A-Za-z0-9_-]{1,100}$/
+
+/** The longest a message may be delayed. */
+export const MAX_DELAY_MS = 7 * 24 * 3600 * 1000
+
+export interface QueueServiceDeps {
+  db: Database
+  rules: RulesEvaluator
+  /** How long a `dedupId` is remembered per queue. */
+  dedupSeconds: number
+  /** Depth, in-flight and dead counts (the functions runtime knows its job queues and dead letters). */
+  stats: () => Promise<QueueStats[]>
+}
+
+/** A queue's access rules: `publish` is a CEL rule over `auth` and `request` (`{queue, data}`). */
+export interface QueueRules {
+  publish?: string | boolean
+}
+
+/**
+ * Queues: a publish stores the message and its `queue.message.published` event in one transaction
+ * (the event id is the message id); the functions runtime's dispatcher hands it to the queue's consumers.
+ */
+export class QueueService {
+  private readonly deps: QueueServiceDeps
+
+  constructor(deps: QueueServiceDeps) {
+    this.deps = deps
+  }
+
+  /**
+   * Publishes `payload` to `queue`. With `dedupId`, a second publish within the dedup window returns the
+   * first message's id (`duplicate: true`) and stores nothing.
+   */
+  async publish(
+    queue: string,
+    input: { payload: unknown; delayMs?: number; dedupId?: string },
+    auth: AuthContext | null,
+  ): Promise<{ id: string; duplicate: boolean }> {
+    assertQueueName(queue)
+    if (auth?.role !== 'service') await this.authorize(queue, input.payload, auth)
+    const id = newEventId()
+    const delayMs = input.delayMs ?? 0
+    return this.deps.db.tx(async (tx) => {
+      if (input.dedupId !== undefined) {
+        const claimed = await tx.query<{ message_id: string }>(
+          `INSERT INTO queue_dedup (queue, dedup_id, message_id, expires_at)
+           VALUES ($1, $2, $3, now() + make_interval(secs => $4))
+           ON CONFLICT (queue, dedup_id) DO UPDATE
+             SET message_id = EXCLUDED.message_id, expires_at = EXCLUDED.expires_at
+             WHERE queue_dedup.expires_at <= now()
+           RETURNING message_id`,
+          [queue, input.dedupId, id, this.deps.dedupSeconds],
+        )
+        if (claimed.length === 0) {
+          const existing = await tx.query<{ message_id: string }>(
+            'SELECT message_id FROM queue_dedup WHERE queue = $1 AND dedup_id = $2',
+            [queue, input.dedupId],
+          )
+          return { id: existing[0]!.message_id, duplicate: true }
+        }
+      }
+      await tx.query('INSERT INTO queues (name) VALUES ($1) ON CONFLICT (name) DO NOTHING', [queue])
+      const rows = await tx.query<{ available_at: Date }>(
+        `INSERT INTO queue_messages (id, queue, payload, dedup_id, available_at)
+         VALUES ($1, $2, $3::jsonb, $4, now() + make_interval(secs => $5::float8 / 1000))
+         RETURNING available_at`,
+        [id, queue, JSON.stringify(input.payload ?? null), input.dedupId ?? null, delayMs],
+      )
+      await addToOutbox(
+        tx,
+        makeEvent({
+          id,
+          type: QUEUE_EVENT_TYPE,
+          subject: `${QUEUE_SUBJECT_PREFIX}${queue}`,
+          data: {
+            id,
+            payload: input.payload ?? null,
+            ...(delayMs > 0 ? { availableAt: rows[0]!.available_at.toISOString() } : {}),
+          },
+        }),
+      )
+      return { id, duplicate: false }
+    })
+  }
+
+  /** Sets a queue's rules (creating the queue). */
+  async setRules(queue: string, rules: QueueRules): Promise<{ name: string; rules: QueueRules }> {
+    assertQueueName(queue)
+    if (rules.publish !== undefined) {
+      try {
+        this.deps.rules.compile(rules.publish)
+      } catch (error) {
+        if (error instanceof RuleSyntaxError) {
+          throw new StratusError('request/invalid', `Invalid publish rule: ${error.message}`)
+        }
+        throw error
+      }
+    }
+    await this.deps.db.query(
+      `INSERT INTO queues (name, rules) VALUES ($1, $2::jsonb)
+       ON CONFLICT (name) DO UPDATE SET rules = EXCLUDED.rules`,
+      [queue, JSON.stringify(rules)],
+    )
+    return { name: queue, rules }
+  }
+
+  /** Every known queue with its counts. */
+  list(): Promise<QueueStats[]> {
+    return this.deps.stats()
+  }
+
+  private async authorize(queue: string, payload: unknown, auth: AuthContext | null): Promise<void> {
+    const rows = await this.deps.db.query<{ rules: QueueRules | null }>(
+      'SELECT rules FROM queues WHERE name = $1',
+      [queue],
+    )
+    const rule = rows[0]?.rules?.publish
+    const allowed =
+      rule !== undefined &&
+      this.deps.rules.compile(rule).allows({
+        auth: auth ? { uid: auth.uid, role: auth.role, email: auth.email, claims: auth.claims } : null,
+        request: { queue, data: payload },
+      })
+    if (allowed) return
+    if (!auth)
+      throw new StratusError(
+        'auth/unauthenticated',
+        `Publishing to ${queue} needs the service key or a queue rule`,
+      )
+    throw new StratusError('auth/forbidden', `Publishing to ${queue} is not allowed`)
+  }
+}
+
+function assertQueueName(queue: string): void {
+  if (!QUEUE_NAME_PATTERN.test(queue)) {
+    throw new StratusError(
+      'request/invalid',
+      `A queue name is 1-100 characters of [A-Za-z0-9_-] (got ${JSON.stringify(queue)})`,
+    )
+  }
+}

@@ -1,0 +1,140 @@
+import { Queue, Worker } from 'bullmq'
+import { Redis } from 'ioredis'
+import { makeEvent } from '../../services/core/events.ts'
+import { addToOutbox } from '../../services/db/outbox.ts'
+import { PgDatabase } from '../../services/db/pg-database.ts'
+import {
+  BENCH_REDIS_URL,
+  createBenchDatabase,
+  note,
+  PHASE_SECONDS,
+  percentile,
+  report,
+  runConcurrently,
+  runPaced,
+  spawnServer,
+} from './lib.ts'
+
+// Events committed to the outbox (here, by this process) → relay → bus → dispatcher → job → a function's
+// handler, on Postgres + Redis with a separate `stratus start` process. Throughput vs raw BullMQ
+// add + process of the same payloads; then p99 commit → handler start at a steady 500 events/s. The
+// handler logs Date.now() − the commit-time stamp carried by the event; the logs are read back from
+// the execution records.
+const COUNT = Number(process.env.BENCH_EVENTS ?? 3000)
+const CONCURRENCY = 8
+
+async function baselineBullmq(prefix: string): Promise<number> {
+  const connection = new Redis(BENCH_REDIS_URL, { maxRetriesPerRequest: null })
+  const queue = new Queue('baseline', { connection, prefix })
+  let done = 0
+  let finish: () => void = () => {}
+  const finished = new Promise<void>((r) => {
+    finish = r
+  })
+  const worker = new Worker(
+    'baseline',
+    async () => {
+      if (++done === COUNT) finish()
+    },
+    { connection: connection.duplicate(), prefix, concurrency: 1 },
+  )
+  await worker.waitUntilReady()
+  const start = performance.now()
+  await runConcurrently(COUNT, CONCURRENCY, async (i) => {
+    const event = makeEvent({ type: 'bench.event', subject: `things/${i}`, data: { i, t: Date.now() } })
+    await queue.add(event.type, event, { jobId: event.id, removeOnComplete: { count: 10_000 } })
+  })
+  await finished
+  const rate = COUNT / ((performance.now() - start) / 1000)
+  await worker.close()
+  await queue.obliterate({ force: true })
+  await queue.close()
+  connection.disconnect()
+  return rate
+}
+
+const prefix = `bench_fn_${process.pid}`
+const baseline = await baselineBullmq(`${prefix}_raw`)
+note(`raw BullMQ add + process: ${baseline.toFixed(0)} events/s`)
+
+const database = await createBenchDatabase()
+const db = new PgDatabase({ url: database.url, poolSize: CONCURRENCY })
+const server = await spawnServer('bin/stratus.mjs', ['start', '--role', 'all'], {
+  DATABASE_URL: database.url,
+  REDIS_URL: BENCH_REDIS_URL,
+  REDIS_PREFIX: prefix,
+})
+try {
+  const keys = await db.query<{ service_token: string }>('SELECT service_token FROM signing_keys LIMIT 1')
+  const deployed = await fetch(`${server.url}/admin/v1/functions/on-bench`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${keys[0]!.service_token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      code: `export default async (event, ctx) => { ctx.log.info(String(Date.now() - event.data.t)) }`,
+      concurrency: 64,
+      triggers: [{ type: 'event', event: 'bench.event' }],
+    }),
+  })
+  if (deployed.status !== 201) throw new Error(`deploy failed: ${deployed.status} ${await deployed.text()}`)
+
+  const commit = (i: number) =>
+    db.tx((tx) =>
+      addToOutbox(tx, makeEvent({ type: 'bench.event', subject: `things/${i}`, data: { i, t: Date.now() } })),
+    )
+  const executed = async () =>
+    (
+      await db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM function_executions WHERE function_name = 'on-bench'`,
+      )
+    )[0]!.n
+  const until = async (n: number) => {
+    while ((await executed()) < n) await new Promise((r) => setTimeout(r, 20))
+  }
+
+  // Throughput: COUNT events from CONCURRENCY producers; time until the last execution is recorded.
+  const start = performance.now()
+  await runConcurrently(COUNT, CONCURRENCY, commit)
+  await until(COUNT)
+  const ours = COUNT / ((performance.now() - start) / 1000)
+  note(`commit → function execution: ${ours.toFixed(0)} events/s`)
+
+  // Latency at a steady 500 events/s.
+  const before = await executed()
+  const paced = Math.round(500 * PHASE_SECONDS)
+  const startedAt = new Date()
+  await runPaced(500, PHASE_SECONDS, (i) => commit(COUNT + i))
+  await until(before + paced)
+  const rows = await db.query<{ logs: { msg: string }[] }>(
+    `SELECT logs FROM function_executions WHERE function_name = 'on-bench' AND started_at >= $1`,
+    [startedAt],
+  )
+  const lags = rows.map((r) => Number(r.logs[0]?.msg))
+  const p50 = percentile(lags, 50)
+  const p99 = percentile(lags, 99)
+  note(`at 500 events/s: commit → handler start p50 ${p50} ms, p99 ${p99} ms (${lags.length} events)`)
+
+  report({
+    name: 'functions-trigger',
+    metric: 'p99 commit → handler start at 500 events/s (Redis)',
+    value: p99,
+    unit: 'ms',
+    baseline,
+    ratio: ours / baseline,
+    throughput_events_per_s: ours,
+    p50_ms_at_500: p50,
+    goal_p99_ms: 50,
+    goal_ratio: 0.5,
+  })
+} finally {
+  await server.stop()
+  await db.close()
+  await database.drop()
+  const redis = new Redis(BENCH_REDIS_URL)
+  let cursor = '0'
+  do {
+    const [next, found] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)
+    if (found.length) await redis.del(...found)
+    cursor = next
+  } while (cursor !== '0')
+  redis.disconnect()
+}

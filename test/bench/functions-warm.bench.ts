@@ -1,0 +1,51 @@
+import { BENCH_REDIS_URL, createBenchDatabase, loadHttp, note, report, startStratus } from './lib.ts'
+
+// Warm HTTP invocations of a no-op function (identity, routing, the sandbox pool, one V8 isolate call,
+// the execution record written in batches) vs GET /health on the same gateway, same run, same load.
+// On Postgres + Redis (the production drivers): the embedded PGlite runs on the event loop's thread, so
+// there every execution record costs the gateway a few milliseconds of CPU (see the README).
+const database = await createBenchDatabase()
+const stratus = await startStratus({
+  DATABASE_URL: database.url,
+  REDIS_URL: BENCH_REDIS_URL,
+  REDIS_PREFIX: `bench_warm_${process.pid}`,
+  FUNCTIONS_WARM_POOL_SIZE: process.env.FUNCTIONS_WARM_POOL_SIZE ?? '',
+})
+try {
+  const admin = { authorization: `Bearer ${stratus.serviceKey}`, 'content-type': 'application/json' }
+  const deployed = await fetch(`${stratus.url}/admin/v1/functions/noop`, {
+    method: 'PUT',
+    headers: admin,
+    body: JSON.stringify({
+      code: 'export default async () => ({ ok: true })',
+      triggers: [{ type: 'http', public: true }],
+    }),
+  })
+  if (deployed.status !== 201) throw new Error(`deploy failed: ${deployed.status} ${await deployed.text()}`)
+
+  const health = await loadHttp(`${stratus.url}/health`)
+  note(`GET /health: ${health.rps.toFixed(0)} req/s, p99 ${health.p99} ms`)
+  const fn = await loadHttp(`${stratus.url}/functions/v1/noop`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{}',
+  })
+  note(`POST /functions/v1/noop: ${fn.rps.toFixed(0)} req/s, p50 ${fn.p50} ms, p99 ${fn.p99} ms`)
+  if (fn.errors || fn.non2xx) throw new Error(`invocations failed: ${JSON.stringify(fn)}`)
+
+  report({
+    name: 'functions-warm',
+    metric: 'warm HTTP invocations of a no-op function',
+    value: fn.rps,
+    unit: 'req/s',
+    baseline: health.rps,
+    ratio: fn.rps / health.rps,
+    p50_ms: fn.p50,
+    p99_ms: fn.p99,
+    baseline_p99_ms: health.p99,
+    goal_ratio: 0.5,
+  })
+} finally {
+  await stratus.stop()
+  await database.drop()
+}

@@ -1,0 +1,121 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { cpSync, mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import request from 'supertest'
+import { afterAll, describe, expect, it } from 'vitest'
+import { ensurePgliteTemplate } from '../support/databases.ts'
+import { eventually } from '../support/lanes.ts'
+import { FUNCTIONS_TEST_ENV } from './helpers.ts'
+
+const ROOT = path.resolve(import.meta.dirname, '../..')
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer()
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+/** `stratus start` on the embedded drivers in `dataDir`; resolves once it serves, with its stdout. */
+async function start(dataDir: string, port: number): Promise<{ child: ChildProcess; output: () => string }> {
+  let out = ''
+  const child = spawn(process.execPath, ['bin/stratus.mjs', 'start'], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      ...FUNCTIONS_TEST_ENV,
+      STRATUS_DATA_DIR: dataDir,
+      PORT: String(port),
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  child.stdout?.on('data', (chunk) => {
+    out += chunk
+  })
+  child.stderr?.on('data', (chunk) => {
+    out += chunk
+  })
+  await eventually(
+    async () => {
+      if (child.exitCode !== null) throw new Error(`stratus exited: ${out}`)
+      return (await fetch(`http://127.0.0.1:${port}/health`)).ok
+    },
+    60_000,
+    'stratus to serve',
+  )
+  return { child, output: () => out }
+}
+
+// The embedded mode is one process with in-memory queues: a kill -9 mid-execution must still not lose
+// the event. The in-process bus counts it settled only once its function jobs are done, so the relay
+// re-delivers it after the restart.
+describe('functions: kill -9 of an embedded process mid-execution (embedded)', () => {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'stratus-fn-crash-'))
+  let child: ChildProcess | undefined
+  afterAll(async () => {
+    if (child && child.exitCode === null) child.kill('SIGKILL')
+    rmSync(dataDir, { recursive: true, force: true })
+  })
+
+  it('re-runs the event after the restart, and records one success', async () => {
+    cpSync(await ensurePgliteTemplate(), path.join(dataDir, 'db'), { recursive: true })
+    rmSync(path.join(dataDir, 'db', 'READY'), { force: true })
+    const port = await freePort()
+    const url = `http://127.0.0.1:${port}`
+    const first = await start(dataDir, port)
+    child = first.child
+    const key = /Service key[^\n]*\n(\S+)/.exec(first.output())?.[1]
+    expect(key).toBeTruthy()
+    const auth = { authorization: `Bearer ${key}` }
+    const deployed = await request(url)
+      .put('/admin/v1/functions/slow')
+      .set(auth)
+      .send({
+        code: `export default async (event, ctx) => {
+          await ctx.queue.publish('started', event.id)
+          const until = Date.now() + 5000
+          while (Date.now() < until) {}
+          ctx.log.info('finished')
+        }`,
+        timeoutMs: 20_000,
+        triggers: [{ type: 'queue', queue: 'work' }],
+      })
+    expect(deployed.status).toBe(201)
+    const msg = await request(url).post('/queue/v1/work/messages').set(auth).send({ payload: 'job' })
+    expect(msg.status).toBe(202)
+    const startedDepth = async () => {
+      const res = await request(url).get('/admin/v1/queues').set(auth)
+      return res.body.queues.find((q: { name: string }) => q.name === 'started')?.depth ?? 0
+    }
+    await eventually(async () => (await startedDepth()) >= 1, 30_000, 'the handler to start')
+    // More commits while the handler runs, so the relay persists the bus's settled watermark (it does at
+    // most twice a second): an event counted settled before its execution finished would now be lost.
+    for (let i = 0; i < 3; i++) {
+      await request(url).post('/queue/v1/noise/messages').set(auth).send({ payload: i })
+      await new Promise((resolve) => setTimeout(resolve, 600))
+    }
+    child.kill('SIGKILL')
+    await new Promise((resolve) => child!.once('exit', resolve))
+
+    child = (await start(dataDir, port)).child
+    const done = await eventually(
+      async () => {
+        const res = await request(url).get('/admin/v1/functions/slow/executions?status=succeeded').set(auth)
+        return res.body.executions?.length ? res.body.executions : undefined
+      },
+      60_000,
+      'the re-run after the restart',
+    )
+    expect(done).toHaveLength(1)
+    expect(done[0]).toMatchObject({ eventId: msg.body.id, status: 'succeeded' })
+    expect(await startedDepth()).toBeGreaterThanOrEqual(2)
+    child.kill('SIGTERM')
+    await new Promise((resolve) => child!.once('exit', resolve))
+  }, 180_000)
+})

@@ -1,0 +1,121 @@
+import { Redis } from 'ioredis'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { Job, JobQueue } from '../../services/bus/jobs.ts'
+import { LocalJobQueue } from '../../services/bus/local/local-jobs.ts'
+import { RedisJobQueue } from '../../services/bus/redis/redis-jobs.ts'
+import { eventually, TEST_REDIS_URL, uniqueName } from '../support/lanes.ts'
+
+const quiet = { warn: () => {}, error: () => {} }
+
+const drivers: [string, () => { queue: JobQueue; cleanup: () => Promise<void> }][] = [
+  ['local', () => ({ queue: new LocalJobQueue({ logger: quiet }), cleanup: async () => {} })],
+]
+const redisUrl = TEST_REDIS_URL
+if (redisUrl) {
+  drivers.push([
+    'redis',
+    () => {
+      const prefix = uniqueName('jobs')
+      return {
+        queue: new RedisJobQueue({ url: redisUrl, prefix, logger: quiet, lockDurationMs: 2000 }),
+        cleanup: async () => {
+          const redis = new Redis(redisUrl)
+          let cursor = '0'
+          do {
+            const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000)
+            if (keys.length) await redis.del(...keys)
+            cursor = next
+          } while (cursor !== '0')
+          redis.disconnect()
+        },
+      }
+    },
+  ])
+}
+
+describe.each(drivers)('JobQueue contract (%s)', (_name, make) => {
+  let current: ReturnType<typeof make> | undefined
+  const open = () => {
+    current = make()
+    return current.queue
+  }
+  afterEach(async () => {
+    await current?.queue.close()
+    await current?.cleanup()
+    current = undefined
+  })
+
+  it('runs each job once, ignoring an id that is pending or done', async () => {
+    const jobs = open()
+    const seen: Job[] = []
+    await jobs.process('q', async (job) => {
+      seen.push(job)
+    })
+    await jobs.add('q', [
+      { id: 'a', name: 'n', data: { x: 1 } },
+      { id: 'a', data: { x: 2 } },
+      { id: 'b', data: { x: 3 } },
+    ])
+    await eventually(() => seen.length === 2)
+    await jobs.add('q', [{ id: 'a', data: { x: 4 } }])
+    await jobs.drain()
+    expect(seen.map((j) => [j.id, j.data, j.attempt])).toEqual([
+      ['a', { x: 1 }, 1],
+      ['b', { x: 3 }, 1],
+    ])
+  })
+
+  it('retries a failing job with backoff up to its attempts, then counts it failed', async () => {
+    const jobs = open()
+    const attempts: [number, number][] = []
+    const t0 = Date.now()
+    await jobs.process('r', async (job) => {
+      attempts.push([job.attempt, Date.now() - t0])
+      throw new Error('nope')
+    })
+    await jobs.add('r', [{ id: 'x', data: null, attempts: 3, backoffMs: 100 }])
+    await eventually(async () => (await jobs.counts('r')).failed === 1, 10_000)
+    expect(attempts.map(([a]) => a)).toEqual([1, 2, 3])
+    expect(attempts[2]![1] - attempts[0]![1]).toBeGreaterThanOrEqual(280)
+  })
+
+  it('delays a job', async () => {
+    const jobs = open()
+    let ranAt = 0
+    await jobs.process('d', async () => {
+      ranAt = Date.now()
+    })
+    const t0 = Date.now()
+    await jobs.add('d', [{ id: 'late', data: null, delayMs: 600 }])
+    expect((await jobs.counts('d')).delayed).toBe(1)
+    await eventually(() => ranAt > 0)
+    expect(ranAt - t0).toBeGreaterThanOrEqual(550)
+  })
+
+  it('fires a schedule once per tick, and stops when removed', async () => {
+    const jobs = open()
+    const ids: string[] = []
+    await jobs.process('s', async (job) => {
+      ids.push(job.id)
+    })
+    await jobs.upsertSchedule(
+      's',
+      'every-second',
+      { cron: '* * * * * *', timezone: 'UTC' },
+      { name: 'tick', data: { k: 1 } },
+    )
+    expect(await jobs.schedules('s')).toEqual([{ id: 'every-second', cron: '* * * * * *', timezone: 'UTC' }])
+    await eventually(() => ids.length >= 2, 10_000)
+    await jobs.removeSchedule('s', 'every-second')
+    expect(await jobs.schedules('s')).toEqual([])
+    const count = ids.length
+    await new Promise((r) => setTimeout(r, 1500))
+    expect(ids.length).toBeLessThanOrEqual(count + 1)
+    expect(new Set(ids).size).toBe(ids.length)
+  })
+
+  it('refuses ids with a colon', async () => {
+    const jobs = open()
+    await expect(jobs.add('q', [{ id: 'a:b', data: null }])).rejects.toThrow(/invalid job id/)
+  })
+})
