@@ -1,23 +1,39 @@
 import type { FastifyInstance } from 'fastify'
 import { Redis } from 'ioredis'
+import { FunctionsRuntime } from '../functions-runtime/runtime.ts'
 import { DevMailbox } from './auth/mail/dev-mailbox.ts'
 import type { MailTransport } from './auth/mail/mail-transport.ts'
 import { openMailTransport } from './auth/mail/open-mail.ts'
 import { authAdminRoutes, authRoutes } from './auth/routes/index.ts'
+import { embeddedKeyPath, openSecretBox } from './auth/secret-box.ts'
 import { AuthService } from './auth/service.ts'
 import { SigningKeys } from './auth/signing-keys.ts'
 import type { Bus } from './bus/bus.ts'
+import type { JobQueue } from './bus/jobs.ts'
 import { openBus } from './bus/open-bus.ts'
+import { openJobQueue } from './bus/open-jobs.ts'
 import type { Config, Role } from './core/config.ts'
 import type { Logger } from './core/logger.ts'
 import { createMetrics, type Metrics } from './core/metrics.ts'
+import { databaseAdminRoutes, databaseRoutes } from './database/routes/index.ts'
+import { DatabaseService } from './database/service.ts'
 import type { Database } from './db/database.ts'
 import { migrate } from './db/migrate.ts'
 import { openDatabase } from './db/open-database.ts'
 import { outboxLagSeconds } from './db/outbox.ts'
 import { OutboxRelay } from './db/relay.ts'
+import { functionsAdminRoutes, functionsRoutes } from './functions/routes/index.ts'
+import { FunctionsService } from './functions/service.ts'
 import { buildGateway } from './gateway/build.ts'
-import { storageReachability } from './storage/reachability.ts'
+import { queueAdminRoutes, queueRoutes } from './queue/routes/index.ts'
+import { QueueService } from './queue/service.ts'
+import { realtimeRoutes } from './realtime/routes/index.ts'
+import { RealtimeService } from './realtime/service.ts'
+import { RulesEvaluator } from './rules/rules.ts'
+import { openStorage } from './storage/open-storage.ts'
+import { storageAdminRoutes, storageRoutes } from './storage/routes/index.ts'
+import { StorageService } from './storage/service.ts'
+import type { StorageDriver } from './storage/storage-driver.ts'
 
 /** One running Stratus process: its drivers, its loops, and (for the api role) its HTTP gateway. */
 export interface Platform {
@@ -30,6 +46,14 @@ export interface Platform {
   keys: SigningKeys
   /** Accounts and sessions. */
   auth: AuthService
+  /** Buckets and objects. */
+  storage: StorageService
+  /** The document database. */
+  documents: DatabaseService
+  /** Functions: registry, sandbox pool and (worker roles) dispatcher, job processors and schedules. */
+  functions: FunctionsRuntime
+  /** Function executions' job queue. */
+  jobs: JobQueue
   /** Present when the role runs workers. */
   relay?: OutboxRelay
   /** Present when the role serves HTTP (not yet listening: call `listen`). */
@@ -49,12 +73,15 @@ export async function createPlatform(config: Config, role: Role, logger: Logger)
   const metrics = createMetrics()
   const db = await openDatabase(config)
   let bus: Bus | undefined
+  let jobs: JobQueue | undefined
   let mail: MailTransport | undefined
   let rateLimitRedis: Redis | undefined
+  let storageDriver: StorageDriver | undefined
   try {
     const applied = await migrate(db)
     if (applied.length) logger.info({ applied }, 'applied database migrations')
     bus = openBus(config, logger)
+    jobs = openJobQueue(config, logger.child({ component: 'jobs' }))
     const { keys, created } = await SigningKeys.open(db)
     mail = openMailTransport(config, db)
     const auth = await AuthService.create({
@@ -67,6 +94,31 @@ export async function createPlatform(config: Config, role: Role, logger: Logger)
       emailVerification: config.auth.emailVerification,
       siteUrl: config.auth.siteUrl,
       userCacheMs: config.auth.userCacheMs,
+      // Embedded mode (one process, its own data directory) may generate its key; a shared database
+      // needs AUTH_ENCRYPTION_KEY, identical on every node.
+      secrets: openSecretBox({
+        key: config.auth.encryptionKey,
+        generatedKeyFile: config.database.url ? undefined : embeddedKeyPath(config.dataDir),
+      }),
+      redirectUrls: config.auth.redirectUrls,
+      externalUrl: config.auth.externalUrl,
+    })
+    const rules = new RulesEvaluator({ logger: logger.child({ component: 'rules' }) })
+    storageDriver = await openStorage(config, logger)
+    const storage = new StorageService({
+      db,
+      driver: storageDriver,
+      rules,
+      logger: logger.child({ component: 'storage' }),
+      maxFileSize: config.storage.maxFileSize,
+    })
+    const documents = await DatabaseService.create({
+      db,
+      rules,
+      logger: logger.child({ component: 'database' }),
+      limits: config.documents,
+      configCacheMs: config.documents.configCacheMs,
+      listMaxScan: config.documents.listMaxScan,
     })
 
     let relay: OutboxRelay | undefined
@@ -76,7 +128,8 @@ export async function createPlatform(config: Config, role: Role, logger: Logger)
         logger: logger.child({ component: 'relay' }),
         metrics,
       })
-      await relay.start()
+      // Started below, once the functions dispatcher has subscribed: the in-process bus hands events
+      // only to subscribers registered when they are published.
     }
 
     const lagCollector = async () => {
@@ -101,36 +154,104 @@ export async function createPlatform(config: Config, role: Role, logger: Logger)
       })
       rateLimitRedis.on('error', (error) => logger.debug({ err: error }, 'rate-limit redis error'))
     }
+    const storageDeps = { service: storage, maxFileSize: config.storage.maxFileSize }
+    const databaseDeps = {
+      service: documents,
+      // A document's JSON plus its envelope must fit, whatever the general body limit.
+      documentBodyLimit: Math.max(config.server.bodyLimit, config.documents.maxDocumentBytes + 64 * 1024),
+    }
+    const liveStorage = storageDriver
     const authDeps = {
       service: auth,
       rateLimit: config.auth.rateLimit,
       mailbox: mail instanceof DevMailbox ? mail : undefined,
     }
-    const app =
+    // Every role builds the gateway: workers do not listen, but functions' ctx.db/storage/queue call
+    // the platform's own HTTP API in-process through it (inject), with the service key.
+    let gateway: FastifyInstance | undefined
+    const functionsRuntime = new FunctionsRuntime({
+      db,
+      bus,
+      jobs,
+      logger: logger.child({ component: 'functions' }),
+      registry: metrics.registry,
+      config: config.functions,
+      http: (request) => {
+        if (!gateway) throw new Error('the gateway is not built yet')
+        return gateway.inject(request)
+      },
+      serviceKey: () => keys.serviceToken(),
+    })
+    const functionsDeps = { service: new FunctionsService(functionsRuntime), runtime: functionsRuntime }
+    const queueDeps = {
+      service: new QueueService({
+        db,
+        rules,
+        dedupSeconds: config.queue.dedupSeconds,
+        stats: () => functionsRuntime.queueStats(),
+      }),
+    }
+    // Realtime follows the bus on every node that serves clients.
+    const realtime =
       role === 'worker'
         ? undefined
-        : await buildGateway({
-            config,
-            logger,
-            metrics,
+        : new RealtimeService({
+            db,
+            bus,
             keys,
-            checks: [
-              { name: 'database', check: () => db.ping() },
-              { name: 'bus', check: () => liveBus.ping() },
-              { name: 'storage', check: storageReachability(config) },
-            ],
-            collectors: [lagCollector, queueCollector],
-            services: [{ prefix: '/auth/v1', routes: authRoutes(authDeps) }],
-            admin: [authAdminRoutes(authDeps)],
-            rateLimit: { redis: rateLimitRedis, prefix: config.redis.prefix },
+            collections: documents.collections,
+            logger: logger.child({ component: 'realtime' }),
+            limits: config.realtime,
+            onConnections: (count) => metrics.websocketConnections.set(count),
           })
+    await realtime?.start()
+    gateway = await buildGateway({
+      config,
+      logger,
+      metrics,
+      keys,
+      checks: [
+        { name: 'database', check: () => db.ping() },
+        { name: 'bus', check: () => liveBus.ping() },
+        { name: 'storage', check: () => liveStorage.ping() },
+      ],
+      collectors: [lagCollector, queueCollector, async () => void (await functionsRuntime.queueStats())],
+      services: [
+        { prefix: '/auth/v1', routes: authRoutes(authDeps) },
+        { prefix: '/storage/v1', routes: storageRoutes(storageDeps) },
+        { prefix: '/db/v1', routes: databaseRoutes(databaseDeps) },
+        { prefix: '/functions/v1', routes: functionsRoutes(functionsDeps) },
+        { prefix: '/queue/v1', routes: queueRoutes(queueDeps) },
+        ...(realtime ? [{ prefix: '/realtime/v1', routes: realtimeRoutes({ service: realtime }) }] : []),
+      ],
+      admin: [
+        authAdminRoutes(authDeps),
+        storageAdminRoutes(storageDeps),
+        databaseAdminRoutes(databaseDeps),
+        functionsAdminRoutes(functionsDeps),
+        queueAdminRoutes(queueDeps),
+      ],
+      rateLimit: { redis: rateLimitRedis, prefix: config.redis.prefix },
+    })
+    const app = role === 'worker' ? undefined : gateway
+    const liveGateway = gateway
+    const liveJobs = jobs
+    await functionsRuntime.start({ worker: role !== 'api' })
+    await relay?.start()
 
     const liveMail = mail
     let closing: Promise<void> | undefined
     const close = () => {
       closing ??= (async () => {
-        await app?.close()
+        // Stop taking function jobs first (their ctx calls need the gateway), then HTTP, then the rest.
+        await functionsRuntime.stop()
+        await realtime?.close()
+        await liveGateway.close()
+        await functionsRuntime.close()
+        await liveJobs.close()
         await auth.close()
+        await storage.close()
+        await liveStorage.close()
         await liveMail.close()
         // quit() waits for a reply: only ask a connected client, else drop the socket.
         if (rateLimitRedis?.status === 'ready') await rateLimitRedis.quit().catch(() => {})
@@ -141,10 +262,29 @@ export async function createPlatform(config: Config, role: Role, logger: Logger)
       })()
       return closing
     }
-    return { config, role, logger, metrics, db, bus, keys, auth, relay, app, createdKeys: created, close }
+    return {
+      config,
+      role,
+      logger,
+      metrics,
+      db,
+      bus,
+      keys,
+      auth,
+      storage,
+      documents,
+      functions: functionsRuntime,
+      jobs,
+      relay,
+      app,
+      createdKeys: created,
+      close,
+    }
   } catch (error) {
     rateLimitRedis?.disconnect()
+    await storageDriver?.close().catch(() => {})
     await mail?.close().catch(() => {})
+    await jobs?.close().catch(() => {})
     await bus?.close().catch(() => {})
     await db.close().catch(() => {})
     throw error

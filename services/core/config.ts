@@ -41,6 +41,15 @@ const list = z.string().transform((value) =>
     .filter(Boolean),
 )
 
+/** A 32-byte key, base64 (standard or URL-safe alphabet): `openssl rand -base64 32`. */
+const key32 = z
+  .string()
+  .trim()
+  .refine(
+    (value) => /^[A-Za-z0-9+/_-]+={0,2}$/.test(value) && Buffer.from(value, 'base64').length === 32,
+    'must be 32 bytes, base64-encoded (openssl rand -base64 32)',
+  )
+
 const bool = z
   .string()
   .trim()
@@ -74,6 +83,7 @@ const VARIABLES = {
     default: undefined,
   },
   S3_REGION: { schema: nonEmpty, default: 'us-east-1' },
+  STORAGE_MAX_FILE_SIZE: { schema: int(0, 5 * 1024 ** 4), default: String(5 * 1024 ** 3) },
   LOG_LEVEL: {
     schema: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }),
     default: 'info',
@@ -84,12 +94,24 @@ const VARIABLES = {
   SHUTDOWN_TIMEOUT_MS: { schema: int(0, 600_000), default: '10000' },
   RELAY_BATCH_SIZE: { schema: int(1, 10_000), default: '500' },
   RELAY_POLL_MS: { schema: int(1, 60_000), default: '25' },
+  FUNCTIONS_WARM_POOL_SIZE: { schema: int(0, 1000), default: '32' },
+  FUNCTIONS_IDLE_MS: { schema: int(1000, 24 * 3600 * 1000), default: '300000' },
+  FUNCTIONS_WORKERS: { schema: int(0, 1000), default: '16' },
+  FUNCTIONS_RETRY_BACKOFF_MS: { schema: int(0, 3_600_000), default: '1000' },
+  FUNCTIONS_JOB_LOCK_MS: { schema: int(500, 600_000), default: '30000' },
+  FUNCTIONS_EXECUTION_RETENTION_HOURS: { schema: int(1, 24 * 365), default: '168' },
+  FUNCTIONS_LOG_LINES: { schema: int(0, 10_000), default: '100' },
+  FUNCTIONS_LOG_LINE_LENGTH: { schema: int(16, 100_000), default: '2000' },
+  FUNCTIONS_ALLOW_FETCH: { schema: bool, default: 'false' },
+  QUEUE_DEDUP_SECONDS: { schema: int(1, 7 * 24 * 3600), default: '300' },
   ACCESS_TOKEN_TTL_SECONDS: { schema: int(10, 7 * 24 * 3600), default: '3600' },
   AUTH_REDIRECT_URLS: { schema: list, default: '' },
   REFRESH_TOKEN_TTL_SECONDS: { schema: int(60, 365 * 24 * 3600), default: String(30 * 24 * 3600) },
   AUTH_SITE_URL: { schema: url(['http:', 'https:']), default: undefined },
   AUTH_EMAIL_VERIFICATION: { schema: bool, default: 'false' },
   AUTH_USER_CACHE_MS: { schema: int(0, 60_000), default: '1000' },
+  AUTH_EXTERNAL_URL: { schema: url(['http:', 'https:']), default: undefined },
+  AUTH_ENCRYPTION_KEY: { schema: key32, default: undefined },
   SMTP_URL: { schema: url(['smtp:', 'smtps:']), default: undefined },
   MAIL_FROM: { schema: nonEmpty, default: 'Stratus <no-reply@localhost>' },
   RATE_LIMIT_WINDOW_SECONDS: { schema: int(1, 24 * 3600), default: '300' },
@@ -97,6 +119,16 @@ const VARIABLES = {
   RATE_LIMIT_SIGNIN: { schema: int(0, 1_000_000), default: '30' },
   RATE_LIMIT_REFRESH: { schema: int(0, 1_000_000), default: '150' },
   RATE_LIMIT_RECOVER: { schema: int(0, 1_000_000), default: '5' },
+  RATE_LIMIT_OAUTH: { schema: int(0, 1_000_000), default: '60' },
+  RATE_LIMIT_MFA: { schema: int(0, 1_000_000), default: '5' },
+  DB_MAX_DOCUMENT_BYTES: { schema: int(1024, 64 * 1024 * 1024), default: String(1024 * 1024) },
+  DB_MAX_DEPTH: { schema: int(2, 1000), default: '100' },
+  DB_CONFIG_CACHE_MS: { schema: int(0, 60_000), default: '1000' },
+  DB_LIST_MAX_SCAN: { schema: int(1, 1_000_000), default: '5000' },
+  REALTIME_MAX_REPLAY: { schema: int(0, 10_000_000), default: '10000' },
+  REALTIME_HEARTBEAT_MS: { schema: int(100, 600_000), default: '30000' },
+  REALTIME_MAX_BUFFER_BYTES: { schema: int(1024, 1024 ** 3), default: String(1024 * 1024) },
+  REALTIME_MAX_SUBSCRIPTIONS: { schema: int(1, 10_000), default: '100' },
 } as const
 
 type Variables = typeof VARIABLES
@@ -148,8 +180,33 @@ export interface Config {
     readonly bucket?: string
     readonly region: string
   }
+  /** Object storage limits (a bucket may set a lower `maxFileSize`). */
+  readonly storage: { readonly maxFileSize: number }
   readonly log: { readonly level: (typeof LOG_LEVELS)[number] }
   readonly relay: { readonly batchSize: number; readonly pollMs: number }
+  readonly functions: {
+    /** Idle isolates kept warm per function version per process. */
+    readonly warmPoolSize: number
+    /** An idle isolate unused this long is disposed. */
+    readonly idleMs: number
+    /** Function jobs (event, queue, schedule) run at once per worker process; 0 = this process runs none. */
+    readonly workers: number
+    /** Delay before the first retry of a failed event/queue/schedule execution; doubles each retry. */
+    readonly retryBackoffMs: number
+    /** Redis jobs: how long a job's lock lasts; a job whose process died runs again after about this long. */
+    readonly jobLockMs: number
+    /** Executions older than this are deleted. */
+    readonly executionRetentionHours: number
+    /** `ctx.log` lines kept per execution, and the length each line is cut to. */
+    readonly logLines: number
+    readonly logLineLength: number
+    /** Whether functions get a global `fetch` (outbound HTTP from the worker). */
+    readonly allowFetch: boolean
+  }
+  readonly queue: {
+    /** How long a `dedupId` is remembered per queue. */
+    readonly dedupSeconds: number
+  }
   readonly auth: {
     readonly accessTokenTtlSeconds: number
     readonly redirectUrls: readonly string[]
@@ -165,6 +222,17 @@ export interface Config {
      */
     readonly userCacheMs: number
     /**
+     * The public base URL of this API as browsers reach it (OAuth providers redirect to
+     * `<externalUrl>/auth/v1/callback`); unset = taken from each request's Host (and X-Forwarded-*
+     * behind a trusted proxy).
+     */
+    readonly externalUrl?: string
+    /**
+     * Base64 of the 32-byte key that encrypts OAuth client secrets and TOTP secrets at rest. Unset: the
+     * embedded mode generates one into `<dataDir>/keys/`; with DATABASE_URL, storing a secret fails.
+     */
+    readonly encryptionKey?: string
+    /**
      * Requests per client IP per window on each rate-limited auth action; 0 = unlimited. Counted in
      * Redis when it is configured, so the limits hold across nodes.
      */
@@ -174,10 +242,42 @@ export interface Config {
       readonly signin: number
       readonly refresh: number
       readonly recover: number
+      /** OAuth sign-ins started (GET /auth/v1/authorize), per client IP. */
+      readonly oauth: number
+      /** MFA code attempts, per user (not per IP: spreading guesses over addresses does not help). */
+      readonly mfa: number
     }
   }
   /** `smtpUrl` unset = the dev mailbox (a database table read at GET /admin/v1/mail). */
   readonly mail: { readonly smtpUrl?: string; readonly from: string }
+  /** The document database (/db/v1). */
+  readonly documents: {
+    /** Larger documents (their JSON, in bytes) are refused with 413 `db/too-large`. */
+    readonly maxDocumentBytes: number
+    /** Deeper nesting (objects and arrays) is refused with 400 `db/invalid-document`. */
+    readonly maxDepth: number
+    /**
+     * How long a node may use a collection's configuration (rules, schema) from memory; a change made
+     * through another node applies within this time (this node's own changes apply at once).
+     */
+    readonly configCacheMs: number
+    /**
+     * Rows a list query may examine per page when the read rule filters documents one by one: a page
+     * can then come back short (even empty) with a `nextCursor` to continue from.
+     */
+    readonly listMaxScan: number
+  }
+  /** Realtime (`/realtime/v1`) limits, per node. */
+  readonly realtime: {
+    /** The most events a `since` replay may cover; beyond it → `realtime/replay-too-large`. */
+    readonly maxReplay: number
+    /** WebSocket ping interval; a connection that answers none of two pings in a row is dropped. */
+    readonly heartbeatMs: number
+    /** Bytes queued for one connection before it is closed (4008) as a slow consumer. */
+    readonly maxBufferedBytes: number
+    /** Subscriptions per connection. */
+    readonly maxSubscriptions: number
+  }
 }
 
 function parseVariables(env: Readonly<Record<string, string | undefined>>): Parsed {
@@ -239,8 +339,21 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, cw
       bucket: v.S3_BUCKET,
       region: v.S3_REGION,
     },
+    storage: { maxFileSize: v.STORAGE_MAX_FILE_SIZE },
     log: { level: v.LOG_LEVEL },
     relay: { batchSize: v.RELAY_BATCH_SIZE, pollMs: v.RELAY_POLL_MS },
+    functions: {
+      warmPoolSize: v.FUNCTIONS_WARM_POOL_SIZE,
+      idleMs: v.FUNCTIONS_IDLE_MS,
+      workers: v.FUNCTIONS_WORKERS,
+      retryBackoffMs: v.FUNCTIONS_RETRY_BACKOFF_MS,
+      jobLockMs: v.FUNCTIONS_JOB_LOCK_MS,
+      executionRetentionHours: v.FUNCTIONS_EXECUTION_RETENTION_HOURS,
+      logLines: v.FUNCTIONS_LOG_LINES,
+      logLineLength: v.FUNCTIONS_LOG_LINE_LENGTH,
+      allowFetch: v.FUNCTIONS_ALLOW_FETCH,
+    },
+    queue: { dedupSeconds: v.QUEUE_DEDUP_SECONDS },
     auth: {
       accessTokenTtlSeconds: v.ACCESS_TOKEN_TTL_SECONDS,
       redirectUrls: v.AUTH_REDIRECT_URLS,
@@ -248,14 +361,30 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, cw
       siteUrl: v.AUTH_SITE_URL,
       emailVerification: v.AUTH_EMAIL_VERIFICATION,
       userCacheMs: v.AUTH_USER_CACHE_MS,
+      externalUrl: v.AUTH_EXTERNAL_URL,
+      encryptionKey: v.AUTH_ENCRYPTION_KEY,
       rateLimit: {
         windowSeconds: v.RATE_LIMIT_WINDOW_SECONDS,
         signup: v.RATE_LIMIT_SIGNUP,
         signin: v.RATE_LIMIT_SIGNIN,
         refresh: v.RATE_LIMIT_REFRESH,
         recover: v.RATE_LIMIT_RECOVER,
+        oauth: v.RATE_LIMIT_OAUTH,
+        mfa: v.RATE_LIMIT_MFA,
       },
     },
     mail: { smtpUrl: v.SMTP_URL, from: v.MAIL_FROM },
+    documents: {
+      maxDocumentBytes: v.DB_MAX_DOCUMENT_BYTES,
+      maxDepth: v.DB_MAX_DEPTH,
+      configCacheMs: v.DB_CONFIG_CACHE_MS,
+      listMaxScan: v.DB_LIST_MAX_SCAN,
+    },
+    realtime: {
+      maxReplay: v.REALTIME_MAX_REPLAY,
+      heartbeatMs: v.REALTIME_HEARTBEAT_MS,
+      maxBufferedBytes: v.REALTIME_MAX_BUFFER_BYTES,
+      maxSubscriptions: v.REALTIME_MAX_SUBSCRIPTIONS,
+    },
   })
 }

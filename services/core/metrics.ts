@@ -43,6 +43,11 @@ export function createMetrics() {
       labelNames: ['subscriber', 'outcome'] as const,
       registers: [registry],
     }),
+    websocketConnections: new Gauge({
+      name: 'stratus_websocket_connections',
+      help: 'Open realtime WebSocket connections on this node',
+      registers: [registry],
+    }),
     busQueue: new Gauge({
       name: 'stratus_bus_queue_depth',
       help: 'Events waiting per durable subscriber and state',

@@ -59,6 +59,8 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     bodyLimit: server.bodyLimit,
     trustProxy: server.trustProxy,
     genReqId: requestIds(),
+    // Path parameters up to 1 KiB (find-my-way's default, 100, answers 414 to a 128-character document id).
+    routerOptions: { maxParamLength: 1024 },
     requestIdHeader: false,
     // Let in-flight requests finish on close, and drop idle keep-alive sockets so close is prompt.
     forceCloseConnections: 'idle',
