@@ -1,13 +1,15 @@
 import { loadHttp, note, report, spawnServer, startStratus } from './lib.ts'
 
-// GET /health through the full gateway (identity hook, metrics, helmet, CORS, request ids, error
-// envelope) vs a bare fastify route, same machine, same run, same load generator.
+// GET /health through the full gateway (identity hook, metrics, security headers, CORS, request ids,
+// error envelope, every service's routes registered) vs a bare fastify route, same machine, same run,
+// same load generator. Stratus runs as `--role api`, the gateway's own role: in `all` the worker loops
+// of a freshly started embedded node (PGlite start-up, function pre-warming, relay polling) share its core.
 const bare = await spawnServer('test/bench/fixtures/bare-fastify.ts', [], {})
 const baseline = await loadHttp(`${bare.url}/health`)
 await bare.stop()
 note(`bare fastify: ${baseline.rps.toFixed(0)} req/s, p99 ${baseline.p99} ms`)
 
-const stratus = await startStratus()
+const stratus = await startStratus({}, 'api')
 const ours = await loadHttp(`${stratus.url}/health`)
 await stratus.stop()
 note(`stratus gateway: ${ours.rps.toFixed(0)} req/s, p99 ${ours.p99} ms`)
