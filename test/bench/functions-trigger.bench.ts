@@ -1,4 +1,3 @@
-import { Queue, Worker } from 'bullmq'
 import { Redis } from 'ioredis'
 import { makeEvent } from '../../services/core/events.ts'
 import { addToOutbox } from '../../services/db/outbox.ts'
@@ -9,6 +8,7 @@ import {
   note,
   PHASE_SECONDS,
   percentile,
+  rawBullmqRate,
   report,
   runConcurrently,
   runPaced,
@@ -23,38 +23,10 @@ import {
 const COUNT = Number(process.env.BENCH_EVENTS ?? 3000)
 const CONCURRENCY = 8
 
-async function baselineBullmq(prefix: string): Promise<number> {
-  const connection = new Redis(BENCH_REDIS_URL, { maxRetriesPerRequest: null })
-  const queue = new Queue('baseline', { connection, prefix })
-  let done = 0
-  let finish: () => void = () => {}
-  const finished = new Promise<void>((r) => {
-    finish = r
-  })
-  const worker = new Worker(
-    'baseline',
-    async () => {
-      if (++done === COUNT) finish()
-    },
-    { connection: connection.duplicate(), prefix, concurrency: 1 },
-  )
-  await worker.waitUntilReady()
-  const start = performance.now()
-  await runConcurrently(COUNT, CONCURRENCY, async (i) => {
-    const event = makeEvent({ type: 'bench.event', subject: `things/${i}`, data: { i, t: Date.now() } })
-    await queue.add(event.type, event, { jobId: event.id, removeOnComplete: { count: 10_000 } })
-  })
-  await finished
-  const rate = COUNT / ((performance.now() - start) / 1000)
-  await worker.close()
-  await queue.obliterate({ force: true })
-  await queue.close()
-  connection.disconnect()
-  return rate
-}
-
 const prefix = `bench_fn_${process.pid}`
-const baseline = await baselineBullmq(`${prefix}_raw`)
+const baseline = await rawBullmqRate(`${prefix}_raw`, COUNT, CONCURRENCY, (i) =>
+  makeEvent({ type: 'bench.event', subject: `things/${i}`, data: { i, t: Date.now() } }),
+)
 note(`raw BullMQ add + process: ${baseline.toFixed(0)} events/s`)
 
 const database = await createBenchDatabase()

@@ -241,3 +241,44 @@ export async function runPaced(
   }
   await Promise.all(pending)
 }
+
+/**
+ * The baseline of the event benchmarks: events/s of raw BullMQ add (with `concurrency` producers) +
+ * process (one worker, concurrency 1) of `count` events made by `event(i)`, on a fresh queue.
+ */
+export async function rawBullmqRate(
+  prefix: string,
+  count: number,
+  concurrency: number,
+  event: (i: number) => { id: string; type: string },
+): Promise<number> {
+  const { Queue, Worker } = await import('bullmq')
+  const { Redis } = await import('ioredis')
+  const connection = new Redis(BENCH_REDIS_URL, { maxRetriesPerRequest: null })
+  const queue = new Queue('baseline', { connection, prefix })
+  let done = 0
+  let finish: () => void = () => {}
+  const finished = new Promise<void>((resolve) => {
+    finish = resolve
+  })
+  const worker = new Worker(
+    'baseline',
+    async () => {
+      if (++done === count) finish()
+    },
+    { connection: connection.duplicate(), prefix, concurrency: 1 },
+  )
+  await worker.waitUntilReady()
+  const start = performance.now()
+  await runConcurrently(count, concurrency, async (i) => {
+    const payload = event(i)
+    await queue.add(payload.type, payload, { jobId: payload.id, removeOnComplete: { count: 10_000 } })
+  })
+  await finished
+  const rate = count / ((performance.now() - start) / 1000)
+  await worker.close()
+  await queue.obliterate({ force: true })
+  await queue.close()
+  connection.disconnect()
+  return rate
+}

@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process'
-import { Queue, Worker } from 'bullmq'
 import { Redis } from 'ioredis'
 import { RedisBus } from '../../services/bus/redis/redis-bus.ts'
 import { makeEvent } from '../../services/core/events.ts'
@@ -12,6 +11,7 @@ import {
   PHASE_SECONDS,
   percentile,
   ROOT,
+  rawBullmqRate,
   report,
   runConcurrently,
   runPaced,
@@ -26,42 +26,14 @@ const payload = (i: number) => ({
   document: { id: `doc${i}`, collection: 'posts', data: { title: `post ${i}`, n: i }, version: 1 },
 })
 
-async function baselineBullmq(prefix: string): Promise<number> {
-  const connection = new Redis(BENCH_REDIS_URL, { maxRetriesPerRequest: null })
-  const queue = new Queue('baseline', { connection, prefix })
-  let done = 0
-  let finish: () => void = () => {}
-  const finished = new Promise<void>((r) => {
-    finish = r
-  })
-  const worker = new Worker(
-    'baseline',
-    async () => {
-      if (++done === COUNT) finish()
-    },
-    { connection: connection.duplicate(), prefix, concurrency: 1 },
-  )
-  await worker.waitUntilReady()
-  const start = performance.now()
-  await runConcurrently(COUNT, CONCURRENCY, async (i) => {
-    const event = makeEvent({
-      type: 'db.document.created',
-      subject: `collections/posts/documents/doc${i}`,
-      data: payload(i),
-    })
-    await queue.add(event.type, event, { jobId: event.id, removeOnComplete: { count: 10_000 } })
-  })
-  await finished
-  const rate = COUNT / ((performance.now() - start) / 1000)
-  await worker.close()
-  await queue.obliterate({ force: true })
-  await queue.close()
-  connection.disconnect()
-  return rate
-}
-
 const prefix = `bench_${process.pid}`
-const baseline = await baselineBullmq(`${prefix}_raw`)
+const baseline = await rawBullmqRate(`${prefix}_raw`, COUNT, CONCURRENCY, (i) =>
+  makeEvent({
+    type: 'db.document.created',
+    subject: `collections/posts/documents/doc${i}`,
+    data: payload(i),
+  }),
+)
 note(`raw BullMQ add + process: ${baseline.toFixed(0)} events/s`)
 
 const database = await createBenchDatabase()

@@ -1,5 +1,5 @@
 import { type Job, Queue, Worker } from 'bullmq'
-import { Redis } from 'ioredis'
+import type { Redis } from 'ioredis'
 import type { StratusEvent } from '../../core/events.ts'
 import {
   type Bus,
@@ -13,6 +13,7 @@ import {
   type SubscriberStats,
   type Subscription,
 } from '../bus.ts'
+import { connectRedis } from './connect.ts'
 
 /** The logger methods the driver uses; a pino `Logger` fits. */
 export type RedisBusLogger = BusLogger
@@ -360,18 +361,12 @@ export class RedisBus implements Bus {
   }
 
   private connect(connectionName: string, overrides: { maxRetriesPerRequest?: null } = {}): Redis {
-    const connection = new Redis(this.options.url, { connectionName, ...overrides })
-    // ioredis reconnects forever and emits an error per attempt: report the first of each outage only.
-    let reported = false
-    connection.on('ready', () => {
-      reported = false
+    return connectRedis(this.options.url, connectionName, {
+      logger: this.logger,
+      what: 'bus',
+      isClosing: () => Boolean(this.closing),
+      ...overrides,
     })
-    connection.on('error', (error: Error) => {
-      if (reported || this.closing) return
-      reported = true
-      this.logger.error({ connection: connectionName, err: error }, 'bus: Redis connection error')
-    })
-    return connection
   }
 
   /** Runs every step of a shutdown even if one fails, and reports the failures. */

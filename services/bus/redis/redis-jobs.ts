@@ -1,5 +1,5 @@
 import { type Job as BullJob, Queue, Worker } from 'bullmq'
-import { Redis } from 'ioredis'
+import type { Redis } from 'ioredis'
 import type { Subscription } from '../bus.ts'
 import {
   JOB_ID_PATTERN,
@@ -12,6 +12,7 @@ import {
   type ScheduleInfo,
   type ScheduleSpec,
 } from '../jobs.ts'
+import { connectRedis } from './connect.ts'
 
 /** The logger methods the driver uses; a pino `Logger` fits. */
 export interface RedisJobQueueLogger {
@@ -225,17 +226,12 @@ export class RedisJobQueue implements JobQueue {
   }
 
   private connect(connectionName: string, overrides: { maxRetriesPerRequest?: null } = {}): Redis {
-    const connection = new Redis(this.options.url, { connectionName, ...overrides })
-    let reported = false
-    connection.on('ready', () => {
-      reported = false
+    return connectRedis(this.options.url, connectionName, {
+      logger: this.logger,
+      what: 'jobs',
+      isClosing: () => Boolean(this.closing),
+      ...overrides,
     })
-    connection.on('error', (error: Error) => {
-      if (reported || this.closing) return
-      reported = true
-      this.logger.error({ connection: connectionName, err: error }, 'jobs: Redis connection error')
-    })
-    return connection
   }
 
   private assertOpen(): void {
