@@ -33,6 +33,14 @@ export const dataField = {
   description: 'the document’s data (any JSON object)',
 } as const
 
+/** The body of PUT and PATCH on a document: `{data}` and nothing else. */
+export const dataBody = {
+  type: 'object',
+  required: ['data'],
+  additionalProperties: false,
+  properties: { data: dataField },
+} as const
+
 export const documentSchema = {
   type: 'object',
   required: ['id', 'collection', 'data', 'version', 'createdAt', 'updatedAt'],

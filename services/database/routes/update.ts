@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import type { DatabaseRouteDeps } from './deps.ts'
 import {
   bearerSecurity,
-  dataField,
+  dataBody,
   documentParams,
   documentSchema,
   errorResponse,
@@ -18,12 +18,7 @@ const schema = {
   security: bearerSecurity,
   params: documentParams,
   headers: ifMatchHeaders,
-  body: {
-    type: 'object',
-    required: ['data'],
-    additionalProperties: false,
-    properties: { data: dataField },
-  },
+  body: dataBody,
   response: { 200: documentSchema, '4xx': errorResponse },
 } as const
 
