@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { LocalStorageDriver } from '../../services/storage/local/local-driver.ts'
-import { note, report, spawnServer, startStratus } from './lib.ts'
-import { body, chunks, download, drain, MiB, median, put, timed } from './storage-lib.ts'
+import { spawnServer, startStratus } from './lib.ts'
+import { body, chunks, download, drain, MiB, put, ThroughputRounds, timed } from './storage-lib.ts'
 
 // MB/s of a 64 MiB download through HTTP (GET /storage/v1/object: gateway, metadata read, rules, streamed
 // from local disk) vs the same bytes read directly through the local-disk driver in this process, same
@@ -29,9 +29,7 @@ try {
   await driver.put('bench/big.bin/v', body(parts))
   await put(`${bare.url}/keep`, parts, {})
 
-  const http: number[] = []
-  const direct: number[] = []
-  const plain: number[] = []
+  const rounds = new ThroughputRounds(SIZE)
   for (let round = -1; round < ROUNDS; round++) {
     const d = await timed(async () => {
       if ((await drain(await driver.get('bench/big.bin/v'))) !== SIZE) throw new Error('short read')
@@ -44,25 +42,9 @@ try {
       if ((await download(`${bare.url}/keep`, {})) !== SIZE) throw new Error('short bare download')
     })
     if (round < 0) continue
-    plain.push(SIZE / 1e6 / p)
-    direct.push(SIZE / 1e6 / d)
-    http.push(SIZE / 1e6 / h)
-    note(
-      `round ${round}: direct ${direct.at(-1)!.toFixed(0)} MB/s, http ${http.at(-1)!.toFixed(0)} MB/s, bare node:http ${plain.at(-1)!.toFixed(0)} MB/s`,
-    )
+    rounds.add(round, d, h, p)
   }
-  const ours = median(http)
-  const baseline = median(direct)
-  report({
-    name: 'storage-download',
-    metric: '64 MiB download throughput through HTTP (local disk)',
-    value: ours,
-    unit: 'MB/s',
-    baseline,
-    ratio: ours / baseline,
-    goal_ratio: 0.6,
-    bare_node_http: median(plain),
-  })
+  rounds.report('storage-download', '64 MiB download throughput through HTTP (local disk)')
 } finally {
   await stratus.stop()
   await bare.stop()

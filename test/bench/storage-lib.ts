@@ -1,5 +1,6 @@
 import { request as httpRequest } from 'node:http'
 import { Readable } from 'node:stream'
+import { note, report } from './lib.ts'
 
 /** Shared pieces of the storage benchmarks (not a benchmark itself: run.ts only runs `*.bench.ts`). */
 
@@ -80,4 +81,43 @@ export async function timed(fn: () => Promise<unknown>): Promise<number> {
   const start = performance.now()
   await fn()
   return (performance.now() - start) / 1000
+}
+
+/**
+ * The rounds of a storage throughput benchmark: MB/s of `bytes` moved directly through the driver
+ * (the baseline), through Stratus's HTTP API, and through a bare node:http server (context only).
+ */
+export class ThroughputRounds {
+  private readonly direct: number[] = []
+  private readonly http: number[] = []
+  private readonly plain: number[] = []
+
+  constructor(private readonly bytes: number) {}
+
+  /** Records one round's durations in seconds and prints its rates. */
+  add(round: number, directSeconds: number, httpSeconds: number, plainSeconds: number): void {
+    const rate = (seconds: number) => this.bytes / 1e6 / seconds
+    this.direct.push(rate(directSeconds))
+    this.http.push(rate(httpSeconds))
+    this.plain.push(rate(plainSeconds))
+    note(
+      `round ${round}: direct ${this.direct.at(-1)!.toFixed(0)} MB/s, http ${this.http.at(-1)!.toFixed(0)} MB/s, bare node:http ${this.plain.at(-1)!.toFixed(0)} MB/s`,
+    )
+  }
+
+  /** Prints the result line: median HTTP rate against median direct rate. */
+  report(name: string, metric: string): void {
+    const ours = median(this.http)
+    const baseline = median(this.direct)
+    report({
+      name,
+      metric,
+      value: ours,
+      unit: 'MB/s',
+      baseline,
+      ratio: ours / baseline,
+      goal_ratio: 0.6,
+      bare_node_http: median(this.plain),
+    })
+  }
 }

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { LocalStorageDriver } from '../../services/storage/local/local-driver.ts'
-import { note, report, spawnServer, startStratus } from './lib.ts'
-import { body, chunks, MiB, median, put, timed } from './storage-lib.ts'
+import { spawnServer, startStratus } from './lib.ts'
+import { body, chunks, MiB, put, ThroughputRounds, timed } from './storage-lib.ts'
 
 // MB/s of a 64 MiB upload through HTTP (PUT /storage/v1/object: gateway, rules, streaming, SHA-256 etag,
 // fsync + rename on local disk, metadata + outbox transaction) vs the same bytes written directly through
@@ -25,9 +25,7 @@ try {
   const bucket = await fetch(`${stratus.url}/admin/v1/buckets/bench`, { method: 'PUT', headers: key })
   if (bucket.status !== 201) throw new Error(`bucket: ${bucket.status} ${await bucket.text()}`)
 
-  const http: number[] = []
-  const direct: number[] = []
-  const plain: number[] = []
+  const rounds = new ThroughputRounds(SIZE)
   for (let round = -1; round < ROUNDS; round++) {
     const d = await timed(() => driver.put(`bench/direct-${round}/v`, body(parts)))
     const h = await timed(async () => {
@@ -37,25 +35,9 @@ try {
     const p = await timed(() => put(`${bare.url}/upload`, parts, {}))
     // Round -1 warms every path up.
     if (round < 0) continue
-    plain.push(SIZE / 1e6 / p)
-    direct.push(SIZE / 1e6 / d)
-    http.push(SIZE / 1e6 / h)
-    note(
-      `round ${round}: direct ${direct.at(-1)!.toFixed(0)} MB/s, http ${http.at(-1)!.toFixed(0)} MB/s, bare node:http ${plain.at(-1)!.toFixed(0)} MB/s`,
-    )
+    rounds.add(round, d, h, p)
   }
-  const ours = median(http)
-  const baseline = median(direct)
-  report({
-    name: 'storage-upload',
-    metric: '64 MiB upload throughput through HTTP (local disk)',
-    value: ours,
-    unit: 'MB/s',
-    baseline,
-    ratio: ours / baseline,
-    goal_ratio: 0.6,
-    bare_node_http: median(plain),
-  })
+  rounds.report('storage-upload', '64 MiB upload throughput through HTTP (local disk)')
 } finally {
   await stratus.stop()
   await bare.stop()
