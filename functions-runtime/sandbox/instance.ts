@@ -306,8 +306,15 @@ export class SandboxInstance {
   }
 }
 
+/** How long a host timer may outlive its invocation's deadline, so that the deadline always wins. */
+const SLEEP_PAST_DEADLINE_MS = 1000
+
 async function sleep(ms: number, invocation: Invocation): Promise<HostAnswer> {
-  const wait = Math.max(0, Math.min(ms, invocation.deadline - Date.now()))
+  // A sleep that outlasts the deadline must not resolve at the deadline itself: it would race the
+  // timeout timer and let an overrunning function be recorded as succeeded. It ends just after
+  // instead (bounded), by which time the timeout has disposed the isolate.
+  const remaining = invocation.deadline - Date.now()
+  const wait = Math.max(0, ms < remaining ? ms : remaining + SLEEP_PAST_DEADLINE_MS)
   await new Promise((resolve) => setTimeout(resolve, wait))
   return {}
 }
