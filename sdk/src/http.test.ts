@@ -170,14 +170,17 @@ describe('HttpClient', () => {
 })
 
 describe('createClient', () => {
-  it('uses the access token given in its options and lets it change', async () => {
+  it('sends the fixed access token given in its options with every request', async () => {
     const client = createClient(baseUrl, { accessToken: 'service-key', headers: { 'x-app': 'demo' } })
-    let seen = await client.http.get<Seen>('/echo')
+    const seen = await client.http.get<Seen>('/echo')
     expect(seen.headers.authorization).toBe('Bearer service-key')
     expect(seen.headers['x-app']).toBe('demo')
-    client.setAccessToken('user-jwt')
-    seen = await client.http.get<Seen>('/echo')
-    expect(seen.headers.authorization).toBe('Bearer user-jwt')
+  })
+
+  it('sends no authorization header while signed out', async () => {
+    const client = createClient(baseUrl, { persistSession: false })
+    const seen = await client.http.get<Seen>('/echo')
+    expect(seen.headers.authorization).toBeUndefined()
   })
 
   it('rejects an empty URL', () => {

@@ -5,11 +5,24 @@ export type FetchLike = (input: string, init: RequestInit) => Promise<Response>
 
 export type QueryValue = string | number | boolean | null | undefined
 
+/**
+ * Where the bearer token comes from when it can change (a signed-in session that refreshes). The
+ * HTTP client asks before every request and, once per request, after an `auth/token-expired` answer.
+ */
+export interface TokenSource {
+  /** The token for the next request, refreshed first when it is about to expire; null = anonymous. */
+  token(): Promise<string | null>
+  /** The API said `token` has expired: refresh it. True when a retry with a new token makes sense. */
+  expired(token: string): Promise<boolean>
+}
+
 export interface HttpClientOptions {
   /** The API's base URL, e.g. `https://api.example.com` (a path prefix is kept; a same-origin path works too). */
   baseUrl: string
   /** Bearer token sent with every request (an access JWT or a service key). */
   accessToken?: string | null
+  /** A changing token (a session); when set, it replaces `accessToken`. */
+  tokens?: TokenSource
   /** Headers sent with every request. */
   headers?: Record<string, string>
   fetch?: FetchLike
@@ -25,6 +38,11 @@ export interface RequestOptions {
   signal?: AbortSignal
 }
 
+/** A request whose body is sent as it is (bytes, a stream, text) and whose answer is read by the caller. */
+export interface RawRequestOptions extends Omit<RequestOptions, 'body'> {
+  body?: BodyInit | null
+}
+
 /**
  * The SDK's one door to the API: JSON in and out, the bearer token attached when one is set, and every
  * failure turned into a {@link StratusError}.
@@ -32,6 +50,7 @@ export interface RequestOptions {
 export class HttpClient {
   readonly baseUrl: string
   #accessToken: string | null
+  #tokens: TokenSource | null
   readonly #headers: Record<string, string>
   readonly #fetch: FetchLike
 
@@ -41,6 +60,7 @@ export class HttpClient {
     }
     this.baseUrl = options.baseUrl.replace(/\/+$/, '')
     this.#accessToken = options.accessToken ?? null
+    this.#tokens = options.tokens ?? null
     this.#headers = { ...options.headers }
     // Called through a closure: browsers reject `fetch` invoked with another object as `this`.
     this.#fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init))
@@ -53,6 +73,16 @@ export class HttpClient {
   /** Sets (or, with `null`, clears) the bearer token used by later requests. */
   setAccessToken(token: string | null): void {
     this.#accessToken = token
+  }
+
+  /** Takes tokens from `source` (a session) from now on; `null` goes back to the fixed token. */
+  setTokenSource(source: TokenSource | null): void {
+    this.#tokens = source
+  }
+
+  /** The bearer token the next request will carry. */
+  currentToken(): Promise<string | null> {
+    return this.#tokens ? this.#tokens.token() : Promise.resolve(this.#accessToken)
   }
 
   /** The full URL for an API path such as `/db/v1/collections/posts/documents`. */
@@ -71,19 +101,52 @@ export class HttpClient {
 
   /** Sends a request and resolves with the parsed JSON body (`undefined` for an empty answer). */
   async request<T = unknown>(path: string, options: RequestOptions = {}): Promise<T> {
+    const { body, ...rest } = options
+    const raw: RawRequestOptions = rest
+    if (body !== undefined) {
+      raw.headers = { 'content-type': 'application/json', ...options.headers }
+      raw.body = JSON.stringify(body)
+    }
+    const response = await this.send(path, raw)
+    return readResponse<T>(response, options.signal)
+  }
+
+  /**
+   * Sends a request with the body as given and resolves with the `Response` of a 2xx/3xx answer, its
+   * body unread; any other answer becomes a {@link StratusError}. An `auth/token-expired` answer is
+   * retried once with a refreshed token when the body can be sent again (not a stream).
+   */
+  async send(path: string, options: RawRequestOptions = {}): Promise<Response> {
+    const url = this.url(path, options.query)
+    const token = await this.currentToken()
+    let response = await this.#fetchOnce(url, options, token)
+    if (
+      response.status === 401 &&
+      token !== null &&
+      this.#tokens &&
+      !isStream(options.body) &&
+      (await isExpiredAnswer(response)) &&
+      (await this.#tokens.expired(token))
+    ) {
+      response = await this.#fetchOnce(url, options, await this.currentToken())
+    }
+    if (response.status >= 400) return readResponse<never>(response, options.signal)
+    return response
+  }
+
+  async #fetchOnce(url: string, options: RawRequestOptions, token: string | null): Promise<Response> {
     const headers: Record<string, string> = { accept: 'application/json', ...this.#headers }
-    if (this.#accessToken) headers.authorization = `Bearer ${this.#accessToken}`
-    const init: RequestInit = { method: options.method ?? 'GET', headers }
-    if (options.body !== undefined) {
-      headers['content-type'] = 'application/json'
-      init.body = JSON.stringify(options.body)
+    if (token) headers.authorization = `Bearer ${token}`
+    Object.assign(headers, options.headers)
+    const init: RequestInit & { duplex?: 'half' } = { method: options.method ?? 'GET', headers }
+    if (options.body !== undefined && options.body !== null) {
+      init.body = options.body
+      // fetch refuses a stream body without it (Node's undici and Chromium alike).
+      if (isStream(options.body)) init.duplex = 'half'
     }
     if (options.signal) init.signal = options.signal
-    Object.assign(headers, options.headers)
-
-    let response: Response
     try {
-      response = await this.#fetch(this.url(path, options.query), init)
+      return await this.#fetch(url, init)
     } catch (error) {
       if (isAbort(error, options.signal)) {
         throw new StratusError('network/aborted', 'The request was aborted', 0, undefined, { cause: error })
@@ -96,7 +159,6 @@ export class HttpClient {
         { cause: error },
       )
     }
-    return readResponse<T>(response, options.signal)
   }
 
   get<T = unknown>(path: string, options?: Omit<RequestOptions, 'method' | 'body'>): Promise<T> {
@@ -132,7 +194,22 @@ export class HttpClient {
   }
 }
 
-async function readResponse<T>(response: Response, signal: AbortSignal | undefined): Promise<T> {
+function isStream(body: unknown): body is ReadableStream {
+  return typeof ReadableStream !== 'undefined' && body instanceof ReadableStream
+}
+
+/** True for a 401 whose envelope says `auth/token-expired` (read from a clone: the body stays readable). */
+async function isExpiredAnswer(response: Response): Promise<boolean> {
+  try {
+    const body: unknown = await response.clone().json()
+    return isErrorEnvelope(body) && body.error.code === 'auth/token-expired'
+  } catch {
+    return false
+  }
+}
+
+/** Reads a JSON answer: the parsed body of a 2xx, or a {@link StratusError} for anything else. */
+export async function readResponse<T>(response: Response, signal?: AbortSignal): Promise<T> {
   let text: string
   try {
     text = await response.text()
