@@ -8,9 +8,16 @@ export interface ErrorEnvelope {
  * - `network/unreachable`: the request never got an HTTP response (DNS, refused connection, CORS, offline…);
  * - `network/aborted`: the caller's `AbortSignal` fired;
  * - `network/invalid-response`: a response that is neither the expected JSON nor an error envelope
- *   (for example an HTML error page from a proxy).
+ *   (for example an HTML error page from a proxy);
+ * - `functions/http-error`: a function answered a 4xx/5xx status of its own choosing (`details.body`);
+ * - `realtime/no-websocket`: listeners need a WebSocket and the runtime has none (Node 20 without `ws`).
  */
-export type ClientErrorCode = 'network/unreachable' | 'network/aborted' | 'network/invalid-response'
+export type ClientErrorCode =
+  | 'network/unreachable'
+  | 'network/aborted'
+  | 'network/invalid-response'
+  | 'functions/http-error'
+  | 'realtime/no-websocket'
 
 /**
  * Every failure the SDK reports. `code` is the API's `area/kebab-code` (see API.md) or one of

@@ -41,6 +41,8 @@ export interface RequestOptions {
 /** A request whose body is sent as it is (bytes, a stream, text) and whose answer is read by the caller. */
 export interface RawRequestOptions extends Omit<RequestOptions, 'body'> {
   body?: BodyInit | null
+  /** Resolve with the response whatever its status (the caller reads errors itself). */
+  anyStatus?: boolean
 }
 
 /**
@@ -102,7 +104,7 @@ export class HttpClient {
   /** Sends a request and resolves with the parsed JSON body (`undefined` for an empty answer). */
   async request<T = unknown>(path: string, options: RequestOptions = {}): Promise<T> {
     const { body, ...rest } = options
-    const raw: RawRequestOptions = rest
+    const raw: RawRequestOptions = { ...rest }
     if (body !== undefined) {
       raw.headers = { 'content-type': 'application/json', ...options.headers }
       raw.body = JSON.stringify(body)
@@ -130,7 +132,7 @@ export class HttpClient {
     ) {
       response = await this.#fetchOnce(url, options, await this.currentToken())
     }
-    if (response.status >= 400) return readResponse<never>(response, options.signal)
+    if (response.status >= 400 && !options.anyStatus) return readResponse<never>(response, options.signal)
     return response
   }
 
