@@ -210,9 +210,45 @@ export const BOOTSTRAP_SOURCE = `
     doc(id) {
       return new DocumentReference(this.collection, id)
     }
-    add(data) {
-      return request('POST', '/db/v1/collections/' + seg(this.collection) + '/documents', { json: { data: data } })
+    add(data, options) {
+      const body = { data: data }
+      if (options && options.id !== undefined) body.id = options.id
+      return request('POST', '/db/v1/collections/' + seg(this.collection) + '/documents', { json: body })
     }
+  }
+
+  // The SDK's WriteBatch: writes committed all together (POST /db/v1/batch), or none of them.
+  class WriteBatch {
+    constructor() {
+      this.writes = []
+      this.committed = false
+    }
+    create(ref, data) {
+      return addWrite(this, { op: 'create', collection: ref.collection, id: ref.id, data: data })
+    }
+    set(ref, data, options) {
+      return addWrite(this, withVersion({ op: 'set', collection: ref.collection, id: ref.id, data: data }, options))
+    }
+    update(ref, data, options) {
+      return addWrite(this, withVersion({ op: 'update', collection: ref.collection, id: ref.id, data: data }, options))
+    }
+    delete(ref, options) {
+      return addWrite(this, withVersion({ op: 'delete', collection: ref.collection, id: ref.id }, options))
+    }
+    commit() {
+      if (this.committed) return PromiseCtor.reject(new TypeError('Stratus: this batch was already committed'))
+      this.committed = true
+      return request('POST', '/db/v1/batch', { json: { writes: this.writes } }).then(function (r) { return r.results })
+    }
+  }
+  function addWrite(batch, write) {
+    if (batch.committed) throw new TypeError('Stratus: this batch was already committed')
+    batch.writes.push(write)
+    return batch
+  }
+  function withVersion(write, options) {
+    if (options && options.ifVersion !== undefined) write.ifVersion = options.ifVersion
+    return write
   }
 
   class Bucket {
@@ -264,7 +300,10 @@ export const BOOTSTRAP_SOURCE = `
     }
   }
 
-  const db = Object.freeze({ collection: function (name) { return new CollectionReference(name) } })
+  const db = Object.freeze({
+    collection: function (name) { return new CollectionReference(name) },
+    batch: function () { return new WriteBatch() },
+  })
   const storage = Object.freeze({ from: function (bucket) { return new Bucket(bucket) } })
   const queue = Object.freeze({
     publish: function (name, payload, options) {
