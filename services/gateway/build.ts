@@ -119,6 +119,9 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
   await app.register(cors, {
     origin: server.corsOrigins.includes('*') ? '*' : [...server.corsOrigins],
     credentials: !server.corsOrigins.includes('*'),
+    // @fastify/cors allows only GET, HEAD and POST by default: browsers' preflights for document
+    // writes (PUT/PATCH/DELETE) would fail.
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
     exposedHeaders: ['etag', 'content-range', 'accept-ranges', 'x-request-id'],
     maxAge: 600,
   })

@@ -97,4 +97,18 @@ describe.each(LANES)('gateway (%s lane)', (lane) => {
     const other = await request(t.url).get('/health').set('origin', 'https://evil.example')
     expect(other.headers['access-control-allow-origin']).toBeUndefined()
   })
+
+  it('answers a browser preflight for every method the API uses, with the headers the SDK sends', async () => {
+    for (const method of ['PUT', 'PATCH', 'DELETE', 'POST']) {
+      const preflight = await request(t.url)
+        .options('/db/v1/collections/posts/documents/p1')
+        .set('origin', 'https://app.example')
+        .set('access-control-request-method', method)
+        .set('access-control-request-headers', 'authorization, content-type, if-match, x-stratus-meta-owner')
+      expect(preflight.status).toBe(204)
+      expect(preflight.headers['access-control-allow-methods']).toContain(method)
+      expect(preflight.headers['access-control-allow-headers']).toMatch(/if-match/)
+      expect(preflight.headers['access-control-allow-origin']).toBe('https://app.example')
+    }
+  })
 })
