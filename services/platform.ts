@@ -8,6 +8,7 @@ import { authAdminRoutes, authRoutes } from './auth/routes/index.ts'
 import { embeddedKeyPath, openSecretBox } from './auth/secret-box.ts'
 import { AuthService } from './auth/service.ts'
 import { SigningKeys } from './auth/signing-keys.ts'
+import { purgeAuthTokens } from './auth/token-purge.ts'
 import type { Bus } from './bus/bus.ts'
 import type { JobQueue } from './bus/jobs.ts'
 import { openBus } from './bus/open-bus.ts'
@@ -21,10 +22,12 @@ import type { Database } from './db/database.ts'
 import { migrate } from './db/migrate.ts'
 import { openDatabase } from './db/open-database.ts'
 import { outboxLagSeconds } from './db/outbox.ts'
+import { pruneOutbox } from './db/outbox-retention.ts'
 import { OutboxRelay } from './db/relay.ts'
 import { functionsAdminRoutes, functionsRoutes } from './functions/routes/index.ts'
 import { FunctionsService } from './functions/service.ts'
 import { buildGateway } from './gateway/build.ts'
+import { Housekeeping } from './maintenance/housekeeping.ts'
 import { queueAdminRoutes, queueRoutes } from './queue/routes/index.ts'
 import { QueueService } from './queue/service.ts'
 import { realtimeRoutes } from './realtime/routes/index.ts'
@@ -56,6 +59,8 @@ export interface Platform {
   jobs: JobQueue
   /** Present when the role runs workers. */
   relay?: OutboxRelay
+  /** Cleanup of old outbox events and spent auth tokens; present when the role runs workers. */
+  housekeeping?: Housekeeping
   /** Present when the role serves HTTP (not yet listening: call `listen`). */
   app?: FastifyInstance
   /** True when this start created the project's first signing key (the service key is new). */
@@ -238,6 +243,27 @@ export async function createPlatform(config: Config, role: Role, logger: Logger)
     const liveJobs = jobs
     await functionsRuntime.start({ worker: role !== 'api' })
     await relay?.start()
+    const housekeeping =
+      role === 'api'
+        ? undefined
+        : new Housekeeping(
+            [
+              {
+                name: 'outbox',
+                run: () =>
+                  pruneOutbox(db, {
+                    retentionHours: config.housekeeping.outboxRetentionHours,
+                    keepUnsettled: liveBus.settledThrough !== undefined,
+                  }),
+              },
+              { name: 'auth-tokens', run: () => purgeAuthTokens(db) },
+            ],
+            {
+              intervalMs: config.housekeeping.intervalMs,
+              logger: logger.child({ component: 'housekeeping' }),
+            },
+          )
+    housekeeping?.start()
 
     const liveMail = mail
     let closing: Promise<void> | undefined
@@ -245,6 +271,7 @@ export async function createPlatform(config: Config, role: Role, logger: Logger)
       closing ??= (async () => {
         // Stop taking function jobs first (their ctx calls need the gateway), then HTTP, then the rest.
         await functionsRuntime.stop()
+        await housekeeping?.stop()
         await realtime?.close()
         await liveGateway.close()
         await functionsRuntime.close()
@@ -276,6 +303,7 @@ export async function createPlatform(config: Config, role: Role, logger: Logger)
       functions: functionsRuntime,
       jobs,
       relay,
+      housekeeping,
       app,
       createdKeys: created,
       close,

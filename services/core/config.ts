@@ -92,6 +92,8 @@ const VARIABLES = {
   CORS_ORIGINS: { schema: list, default: '*' },
   TRUST_PROXY: { schema: bool, default: 'false' },
   SHUTDOWN_TIMEOUT_MS: { schema: int(0, 600_000), default: '10000' },
+  OUTBOX_RETENTION_HOURS: { schema: int(1, 24 * 3650), default: '168' },
+  HOUSEKEEPING_INTERVAL_SECONDS: { schema: int(1, 24 * 3600), default: '300' },
   RELAY_BATCH_SIZE: { schema: int(1, 10_000), default: '500' },
   RELAY_POLL_MS: { schema: int(1, 60_000), default: '25' },
   FUNCTIONS_WARM_POOL_SIZE: { schema: int(0, 1000), default: '32' },
@@ -184,6 +186,12 @@ export interface Config {
   readonly storage: { readonly maxFileSize: number }
   readonly log: { readonly level: (typeof LOG_LEVELS)[number] }
   readonly relay: { readonly batchSize: number; readonly pollMs: number }
+  /** Cleanup on worker nodes (services/maintenance). */
+  readonly housekeeping: {
+    readonly intervalMs: number
+    /** Published outbox events older than this are deleted (a realtime `since` before them is refused). */
+    readonly outboxRetentionHours: number
+  }
   readonly functions: {
     /** Idle isolates kept warm per function version per process. */
     readonly warmPoolSize: number
@@ -342,6 +350,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, cw
     storage: { maxFileSize: v.STORAGE_MAX_FILE_SIZE },
     log: { level: v.LOG_LEVEL },
     relay: { batchSize: v.RELAY_BATCH_SIZE, pollMs: v.RELAY_POLL_MS },
+    housekeeping: {
+      intervalMs: v.HOUSEKEEPING_INTERVAL_SECONDS * 1000,
+      outboxRetentionHours: v.OUTBOX_RETENTION_HOURS,
+    },
     functions: {
       warmPoolSize: v.FUNCTIONS_WARM_POOL_SIZE,
       idleMs: v.FUNCTIONS_IDLE_MS,

@@ -18,7 +18,7 @@ export interface RelayOptions {
 
 const LEASE_NAME = 'outbox-relay'
 /** project_settings key of the in-memory bus's settled watermark. */
-const SETTLED_KEY = 'relay.settled'
+export const SETTLED_KEY = 'relay.settled'
 
 /**
  * Moves committed outbox rows onto the bus, in sequence order, on exactly one node at a time.

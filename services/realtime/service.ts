@@ -6,6 +6,7 @@ import type { Logger } from '../core/logger.ts'
 import type { ActiveCollection } from '../database/collections.ts'
 import type { Sql } from '../db/database.ts'
 import { lastSequence, readOutbox } from '../db/outbox.ts'
+import { oldestSequence } from '../db/outbox-retention.ts'
 import { EventFeed } from './feed.ts'
 import { errorFrame, PONG_FRAME, parseClientFrame, type SubscribeFrame, subscribedFrame } from './protocol.ts'
 import { DocumentChange, Subscription, type Viewer, viewerOf } from './subscription.ts'
@@ -320,6 +321,14 @@ export class RealtimeService {
       const last = await lastSequence(this.db)
       if (since > last) {
         throw new StratusError('request/invalid', `since (${since}) is after the latest sequence (${last})`)
+      }
+      const oldest = await oldestSequence(this.db)
+      if (oldest > since + 1) {
+        throw new StratusError(
+          'realtime/replay-too-large',
+          `The changes after ${since} are no longer kept (OUTBOX_RETENTION_HOURS): resubscribe without since and reload`,
+          { details: { since, oldest, latest: last } },
+        )
       }
       if (last - since > this.limits.maxReplay) {
         throw new StratusError(

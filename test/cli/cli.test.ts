@@ -97,6 +97,7 @@ describe('stratus command line', () => {
     expect(unknown.stderr).toMatch(/unknown command "launch"/)
   })
 
+  // Each spawns several processes that open a fresh embedded database: slow on a loaded machine.
   it('migrates, then prints the same service key as the first start, as JSON', async () => {
     const dir = dataDir()
     expect(stratus(['migrate'], { STRATUS_DATA_DIR: dir }).stdout).toMatch(/^Applied: /)
@@ -109,7 +110,7 @@ describe('stratus command line', () => {
     const keys = stratus(['keys', '--json'], { STRATUS_DATA_DIR: dir })
     expect(keys.status).toBe(0)
     expect(JSON.parse(keys.stdout)).toEqual({ service: printed })
-  })
+  }, 90_000)
 
   it('shuts down on SIGTERM: exit 0, embedded lock released, restart works at once', async () => {
     const dir = dataDir()
@@ -126,7 +127,7 @@ describe('stratus command line', () => {
     expect(again.output()).not.toMatch(/Service key/) // the key was created by the first start only
     again.child.kill('SIGTERM')
     expect((await exited(again.child)).code).toBe(0)
-  })
+  }, 90_000)
 
   it.runIf(TEST_DATABASE_URL && TEST_REDIS_URL)(
     'boots three nodes at once on a fresh Postgres: one migration run, one signing key',

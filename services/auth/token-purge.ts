@@ -1,0 +1,65 @@
+import type { Sql } from '../db/database.ts'
+
+/**
+ * How long after expiry (or revocation) auth rows are kept. A spent refresh token must outlive its
+ * own expiry for reuse detection (API.md: presenting it revokes the family); after that an unknown
+ * token and an expired one are refused the same way.
+ */
+const GRACE = "interval '1 day'"
+const BATCH = 5000
+
+/** What one purge deleted, by table. */
+export type AuthPurgeResult = {
+  refreshTokens: number
+  sessions: number
+  oneTimeTokens: number
+  oauthStates: number
+}
+
+/**
+ * Deletes what can no longer be used: refresh tokens past expiry, sessions that were revoked or
+ * whose every refresh token expired (their access tokens expired long before: the refresh lifetime
+ * is the longer one), used or expired one-time tokens (recovery, verification) and expired OAuth
+ * states. Each in batches, so no statement holds locks for long.
+ */
+export async function purgeAuthTokens(db: Sql): Promise<AuthPurgeResult> {
+  return {
+    refreshTokens: await inBatches(
+      db,
+      `DELETE FROM auth_refresh_tokens WHERE token_hash IN (
+         SELECT token_hash FROM auth_refresh_tokens WHERE expires_at < now() - ${GRACE} LIMIT ${BATCH})`,
+    ),
+    sessions: await inBatches(
+      db,
+      `DELETE FROM auth_sessions WHERE id IN (
+         SELECT s.id FROM auth_sessions s
+         WHERE (s.revoked_at IS NOT NULL AND s.revoked_at < now() - ${GRACE})
+            OR (s.created_at < now() - ${GRACE}
+                AND NOT EXISTS (SELECT 1 FROM auth_refresh_tokens t WHERE t.session_id = s.id))
+         LIMIT ${BATCH})`,
+    ),
+    oneTimeTokens: await inBatches(
+      db,
+      `DELETE FROM auth_one_time_tokens WHERE token_hash IN (
+         SELECT token_hash FROM auth_one_time_tokens
+         WHERE expires_at < now() - ${GRACE} OR used_at < now() - ${GRACE} LIMIT ${BATCH})`,
+    ),
+    oauthStates: await inBatches(
+      db,
+      `DELETE FROM auth_oauth_states WHERE state_hash IN (
+         SELECT state_hash FROM auth_oauth_states WHERE expires_at < now() LIMIT ${BATCH})`,
+    ),
+  }
+}
+
+async function inBatches(db: Sql, deleteSql: string): Promise<number> {
+  let total = 0
+  for (;;) {
+    const [row] = await db.query<{ n: number }>(
+      `WITH gone AS (${deleteSql} RETURNING 1) SELECT count(*)::int AS n FROM gone`,
+    )
+    const deleted = row?.n ?? 0
+    total += deleted
+    if (deleted < BATCH) return total
+  }
+}

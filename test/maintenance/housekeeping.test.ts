@@ -1,0 +1,155 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { makeEvent } from '../../services/core/events.ts'
+import type { Database } from '../../services/db/database.ts'
+import { addToOutbox } from '../../services/db/outbox.ts'
+import { oldestSequence, pruneOutbox } from '../../services/db/outbox-retention.ts'
+import { SETTLED_KEY } from '../../services/db/relay.ts'
+import { RealtimeClient } from '../realtime/client.ts'
+import { api, put, setRules } from '../realtime/helpers.ts'
+import { createTestDatabase, DB_LANES, type TestDatabase } from '../support/databases.ts'
+import { eventually, LANES } from '../support/lanes.ts'
+import { startTestPlatform, type TestPlatform } from '../support/platform.ts'
+
+describe.each(DB_LANES)('outbox retention (%s)', (lane) => {
+  let test: TestDatabase
+  let db: Database
+
+  afterEach(async () => {
+    await db?.close()
+    await test?.cleanup()
+  })
+
+  /** Ten events; 1-8 sequenced, 1-7 published (1-6 long ago), 9 sequenced but unpublished, 10 neither. */
+  async function seed(): Promise<void> {
+    test = await createTestDatabase(lane)
+    db = await test.open()
+    for (let i = 1; i <= 10; i++) {
+      await db.tx((tx) =>
+        addToOutbox(tx, makeEvent({ type: 'test.event', subject: `things/${i}`, data: { i } })),
+      )
+    }
+    await db.query(`UPDATE outbox SET sequence = id WHERE id <= 9`)
+    await db.query(`UPDATE outbox SET published_at = now() - interval '10 days' WHERE id <= 6`)
+    await db.query(`UPDATE outbox SET published_at = now() WHERE id = 7`)
+  }
+
+  it('deletes only published events older than the retention, oldest first', async () => {
+    await seed()
+    expect(await pruneOutbox(db, { retentionHours: 24, keepUnsettled: false })).toBe(6)
+    const left = await db.query<{ id: number }>('SELECT id FROM outbox ORDER BY id')
+    expect(left.map((r) => Number(r.id))).toEqual([7, 8, 9, 10])
+    expect(await oldestSequence(db)).toBe(7)
+    expect(await pruneOutbox(db, { retentionHours: 24, keepUnsettled: false })).toBe(0)
+  })
+
+  it('keeps events above the settled watermark of an in-memory bus, whatever their age', async () => {
+    await seed()
+    await db.query(`INSERT INTO project_settings (key, value) VALUES ($1, to_jsonb(4::bigint))`, [
+      SETTLED_KEY,
+    ])
+    expect(await pruneOutbox(db, { retentionHours: 24, keepUnsettled: true })).toBe(4)
+    expect(await oldestSequence(db)).toBe(5)
+  })
+})
+
+describe.each(LANES)('housekeeping on a running platform (%s)', (lane) => {
+  let t: TestPlatform
+
+  beforeAll(async () => {
+    t = await startTestPlatform(lane, { RATE_LIMIT_RECOVER: '1000' })
+  })
+  afterAll(async () => {
+    await t?.close()
+  })
+
+  it('prunes old events, and refuses a realtime resume from before them', async () => {
+    const db = t.platform.db
+    const collection = `hk${Date.now().toString(36)}`
+    await setRules(t, collection, { read: 'true' })
+    for (let i = 0; i < 6; i++) await put(t, collection, `d${i}`, { i })
+    const rows = await eventually(async () => {
+      const published = await db.query<{ sequence: number }>(
+        `SELECT sequence FROM outbox WHERE subject LIKE $1 AND published_at IS NOT NULL ORDER BY sequence`,
+        [`collections/${collection}/%`],
+      )
+      return published.length === 6 ? published : undefined
+    })
+    const sequences = rows!.map((r) => Number(r.sequence))
+    // Everything up to the 4th of these writes was published long ago (and, embedded, is settled).
+    await db.query(`UPDATE outbox SET published_at = now() - interval '400 days' WHERE sequence <= $1`, [
+      sequences[3],
+    ])
+    if (lane === 'embedded') {
+      await eventually(async () => {
+        const [row] = await db.query<{ value: unknown }>(
+          'SELECT value FROM project_settings WHERE key = $1',
+          [SETTLED_KEY],
+        )
+        return Number(row?.value ?? 0) >= sequences[5]!
+      })
+    }
+    await t.platform.housekeeping!.runOnce()
+    expect(await oldestSequence(db)).toBe(sequences[3]! + 1)
+
+    const client = await RealtimeClient.connect(t.url)
+    const refused = await client.subscribe({ id: 'old', collection, since: sequences[0] })
+    expect(refused).toMatchObject({ type: 'error', id: 'old', error: { code: 'realtime/replay-too-large' } })
+    const resumed = await client.subscribe({ id: 'ok', collection, since: sequences[3] })
+    expect(resumed.type).toBe('subscribed')
+    const replayed = await client.waitChanges('ok', 2)
+    expect(replayed.map((f) => f.document.id)).toEqual(['d4', 'd5'])
+    client.close()
+  })
+
+  it('purges spent and expired auth tokens and revoked sessions, and live sessions keep working', async () => {
+    const db = t.platform.db
+    const email = (n: string) => `${n}${Date.now().toString(36)}@example.com`
+    const live = await api(t, 'POST', '/auth/v1/signup', {
+      email: email('live'),
+      password: 'correct horse battery',
+    })
+    const first = live.body.session.refresh_token as string
+    const refreshed = await api(t, 'POST', '/auth/v1/token?grant_type=refresh_token', {
+      refresh_token: first,
+    })
+    expect(refreshed.status).toBe(200)
+    const gone = await api(t, 'POST', '/auth/v1/signup', {
+      email: email('gone'),
+      password: 'correct horse battery',
+    })
+    expect((await api(t, 'POST', '/auth/v1/logout', undefined, gone.body.session.access_token)).status).toBe(
+      204,
+    )
+    expect((await api(t, 'POST', '/auth/v1/recover', { email: live.body.user.email })).status).toBe(204)
+    await eventually(async () => (await db.query('SELECT 1 FROM auth_one_time_tokens')).length > 0)
+
+    // Age what is no longer usable past the purge's grace period.
+    await db.query(
+      `UPDATE auth_refresh_tokens SET expires_at = now() - interval '2 days' WHERE used_at IS NOT NULL`,
+    )
+    await db.query(
+      `UPDATE auth_sessions SET revoked_at = now() - interval '2 days' WHERE revoked_at IS NOT NULL`,
+    )
+    await db.query(`UPDATE auth_one_time_tokens SET expires_at = now() - interval '2 days'`)
+    const count = async (sql: string) => Number((await db.query<{ n: number }>(sql))[0]!.n)
+    expect(
+      await count('SELECT count(*)::int AS n FROM auth_refresh_tokens WHERE used_at IS NOT NULL'),
+    ).toBeGreaterThan(0)
+
+    await t.platform.housekeeping!.runOnce()
+    expect(await count('SELECT count(*)::int AS n FROM auth_refresh_tokens WHERE used_at IS NOT NULL')).toBe(
+      0,
+    )
+    expect(await count('SELECT count(*)::int AS n FROM auth_sessions WHERE revoked_at IS NOT NULL')).toBe(0)
+    expect(await count('SELECT count(*)::int AS n FROM auth_one_time_tokens')).toBe(0)
+
+    const again = await api(t, 'POST', '/auth/v1/token?grant_type=refresh_token', {
+      refresh_token: refreshed.body.session.refresh_token,
+    })
+    expect(again.status, JSON.stringify(again.body)).toBe(200)
+    const revoked = await api(t, 'POST', '/auth/v1/token?grant_type=refresh_token', {
+      refresh_token: gone.body.session.refresh_token,
+    })
+    expect(revoked.status).toBe(401)
+  })
+})
