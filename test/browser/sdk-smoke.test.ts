@@ -9,10 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTestPlatform, type TestPlatform } from '../support/platform.ts'
 
 // The SDK in a real browser: a page that imports a browser bundle of `@stratus/sdk` (sdk/dist, bundled
-// here with esbuild) runs in headless Chromium against a running platform. The page is served from its
-// own origin, so every call is a cross-origin one, allowed by CORS_ORIGINS. Chromium is the Debian
-// package (`apt-get install -y chromium`); no browser is ever downloaded. Without it the browser test
-// is skipped, unless REQUIRE_BROWSER=1 (CI sets it), where a missing browser fails.
+// here with esbuild) runs in headless Chromium against a running platform, twice: calling the API on
+// the page's own origin (through a proxy, as behind one host name), and on the API's own origin,
+// allowed by CORS_ORIGINS (every write method must pass the preflight). Chromium is the Debian package
+// (`apt-get install -y chromium`); no browser is ever downloaded. Without it the browser tests are
+// skipped, unless REQUIRE_BROWSER=1 (CI sets it), where a missing browser fails.
 
 const CHROMIUM = '/usr/bin/chromium'
 const ROOT = path.resolve(import.meta.dirname, '../..')
@@ -275,10 +276,8 @@ describe('SDK in the browser', () => {
       30_000,
     )
 
-    // Fails today: @fastify/cors answers preflights with its default `GET,HEAD,POST`, so a browser on
-    // another origin cannot PUT (storage uploads, doc.set), PATCH or DELETE (services/gateway/build.ts,
-    // the cors registration has no `methods`). Drop `.fails` when the gateway allows them.
-    it.skipIf(!RUN_BROWSER).fails(
+    // The page calls the API on another origin: every write method must pass the CORS preflight.
+    it.skipIf(!RUN_BROWSER)(
       'cross origin (CORS_ORIGINS lists the page): the same flow',
       () => smoke(() => t!.url),
       30_000,
