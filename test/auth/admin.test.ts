@@ -1,6 +1,6 @@
 import request from 'supertest'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { LANES, startTestPlatform, type TestPlatform } from '../support/platform.ts'
+import { describe, expect, it } from 'vitest'
+import { LANES, usePlatform } from '../support/platform.ts'
 import {
   bearer,
   eventsFor,
@@ -14,14 +14,7 @@ import {
 
 // The auth admin API (/admin/v1/users), behind the service key.
 describe.each(LANES)('auth admin (%s lane)', (lane) => {
-  let t: TestPlatform
-  beforeAll(async () => {
-    t = await startTestPlatform(lane, NO_RATE_LIMITS)
-  })
-  afterAll(async () => {
-    await t?.close()
-  })
-
+  const t = usePlatform(lane, NO_RATE_LIMITS)
   const admin = () => {
     const api = request(t.url)
     const key = bearer(t.serviceKey)

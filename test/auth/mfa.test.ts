@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto'
 import { decodeJwt } from 'jose'
 import { Secret, TOTP, URI } from 'otpauth'
 import request from 'supertest'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { LANES, startTestPlatform, type TestPlatform } from '../support/platform.ts'
+import { describe, expect, it } from 'vitest'
+import { LANES, usePlatform } from '../support/platform.ts'
 import { bearer, eventTypes, NO_RATE_LIMITS, PASSWORD, type SignedUp, signUp } from './helpers.ts'
 
 const STEP_MS = 30_000
@@ -38,14 +38,7 @@ const encryptionKey = (lane: string): Record<string, string> =>
 
 // TOTP MFA end to end: enroll → verify → aal2; sign-in at aal1 → code → aal2 → a rule requiring aal2.
 describe.each(LANES)('auth MFA (%s lane)', (lane) => {
-  let t: TestPlatform
-  beforeAll(async () => {
-    t = await startTestPlatform(lane, { ...NO_RATE_LIMITS, ...encryptionKey(lane) })
-  })
-  afterAll(async () => {
-    await t?.close()
-  })
-
+  const t = usePlatform(lane, { ...NO_RATE_LIMITS, ...encryptionKey(lane) })
   const api = () => request(t.url)
   const signIn = async (email: string) => {
     const res = await api().post('/auth/v1/token?grant_type=password').send({ email, password: PASSWORD })
@@ -306,14 +299,7 @@ describe.each(LANES)('auth MFA (%s lane)', (lane) => {
 
 // Code attempts are limited per user, not per address.
 describe.each(LANES)('auth MFA rate limit (%s lane)', (lane) => {
-  let t: TestPlatform
-  beforeAll(async () => {
-    t = await startTestPlatform(lane, { ...NO_RATE_LIMITS, RATE_LIMIT_MFA: '3', ...encryptionKey(lane) })
-  })
-  afterAll(async () => {
-    await t?.close()
-  })
-
+  const t = usePlatform(lane, { ...NO_RATE_LIMITS, RATE_LIMIT_MFA: '3', ...encryptionKey(lane) })
   it('refuses the 4th attempt in a window with 429 rate-limited; another user is not affected', async () => {
     const attempt = async (u: SignedUp, factorId: string, secret: string) =>
       request(t.url)

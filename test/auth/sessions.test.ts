@@ -1,8 +1,8 @@
 import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, importJWK, jwtVerify, SignJWT } from 'jose'
 import request from 'supertest'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { eventually } from '../support/lanes.ts'
-import { LANES, startTestPlatform, type TestPlatform } from '../support/platform.ts'
+import { LANES, usePlatform } from '../support/platform.ts'
 import {
   bearer,
   eventsFor,
@@ -16,14 +16,7 @@ import {
 
 // Accounts, sign-in, sessions and tokens through HTTP, with the events each change wrote.
 describe.each(LANES)('auth sessions (%s lane)', (lane) => {
-  let t: TestPlatform
-  beforeAll(async () => {
-    t = await startTestPlatform(lane, NO_RATE_LIMITS)
-  })
-  afterAll(async () => {
-    await t?.close()
-  })
-
+  const t = usePlatform(lane, NO_RATE_LIMITS)
   const api = () => request(t.url)
 
   describe('POST /signup', () => {
@@ -612,14 +605,7 @@ describe.each(LANES)('auth sessions (%s lane)', (lane) => {
 })
 
 describe.each(LANES)('access token lifetime from configuration (%s lane)', (lane) => {
-  let t: TestPlatform
-  beforeAll(async () => {
-    t = await startTestPlatform(lane, { ...NO_RATE_LIMITS, ACCESS_TOKEN_TTL_SECONDS: '10' })
-  })
-  afterAll(async () => {
-    await t?.close()
-  })
-
+  const t = usePlatform(lane, { ...NO_RATE_LIMITS, ACCESS_TOKEN_TTL_SECONDS: '10' })
   it('issues tokens that live ACCESS_TOKEN_TTL_SECONDS', async () => {
     const u = await signUp(t)
     const session = (u.body as { session: { expires_in: number; expires_at: number } }).session

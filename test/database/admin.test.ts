@@ -1,8 +1,8 @@
 import request from 'supertest'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { parseOrderBy, parseWhere, resolveOrder } from '../../services/database/query/query.ts'
 import { compileList } from '../../services/database/query/sql.ts'
-import { LANES, startTestPlatform, type TestPlatform } from '../support/platform.ts'
+import { LANES, usePlatform } from '../support/platform.ts'
 import {
   bearer,
   type Caller,
@@ -16,7 +16,7 @@ import {
 
 // /admin/v1/collections: configuration, schemas, declared indexes, counts, deletion with events.
 describe.each(LANES)('collections admin (%s lane)', (lane) => {
-  let t: TestPlatform
+  const t = usePlatform(lane, NO_RATE_LIMITS)
   let alice: Caller
   const admin = () => {
     const api = request(t.url)
@@ -29,13 +29,8 @@ describe.each(LANES)('collections admin (%s lane)', (lane) => {
   }
 
   beforeAll(async () => {
-    t = await startTestPlatform(lane, NO_RATE_LIMITS)
     alice = await user(t, 'alice')
   })
-  afterAll(async () => {
-    await t?.close()
-  })
-
   it('documents the database routes in the OpenAPI document', async () => {
     const res = await request(t.url).get('/openapi.json')
     expect(res.status).toBe(200)

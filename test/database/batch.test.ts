@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { LANES, startTestPlatform, type TestPlatform } from '../support/platform.ts'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { LANES, usePlatform } from '../support/platform.ts'
 import {
   type Caller,
   collectionEventCount,
@@ -13,13 +13,12 @@ import {
 
 // POST /db/v1/batch: one transaction, all or nothing, each write under its collection's rules.
 describe.each(LANES)('batch writes (%s lane)', (lane) => {
-  let t: TestPlatform
+  const t = usePlatform(lane, NO_RATE_LIMITS)
   let alice: Caller
   const posts = newCollection('posts')
   const logs = newCollection('logs')
 
   beforeAll(async () => {
-    t = await startTestPlatform(lane, NO_RATE_LIMITS)
     alice = await user(t, 'alice')
     const open = { read: true, create: 'auth != null', update: 'auth != null', delete: 'auth != null' }
     await putCollection(t, posts, {
@@ -32,10 +31,6 @@ describe.each(LANES)('batch writes (%s lane)', (lane) => {
     })
     await putCollection(t, logs, { rules: { ...open, delete: false } })
   })
-  afterAll(async () => {
-    await t?.close()
-  })
-
   it('applies every write in order across collections, with one event each', async () => {
     await db(t, alice).put(posts, 'p-upd', { title: 'old', n: 1 })
     await db(t, alice).put(posts, 'p-del', { title: 'bye' })

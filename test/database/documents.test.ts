@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { LANES, startTestPlatform, type TestPlatform } from '../support/platform.ts'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { LANES, usePlatform } from '../support/platform.ts'
 import {
   type Caller,
   db,
@@ -12,20 +12,15 @@ import {
 
 // Single-document writes and reads: shapes, versions, ETags, events (with `previous`), If-Match.
 describe.each(LANES)('documents (%s lane)', (lane) => {
-  let t: TestPlatform
+  const t = usePlatform(lane, NO_RATE_LIMITS)
   let alice: Caller
   const col = newCollection('docs')
   beforeAll(async () => {
-    t = await startTestPlatform(lane, NO_RATE_LIMITS)
     alice = await user(t, 'alice')
     await putCollection(t, col, {
       rules: { read: true, create: 'auth != null', update: 'auth != null', delete: 'auth != null' },
     })
   })
-  afterAll(async () => {
-    await t?.close()
-  })
-
   it('creates a document with a new id (201, version 1, ETag, db.document.created)', async () => {
     const res = await db(t, alice).create(col, { data: { title: 'hello', n: 1 } })
     expect(res.status, JSON.stringify(res.body)).toBe(201)

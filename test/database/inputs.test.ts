@@ -1,6 +1,6 @@
 import request from 'supertest'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { LANES, startTestPlatform, type TestPlatform } from '../support/platform.ts'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { LANES, usePlatform } from '../support/platform.ts'
 import { type Caller, db, NO_RATE_LIMITS, newCollection, putCollection, user } from './helpers.ts'
 
 // Bad and unusual input: never a 500, always a clear 4xx with a code; odd but valid data round-trips.
@@ -11,19 +11,14 @@ function nested(depth: number): Record<string, unknown> {
 }
 
 describe.each(LANES)('document input (%s lane)', (lane) => {
-  let t: TestPlatform
+  const t = usePlatform(lane, { ...NO_RATE_LIMITS, DB_MAX_DEPTH: '100' })
   let alice: Caller
   const col = newCollection('in')
 
   beforeAll(async () => {
-    t = await startTestPlatform(lane, { ...NO_RATE_LIMITS, DB_MAX_DEPTH: '100' })
     alice = await user(t, 'alice')
     await putCollection(t, col, { rules: { read: true, create: true, update: true, delete: true } })
   })
-  afterAll(async () => {
-    await t?.close()
-  })
-
   const post = (body: string, type = 'application/json') =>
     request(t.url)
       .post(`/db/v1/collections/${col}/documents`)
@@ -118,14 +113,7 @@ describe.each(LANES)('document input (%s lane)', (lane) => {
 })
 
 describe.each(LANES)('configurable document limits (%s lane)', (lane) => {
-  let t: TestPlatform
-  beforeAll(async () => {
-    t = await startTestPlatform(lane, { DB_MAX_DOCUMENT_BYTES: '2048', DB_MAX_DEPTH: '3' })
-  })
-  afterAll(async () => {
-    await t?.close()
-  })
-
+  const t = usePlatform(lane, { DB_MAX_DOCUMENT_BYTES: '2048', DB_MAX_DEPTH: '3' })
   it('applies DB_MAX_DOCUMENT_BYTES and DB_MAX_DEPTH', async () => {
     const col = newCollection('lim')
     await putCollection(t, col, { rules: { create: true } })

@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { LANES, startTestPlatform, type TestPlatform } from '../support/platform.ts'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { LANES, usePlatform } from '../support/platform.ts'
 import { type Caller, db, NO_RATE_LIMITS, newCollection, putCollection, service, user } from './helpers.ts'
 
 // Queries through HTTP: every op, dotted paths, ordering across types, limits, cursors, bad input.
@@ -9,13 +9,12 @@ interface Doc {
 }
 
 describe.each(LANES)('queries (%s lane)', (lane) => {
-  let t: TestPlatform
+  const t = usePlatform(lane, NO_RATE_LIMITS)
   let alice: Caller
   const col = newCollection('q')
   const ids = (res: { body: { documents: Doc[] } }) => res.body.documents.map((d) => d.id)
 
   beforeAll(async () => {
-    t = await startTestPlatform(lane, NO_RATE_LIMITS)
     alice = await user(t, 'alice')
     await putCollection(t, col, { rules: { read: 'auth != null', create: true } })
     const rows: [string, Record<string, unknown>][] = [
@@ -31,10 +30,6 @@ describe.each(LANES)('queries (%s lane)', (lane) => {
     )
     expect(res.status).toBe(200)
   })
-  afterAll(async () => {
-    await t?.close()
-  })
-
   it.each([
     [[['n', '==', 2]], ['b']],
     [[['n', '!=', 2]], ['a', 'c', 'd', 'e']],

@@ -1,6 +1,6 @@
 import request from 'supertest'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { LANES, startTestPlatform, type TestPlatform } from '../support/platform.ts'
+import { LANES, startTestPlatform, type TestPlatform, usePlatform } from '../support/platform.ts'
 import {
   anon,
   bearer,
@@ -23,22 +23,17 @@ const OWNER_RULES = {
 }
 
 describe.each(LANES)('collection rules (%s lane)', (lane) => {
-  let t: TestPlatform
+  const t = usePlatform(lane, NO_RATE_LIMITS)
   let owner: Caller
   let other: Caller
   const callers = () => ({ anon, owner, other, service: service(t) })
   const col = newCollection('rules')
 
   beforeAll(async () => {
-    t = await startTestPlatform(lane, NO_RATE_LIMITS)
     owner = await user(t, 'owner')
     other = await user(t, 'other')
     await putCollection(t, col, { rules: OWNER_RULES })
   })
-  afterAll(async () => {
-    await t?.close()
-  })
-
   // caller × action → expected status. The owner's document is private (public: false).
   const MATRIX: [keyof ReturnType<typeof callers>, 'read' | 'create' | 'update' | 'delete', number][] = [
     ['anon', 'read', 403],

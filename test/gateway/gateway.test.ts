@@ -1,17 +1,10 @@
 import { createLocalJWKSet, jwtVerify } from 'jose'
 import request from 'supertest'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { LANES, startTestPlatform, type TestPlatform } from '../support/platform.ts'
+import { describe, expect, it } from 'vitest'
+import { LANES, usePlatform } from '../support/platform.ts'
 
 describe.each(LANES)('gateway (%s lane)', (lane) => {
-  let t: TestPlatform
-  beforeAll(async () => {
-    t = await startTestPlatform(lane, { BODY_LIMIT_BYTES: '4096', CORS_ORIGINS: 'https://app.example' })
-  })
-  afterAll(async () => {
-    await t?.close()
-  })
-
+  const t = usePlatform(lane, { BODY_LIMIT_BYTES: '4096', CORS_ORIGINS: 'https://app.example' })
   it('GET /health answers while the process is up', async () => {
     const res = await request(t.url).get('/health')
     expect(res.status).toBe(200)

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import { makeEvent } from '../../services/core/events.ts'
 import type { Database } from '../../services/db/database.ts'
 import { addToOutbox } from '../../services/db/outbox.ts'
@@ -8,7 +8,7 @@ import { RealtimeClient } from '../realtime/client.ts'
 import { api, put, setRules } from '../realtime/helpers.ts'
 import { createTestDatabase, DB_LANES, type TestDatabase } from '../support/databases.ts'
 import { eventually, LANES } from '../support/lanes.ts'
-import { startTestPlatform, type TestPlatform } from '../support/platform.ts'
+import { usePlatform } from '../support/platform.ts'
 
 describe.each(DB_LANES)('outbox retention (%s)', (lane) => {
   let test: TestDatabase
@@ -53,14 +53,7 @@ describe.each(DB_LANES)('outbox retention (%s)', (lane) => {
 })
 
 describe.each(LANES)('housekeeping on a running platform (%s)', (lane) => {
-  let t: TestPlatform
-
-  beforeAll(async () => {
-    t = await startTestPlatform(lane, { RATE_LIMIT_RECOVER: '1000' })
-  })
-  afterAll(async () => {
-    await t?.close()
-  })
+  const t = usePlatform(lane, { RATE_LIMIT_RECOVER: '1000' })
 
   it('prunes old events, and refuses a realtime resume from before them', async () => {
     const db = t.platform.db

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { eventually } from '../support/lanes.ts'
-import { LANES, startTestPlatform, type TestPlatform } from '../support/platform.ts'
+import { LANES, type TestPlatform, usePlatform } from '../support/platform.ts'
 import { RealtimeClient } from './client.ts'
 import { newCollection, put } from './helpers.ts'
 
@@ -10,14 +10,7 @@ async function connections(t: TestPlatform): Promise<number> {
 }
 
 describe.each(LANES)('realtime connection health (%s)', (lane) => {
-  let t: TestPlatform
-  beforeAll(async () => {
-    t = await startTestPlatform(lane, { REALTIME_MAX_BUFFER_BYTES: '1048576', REALTIME_HEARTBEAT_MS: '300' })
-  })
-  afterAll(async () => {
-    await t?.close()
-  })
-
+  const t = usePlatform(lane, { REALTIME_MAX_BUFFER_BYTES: '1048576', REALTIME_HEARTBEAT_MS: '300' })
   it('closes a slow consumer (4008) without holding up the others', async () => {
     const col = newCollection()
     const slow = await RealtimeClient.connect(t.url, t.serviceKey)

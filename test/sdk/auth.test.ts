@@ -1,9 +1,9 @@
 import type { AuthChangeEvent, Session } from '@stratus/sdk'
 import { MemoryStore } from '@stratus/sdk'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { waitForMail } from '../auth/helpers.ts'
 import { eventually } from '../support/lanes.ts'
-import { LANES, startTestPlatform, type TestPlatform } from '../support/platform.ts'
+import { LANES, usePlatform } from '../support/platform.ts'
 import { client, countingFetch, failure, SDK_TEST_ENV, unique } from './helpers.ts'
 
 const PASSWORD = 'correct horse battery'
@@ -13,14 +13,7 @@ function email(): string {
 }
 
 describe.each(LANES)('SDK auth (%s)', (lane) => {
-  let t: TestPlatform
-
-  beforeAll(async () => {
-    t = await startTestPlatform(lane, SDK_TEST_ENV)
-  })
-  afterAll(async () => {
-    await t?.close()
-  })
+  const t = usePlatform(lane, SDK_TEST_ENV)
 
   it('signs up, reads and updates the user, signs out and in again, announcing each step', async () => {
     const app = client(t)

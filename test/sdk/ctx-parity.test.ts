@@ -1,7 +1,7 @@
 import { createClient } from '@stratus/sdk'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { FUNCTIONS_TEST_ENV } from '../functions/helpers.ts'
-import { startTestPlatform, type TestPlatform } from '../support/platform.ts'
+import { usePlatform } from '../support/platform.ts'
 import { admin, client, SDK_TEST_ENV, unique } from './helpers.ts'
 
 /**
@@ -49,14 +49,7 @@ function surface(
 }
 
 describe('functions ctx clients have the SDK surface (embedded)', () => {
-  let t: TestPlatform
-
-  beforeAll(async () => {
-    t = await startTestPlatform('embedded', { ...SDK_TEST_ENV, ...FUNCTIONS_TEST_ENV })
-  })
-  afterAll(async () => {
-    await t?.close()
-  })
+  const t = usePlatform('embedded', { ...SDK_TEST_ENV, ...FUNCTIONS_TEST_ENV })
 
   it('offers every SDK method a function can use', async () => {
     const name = unique('surface')

@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { LANES, startTestPlatform, type TestPlatform } from '../support/platform.ts'
+import { describe, expect, it } from 'vitest'
+import { LANES, usePlatform } from '../support/platform.ts'
 import { admin, client, failure, openCollection, SDK_TEST_ENV, serviceClient, unique } from './helpers.ts'
 
 interface Post {
@@ -9,14 +9,7 @@ interface Post {
 }
 
 describe.each(LANES)('SDK documents (%s)', (lane) => {
-  let t: TestPlatform
-
-  beforeAll(async () => {
-    t = await startTestPlatform(lane, SDK_TEST_ENV)
-  })
-  afterAll(async () => {
-    await t?.close()
-  })
+  const t = usePlatform(lane, SDK_TEST_ENV)
 
   it('adds, reads, sets, updates and deletes a document', async () => {
     const app = client(t)

@@ -1,7 +1,7 @@
 import type { Document, QuerySnapshot, StratusError } from '@stratus/sdk'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { eventually } from '../support/lanes.ts'
-import { LANES, startTestPlatform, type TestPlatform } from '../support/platform.ts'
+import { LANES, usePlatform } from '../support/platform.ts'
 import {
   admin,
   client,
@@ -18,14 +18,7 @@ interface Item {
 }
 
 describe.each(LANES)('SDK listeners (%s)', (lane) => {
-  let t: TestPlatform
-
-  beforeAll(async () => {
-    t = await startTestPlatform(lane, SDK_TEST_ENV)
-  })
-  afterAll(async () => {
-    await t?.close()
-  })
+  const t = usePlatform(lane, SDK_TEST_ENV)
 
   it('follows one document: null, created, updated, deleted', async () => {
     const app = client(t)

@@ -1,7 +1,7 @@
 import type { AuthChangeEvent, Document } from '@stratus/sdk'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { eventually } from '../support/lanes.ts'
-import { LANES, startTestPlatform, type TestPlatform } from '../support/platform.ts'
+import { LANES, usePlatform } from '../support/platform.ts'
 import { admin, client, SDK_TEST_ENV, serviceClient, trackedWebSocket, unique } from './helpers.ts'
 
 // Access tokens live 10 s here (the shortest the config allows): a session is carried across a real
@@ -9,14 +9,7 @@ import { admin, client, SDK_TEST_ENV, serviceClient, trackedWebSocket, unique } 
 const TTL_SECONDS = 10
 
 describe.each(LANES)('SDK session across token expiry (%s)', (lane) => {
-  let t: TestPlatform
-
-  beforeAll(async () => {
-    t = await startTestPlatform(lane, { ...SDK_TEST_ENV, ACCESS_TOKEN_TTL_SECONDS: String(TTL_SECONDS) })
-  })
-  afterAll(async () => {
-    await t?.close()
-  })
+  const t = usePlatform(lane, { ...SDK_TEST_ENV, ACCESS_TOKEN_TTL_SECONDS: String(TTL_SECONDS) })
 
   it('refreshes before expiry and keeps requests and listeners working past it', async () => {
     const name = unique('mine')

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { afterAll, beforeAll } from 'vitest'
 import { loadConfig } from '../../services/core/config.ts'
 import { createLogger } from '../../services/core/logger.ts'
 import { createPlatform, type Platform } from '../../services/platform.ts'
@@ -61,4 +62,19 @@ export async function startTestPlatform(lane: Lane, env: Record<string, string> 
       await database.cleanup()
     },
   }
+}
+
+/**
+ * The suite's platform: started before its first test (`beforeAll`), closed after its last. The
+ * returned object is filled in when the platform starts, so tests and later hooks use it as it is.
+ */
+export function usePlatform(lane: Lane, env: Record<string, string> = {}): TestPlatform {
+  const t = {} as TestPlatform
+  beforeAll(async () => {
+    Object.assign(t, await startTestPlatform(lane, env))
+  })
+  afterAll(async () => {
+    await t.close?.()
+  })
+  return t
 }
