@@ -22,6 +22,7 @@ import {
 // the execution records.
 const COUNT = Number(process.env.BENCH_EVENTS ?? 3000)
 const CONCURRENCY = 8
+const UNTIL_TIMEOUT_MS = Number(process.env.BENCH_WAIT_SECONDS ?? 120) * 1000
 
 const prefix = `bench_fn_${process.pid}`
 const baseline = await rawBullmqRate(`${prefix}_raw`, COUNT, CONCURRENCY, (i) =>
@@ -59,8 +60,25 @@ try {
         `SELECT count(*)::int AS n FROM function_executions WHERE function_name = 'on-bench'`,
       )
     )[0]!.n
+  // A bench that waits forever tells nothing: give up after UNTIL_TIMEOUT_MS and say what was seen.
   const until = async (n: number) => {
-    while ((await executed()) < n) await new Promise((r) => setTimeout(r, 20))
+    const deadline = Date.now() + UNTIL_TIMEOUT_MS
+    for (let seen = await executed(); seen < n; seen = await executed()) {
+      if (server.child.exitCode !== null || server.child.signalCode !== null) {
+        throw new Error(`the server died after ${seen} of ${n} executions:\n${server.output().slice(-4000)}`)
+      }
+      if (Date.now() > deadline) {
+        const [row] = await db.query<{ distinct: number; failed: number }>(
+          `SELECT count(DISTINCT event_id)::int AS distinct, count(*) FILTER (WHERE status <> 'succeeded')::int AS failed
+           FROM function_executions WHERE function_name = 'on-bench'`,
+        )
+        throw new Error(
+          `only ${seen} of ${n} executions recorded ${UNTIL_TIMEOUT_MS / 1000} s after the last commit ` +
+            `(${row!.distinct} distinct events, ${row!.failed} not succeeded); server output:\n${server.output().slice(-4000)}`,
+        )
+      }
+      await new Promise((r) => setTimeout(r, 20))
+    }
   }
 
   // Throughput: COUNT events from CONCURRENCY producers; time until the last execution is recorded.

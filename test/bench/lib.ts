@@ -76,7 +76,9 @@ export async function spawnServer(
 ): Promise<ServerProcess> {
   const port = options.port ?? (await freePort())
   let out = ''
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+  // BENCH_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) profiles the server, not the load.
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script, ...args], {
     cwd: ROOT,
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -255,6 +257,9 @@ export async function rawBullmqRate(
   const { Queue, Worker } = await import('bullmq')
   const { Redis } = await import('ioredis')
   const connection = new Redis(BENCH_REDIS_URL, { maxRetriesPerRequest: null })
+  // BullMQ never closes a connection it was handed: left open, this one kept the bench process alive
+  // after its result line (the bench "hung").
+  const workerConnection = connection.duplicate()
   const queue = new Queue('baseline', { connection, prefix })
   let done = 0
   let finish: () => void = () => {}
@@ -266,7 +271,7 @@ export async function rawBullmqRate(
     async () => {
       if (++done === count) finish()
     },
-    { connection: connection.duplicate(), prefix, concurrency: 1 },
+    { connection: workerConnection, prefix, concurrency: 1 },
   )
   await worker.waitUntilReady()
   const start = performance.now()
@@ -279,6 +284,7 @@ export async function rawBullmqRate(
   await worker.close()
   await queue.obliterate({ force: true })
   await queue.close()
+  workerConnection.disconnect()
   connection.disconnect()
   return rate
 }
