@@ -14,9 +14,11 @@ export const BOOTSTRAP_SOURCE = `
   'use strict'
   const host = globalThis.__stratus_host
   const logSink = globalThis.__stratus_log
+  const finishSink = globalThis.__stratus_finish
   const fetchEnabled = globalThis.__stratus_fetch === true
   delete globalThis.__stratus_host
   delete globalThis.__stratus_log
+  delete globalThis.__stratus_finish
   delete globalThis.__stratus_fetch
   const stringify = JSON.stringify
   const parse = JSON.parse
@@ -343,6 +345,42 @@ export const BOOTSTRAP_SOURCE = `
   }
 
   let handler
+  let inline
+  async function invoke(eventJson, metaJson) {
+    const meta = parse(metaJson)
+    const ctx = Object.freeze({
+      functionName: meta.functionName,
+      version: meta.version,
+      executionId: meta.executionId,
+      deadline: meta.deadline,
+      env: Object.freeze(meta.env || {}),
+      log: logger,
+      db: db,
+      storage: storage,
+      queue: queue,
+    })
+    try {
+      const result = await handler(parse(eventJson), ctx)
+      if (result === undefined) return '{"ok":true}'
+      let json
+      try {
+        json = stringify(result)
+      } catch (e) {
+        throw new TypeError('The function returned a value that is not JSON-serialisable: ' + (e && e.message))
+      }
+      return '{"ok":true,"result":' + (json === undefined ? 'null' : json) + '}'
+    } catch (e) {
+      let message, stack, name
+      try {
+        message = e instanceof Error ? String(e.message) : format([e])
+        stack = e instanceof Error && e.stack ? String(e.stack) : undefined
+        name = e instanceof Error ? String(e.name) : 'Error'
+      } catch (_) {
+        message = 'unknown error'
+      }
+      return stringify({ ok: false, error: { name: name, message: message, stack: stack } })
+    }
+  }
   return {
     setHandler: function (fn) {
       if (typeof fn !== 'function') {
@@ -350,40 +388,24 @@ export const BOOTSTRAP_SOURCE = `
       }
       handler = fn
     },
-    invoke: async function (eventJson, metaJson) {
-      const meta = parse(metaJson)
-      const ctx = Object.freeze({
-        functionName: meta.functionName,
-        version: meta.version,
-        executionId: meta.executionId,
-        deadline: meta.deadline,
-        env: Object.freeze(meta.env || {}),
-        log: logger,
-        db: db,
-        storage: storage,
-        queue: queue,
+    invoke: invoke,
+    // Inline runs (on the host's own thread, see instance.ts): start begins an invocation; if it
+    // settles before the host's call returns, its result goes out through finishSink, queued behind its
+    // log lines; otherwise the host asks settled, then awaits wait.
+    start: function (seq, eventJson, metaJson) {
+      const run = { seq: seq, done: false, promise: invoke(eventJson, metaJson) }
+      inline = run
+      run.promise.then(function (out) {
+        run.done = true
+        finishSink(seq, out)
       })
-      try {
-        const result = await handler(parse(eventJson), ctx)
-        if (result === undefined) return '{"ok":true}'
-        let json
-        try {
-          json = stringify(result)
-        } catch (e) {
-          throw new TypeError('The function returned a value that is not JSON-serialisable: ' + (e && e.message))
-        }
-        return '{"ok":true,"result":' + (json === undefined ? 'null' : json) + '}'
-      } catch (e) {
-        let message, stack, name
-        try {
-          message = e instanceof Error ? String(e.message) : format([e])
-          stack = e instanceof Error && e.stack ? String(e.stack) : undefined
-          name = e instanceof Error ? String(e.name) : 'Error'
-        } catch (_) {
-          message = 'unknown error'
-        }
-        return stringify({ ok: false, error: { name: name, message: message, stack: stack } })
-      }
+    },
+    settled: function (seq) {
+      return inline !== undefined && inline.seq === seq && inline.done
+    },
+    wait: function (seq) {
+      if (inline === undefined || inline.seq !== seq) throw new Error('no such invocation')
+      return inline.promise
     },
   }
 })()

@@ -89,8 +89,34 @@ export interface RunOutcome {
   durationMs: number
 }
 
+/** How an inline run went (see SandboxInstance.run); the pool uses it to keep or drop inline runs. */
+export type InlineReport =
+  /** Settled on the host's thread within INLINE_CHEAP_MS of CPU time. */
+  | 'fast'
+  /** Settled on the host's thread, but used more than INLINE_CHEAP_MS of CPU time. */
+  | 'slow'
+  /** Did not settle on the host's thread (it awaited the host): it finished on isolated-vm's threads. */
+  | 'async'
+  /** Ran past INLINE_SLICE_MS and was stopped before it could touch anything: run it again, threaded. */
+  | 'sliced'
+  /** Stopped like `sliced`, but it had used little CPU: the host's thread was descheduled, not busy. */
+  | 'preempted'
+
+/** What `SandboxInstance.run` returns: the outcome, and for an inline run how it went. */
+export interface InstanceRun extends RunOutcome {
+  inline?: InlineReport
+}
+
 /** Module evaluation (top-level code) gets at most this long. */
 const EVALUATE_TIMEOUT_MS = 5000
+/**
+ * The longest an inline run may hold the host's thread (the event loop of the API or worker), in wall
+ * time (the only clock isolated-vm's timeout has). Past it, the run is stopped and started again on
+ * isolated-vm's threads; nothing outside the isolate has seen it.
+ */
+export const INLINE_SLICE_MS = 20
+/** An inline run using more CPU than this is "slow": code that costs this much is better run threaded. */
+export const INLINE_CHEAP_MS = 2
 const LEVELS = new Set(['info', 'warn', 'error', 'debug'])
 
 /**
@@ -105,8 +131,16 @@ export class SandboxInstance {
   private readonly isolate: ivm.Isolate
   private readonly options: InstanceOptions
   private invokeRef: ivm.Reference | undefined
+  private startRef: ivm.Reference | undefined
+  private settledRef: ivm.Reference | undefined
+  private waitRef: ivm.Reference | undefined
   private current: Invocation | undefined
   private timedOut = false
+  /** Invocations started here, numbering inline runs so that a result is never taken for another's. */
+  private seq = 0
+  private onFinish: ((seq: number, out: unknown) => void) | undefined
+  /** Whether the code ever called the host (ctx, fetch, timers): see `inlineCapable`. */
+  private calledHost = false
 
   private constructor(spec: VersionSpec, options: InstanceOptions) {
     this.spec = spec
@@ -132,11 +166,23 @@ export class SandboxInstance {
     return !this.isolate.isDisposed
   }
 
+  /**
+   * Whether an inline run is safe: the isolate can be busy on one of isolated-vm's threads only while
+   * it handles a host answer (a ctx call, a timer), possibly after its invocation ended. Entering it
+   * from the host's thread then would block the event loop until it is done, so an instance that ever
+   * called the host runs threaded from then on.
+   */
+  get inlineCapable(): boolean {
+    return !this.calledHost && this.usable
+  }
+
   private async load(): Promise<void> {
     const context = await this.isolate.createContext()
     const jail = context.global
     await jail.set('__stratus_host', new ivm.Reference(this.hostCall))
     await jail.set('__stratus_log', new ivm.Callback(this.logCall, { ignored: true }))
+    // Ignored like the log sink, so that an inline run's result is queued behind its log lines.
+    await jail.set('__stratus_finish', new ivm.Callback(this.finishCall, { ignored: true }))
     await jail.set('__stratus_fetch', this.options.allowFetch)
     const bootstrap = await this.isolate.compileScript(BOOTSTRAP_SOURCE, { filename: 'stratus:bootstrap' })
     const api = (await bootstrap.run(context, {
@@ -145,6 +191,9 @@ export class SandboxInstance {
     })) as ivm.Reference
     const setHandler = (await api.get('setHandler', { reference: true })) as ivm.Reference
     this.invokeRef = (await api.get('invoke', { reference: true })) as ivm.Reference
+    this.startRef = (await api.get('start', { reference: true })) as ivm.Reference
+    this.settledRef = (await api.get('settled', { reference: true })) as ivm.Reference
+    this.waitRef = (await api.get('wait', { reference: true })) as ivm.Reference
 
     const filename = `${this.spec.name}.js`
     let module: ivm.Module
@@ -178,8 +227,21 @@ export class SandboxInstance {
   /**
    * Runs one invocation: `eventJson` is the CloudEvent, `invocation` carries the identity, deadline and
    * the log buffer. Never throws: every failure becomes an outcome.
+   *
+   * Threaded (the default), the call crosses to one of isolated-vm's threads and back, which costs
+   * about ten times a no-op function's own run. `inline` (when `inlineCapable`) runs it on the host's
+   * thread instead, for at most INLINE_SLICE_MS: an invocation that settles in that time costs little;
+   * one that awaits the host goes on threaded; one that computes longer is stopped and reported
+   * `sliced` (the instance is disposed; the caller runs it again threaded on a new one). Stopping it is
+   * safe because everything it asked of the host (ctx calls, logs) is only queued on the host's event
+   * loop while the host's thread is inside the isolate, and is refused once the invocation is over.
    */
-  async run(eventJson: string, invocation: Invocation, env: Record<string, string>): Promise<RunOutcome> {
+  async run(
+    eventJson: string,
+    invocation: Invocation,
+    env: Record<string, string>,
+    inline = false,
+  ): Promise<InstanceRun> {
     const startedAt = new Date()
     const start = performance.now()
     this.lastUsed = Date.now()
@@ -199,19 +261,32 @@ export class SandboxInstance {
       this.dispose()
     }, remaining)
     let outcome: Omit<RunOutcome, 'logs' | 'startedAt' | 'durationMs'>
+    let report: InlineReport | undefined
     try {
-      const raw = await this.invokeRef!.apply(undefined, [eventJson, meta], {
-        arguments: { copy: true },
-        result: { promise: true, copy: true },
-        timeout: remaining,
-      })
+      let raw: unknown
+      this.seq++
+      if (inline && this.inlineCapable) {
+        const ran = await this.runInline(eventJson, meta, remaining)
+        report = ran.report
+        raw = ran.raw
+      } else {
+        raw = await this.invokeRef!.apply(undefined, [eventJson, meta], {
+          arguments: { copy: true },
+          result: { promise: true, copy: true },
+          timeout: remaining,
+        })
+      }
       outcome = parseOutcome(raw)
     } catch (error) {
       outcome = this.failure(error)
     } finally {
       clearTimeout(timer)
       this.current = undefined
+      this.onFinish = undefined
       this.lastUsed = Date.now()
+    }
+    if (report === 'sliced' || report === 'preempted') {
+      return { ...outcome, logs: [], startedAt, durationMs: performance.now() - start, inline: report }
     }
     const logs = invocation.logs
     if (invocation.droppedLogs > 0) {
@@ -221,7 +296,50 @@ export class SandboxInstance {
         time: new Date().toISOString(),
       })
     }
-    return { ...outcome, logs, startedAt, durationMs: performance.now() - start }
+    return {
+      ...outcome,
+      logs,
+      startedAt,
+      durationMs: performance.now() - start,
+      ...(report ? { inline: report } : {}),
+    }
+  }
+
+  /** The inline part of `run`: the result's JSON (or `raw: undefined` when sliced) and the report. */
+  private async runInline(
+    eventJson: string,
+    meta: string,
+    remaining: number,
+  ): Promise<{ raw: unknown; report: InlineReport }> {
+    const seq = this.seq
+    const finished = new Promise<unknown>((resolve) => {
+      this.onFinish = (s, out) => {
+        if (s === seq) resolve(out)
+      }
+    })
+    const slice = Math.min(remaining, INLINE_SLICE_MS)
+    // CPU time, not wall time: on a busy machine the thread may be descheduled mid-run.
+    const cpu0 = this.isolate.cpuTime
+    const cpuMs = () => Number(this.isolate.cpuTime - cpu0) / 1e6
+    try {
+      this.startRef!.applySync(undefined, [seq, eventJson, meta], { timeout: slice })
+    } catch (error) {
+      // Out of slice but not out of time: nothing it queued on the host may run for it now.
+      if (slice < remaining && !this.isolate.isDisposed && /execution timed out/i.test(String(error))) {
+        const report = cpuMs() < slice / 2 ? 'preempted' : 'sliced'
+        this.current = undefined
+        this.dispose()
+        return { raw: undefined, report }
+      }
+      throw error
+    }
+    if (this.settledRef!.applySync(undefined, [seq]) === true) {
+      // An isolate's first run compiles the code it reaches (up to several ms): not a sign of slowness.
+      const report = seq > 1 && cpuMs() > INLINE_CHEAP_MS ? 'slow' : 'fast'
+      return { raw: await finished, report }
+    }
+    const raw = await this.waitRef!.apply(undefined, [seq], { result: { promise: true, copy: true } })
+    return { raw, report: 'async' }
   }
 
   dispose(): void {
@@ -278,8 +396,14 @@ export class SandboxInstance {
     })
   }
 
+  /** The result of an inline run that settled (see bootstrap's start). */
+  private readonly finishCall = (seq: unknown, out: unknown): void => {
+    if (typeof seq === 'number') this.onFinish?.(seq, out)
+  }
+
   /** Every call from inside the isolate to the host. Answers `[json, bytes?]`; never rejects. */
   private readonly hostCall = async (op: unknown, json: unknown, bytes: unknown): Promise<unknown[]> => {
+    this.calledHost = true
     const invocation = this.current
     try {
       if (!invocation) throw new HostCallError('functions/failed', 'No invocation is running in this sandbox')

@@ -1,11 +1,18 @@
 import { StratusError } from '../../services/core/errors.ts'
 import {
+  type InlineReport,
   type InstanceOptions,
   type Invocation,
   type RunOutcome,
   SandboxInstance,
   type VersionSpec,
 } from './instance.ts'
+
+/**
+ * Slow inline runs in a row (see InlineReport) after which a version runs threaded in this process. In
+ * a row, because a warm no-op run now and then shows a few ms of CPU too (garbage collection, tier-up).
+ */
+const SLOW_INLINE_RUNS = 3
 
 export interface PoolOptions extends InstanceOptions {
   /** Idle isolates kept per version. */
@@ -16,11 +23,17 @@ export interface PoolOptions extends InstanceOptions {
   maxWaiting?: number
   /** Called with the version and duration (ms) each time an isolate is created for an invocation. */
   onColdStart?: (spec: VersionSpec, ms: number) => void
+  /** Try inline runs (see SandboxInstance.run); false runs every invocation threaded. Default true. */
+  inline?: boolean
 }
 
 interface VersionPool {
   spec: VersionSpec
   idle: SandboxInstance[]
+  /** Whether invocations of this version are still tried inline in this process. */
+  inline: boolean
+  /** Slow inline runs since the last fast one. */
+  slowInlineRuns: number
 }
 
 interface Gate {
@@ -38,6 +51,10 @@ export interface PoolRun extends RunOutcome {
  * idle isolate of its version or builds one (a cold start, ≈ 4 ms), runs, and hands it back; at most
  * `warmPoolSize` idle isolates stay per version, each for at most `idleMs`. A function's `concurrency`
  * bounds its invocations running at once in this process; the rest wait in FIFO order.
+ *
+ * Invocations run inline (on this thread, for a few milliseconds at most) while their version keeps
+ * settling quickly without calling the host; a version that computes longer or awaits the host runs
+ * threaded from then on, in this process (see SandboxInstance.run).
  */
 export class SandboxPool {
   private readonly options: PoolOptions
@@ -107,7 +124,21 @@ export class SandboxPool {
       }
       // The timeout counts from here: time spent waiting for a concurrency slot is not the function's.
       invocation.deadline = Date.now() + spec.timeoutMs
-      const outcome = await instance.run(eventJson, invocation, spec.env)
+      let outcome = await instance.run(eventJson, invocation, spec.env, pool.inline)
+      if (outcome.inline) this.demote(pool, outcome.inline)
+      if (outcome.inline === 'sliced' || outcome.inline === 'preempted') {
+        // Stopped before anything outside its isolate saw it: run it again, threaded, in a new isolate.
+        const t0 = performance.now()
+        try {
+          instance = await SandboxInstance.create(spec, this.options)
+        } catch (error) {
+          const message = error instanceof Error ? error.message : String(error)
+          return { ...outcome, status: 'failed', error: { name: 'LoadError', message }, coldStart: true }
+        }
+        this.options.onColdStart?.(spec, performance.now() - t0)
+        coldStart = true
+        outcome = await instance.run(eventJson, invocation, spec.env)
+      }
       this.release(pool, instance)
       return { ...outcome, coldStart }
     } finally {
@@ -144,10 +175,18 @@ export class SandboxPool {
     const key = `${spec.name}@${spec.version}`
     let pool = this.versions.get(key)
     if (!pool) {
-      pool = { spec, idle: [] }
+      pool = { spec, idle: [], inline: this.options.inline ?? true, slowInlineRuns: 0 }
       this.versions.set(key, pool)
     }
     return pool
+  }
+
+  /** After an inline run: a version that computes or awaits the host runs threaded from then on. */
+  private demote(pool: VersionPool, report: InlineReport): void {
+    if (report === 'fast') pool.slowInlineRuns = 0
+    if (report === 'fast' || report === 'preempted') return
+    if (report === 'slow' && ++pool.slowInlineRuns < SLOW_INLINE_RUNS) return
+    pool.inline = false
   }
 
   private release(pool: VersionPool, instance: SandboxInstance): void {

@@ -3,6 +3,7 @@ import {
   CodeError,
   HostCallError,
   type HostCallHandler,
+  INLINE_SLICE_MS,
   type Invocation,
   type VersionSpec,
 } from './instance.ts'
@@ -187,6 +188,41 @@ describe('sandbox', () => {
       limit: '2',
     })
     expect((calls[2]!.payload as { json: unknown }).json).toEqual({ payload: { to: 'a' }, delayMs: 5 })
+  })
+
+  it('runs a function that outgrows its inline slice again, threaded, once and whole', async () => {
+    // Busy for 3× the slice: the inline run is stopped and the invocation re-run in a new isolate.
+    const s = spec(
+      `export default async (e, ctx) => {
+        ctx.log.info('start')
+        const until = Date.now() + ${INLINE_SLICE_MS * 3}
+        while (Date.now() < until) {}
+        return 'done'
+      }`,
+    )
+    await pool.prewarm(s)
+    const first = await pool.run(s, '{}', invocation(s))
+    // Warm, yet a cold start: the re-run's new isolate.
+    expect(first).toMatchObject({ status: 'succeeded', result: 'done', coldStart: true })
+    expect(first.logs.map((l) => l.msg)).toEqual(['start'])
+    const second = await pool.run(s, '{}', invocation(s))
+    expect(second).toMatchObject({ status: 'succeeded', result: 'done', coldStart: false })
+    expect(second.inline).toBeUndefined()
+  })
+
+  it('serves a host call an inline run did not await, once, after its logs', async () => {
+    const s = spec(`export default async (e, ctx) => {
+      ctx.log.info('one'); ctx.queue.publish('fire', { n: 1 }); ctx.log.info('two'); return 'quick'
+    }`)
+    const before = calls.length
+    const out = await pool.run(s, '{}', invocation(s))
+    expect(out).toMatchObject({ status: 'succeeded', result: 'quick', inline: 'fast' })
+    expect(out.logs.map((l) => l.msg)).toEqual(['one', 'two'])
+    expect(calls.slice(before).map((c) => c.op)).toEqual(['request'])
+    // An isolate that called the host may be busy on its own thread: it is never entered inline again.
+    const next = await pool.run(s, '{}', invocation(s))
+    expect(next).toMatchObject({ status: 'succeeded', result: 'quick' })
+    expect(next.inline).toBeUndefined()
   })
 
   it('enforces the per-function concurrency', async () => {
