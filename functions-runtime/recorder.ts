@@ -16,6 +16,10 @@ interface Pending {
  * record's batch to commit and says whether it was inserted (false: a succeeded record for the same
  * event and version already existed). `enqueue` does not wait; beyond `maxPending` unflushed records,
  * enqueued ones are dropped (counted by `onDrop`) rather than growing memory without bound.
+ *
+ * A batch of `write`s goes out at once; `enqueue`d records alone wait up to `lingerMs` (or until
+ * `maxBatch` are pending), since the database spends far less per row on a few large INSERTs than on
+ * many small ones.
  */
 export class ExecutionRecorder {
   private readonly store: FunctionStore
@@ -23,18 +27,29 @@ export class ExecutionRecorder {
   private readonly maxBatch: number
   private readonly maxPending: number
   private readonly onDrop: () => void
+  private readonly lingerMs: number
   private pending: Pending[] = []
+  /** Whether a pending record is waited for (then the batch goes out without lingering). */
+  private awaited = false
+  private lingering: { timer: NodeJS.Timeout; wake: () => void } | undefined
   private flushing: Promise<void> | undefined
   private idleWaiters: Array<() => void> = []
 
   constructor(
     store: FunctionStore,
-    options: { logger: RecorderLogger; maxBatch?: number; maxPending?: number; onDrop?: () => void },
+    options: {
+      logger: RecorderLogger
+      maxBatch?: number
+      maxPending?: number
+      lingerMs?: number
+      onDrop?: () => void
+    },
   ) {
     this.store = store
     this.logger = options.logger
     this.maxBatch = options.maxBatch ?? 500
     this.maxPending = options.maxPending ?? 20_000
+    this.lingerMs = options.lingerMs ?? 50
     this.onDrop = options.onDrop ?? (() => {})
   }
 
@@ -42,7 +57,9 @@ export class ExecutionRecorder {
   write(record: Execution): Promise<boolean> {
     return new Promise((resolve, reject) => {
       this.pending.push({ record, resolve, reject })
+      this.awaited = true
       this.schedule()
+      this.lingering?.wake()
     })
   }
 
@@ -54,20 +71,26 @@ export class ExecutionRecorder {
     }
     this.pending.push({ record })
     this.schedule()
+    if (this.pending.length >= this.maxBatch) this.lingering?.wake()
   }
 
-  /** Resolves once every record handed in so far is written (or failed). */
+  /** Resolves once every record handed in so far is written (or failed); written now, not lingering. */
   flushed(): Promise<void> {
     if (!this.flushing && this.pending.length === 0) return Promise.resolve()
+    this.lingering?.wake()
     return new Promise((resolve) => this.idleWaiters.push(resolve))
   }
 
   private schedule(): void {
     if (this.flushing) return
     this.flushing = (async () => {
-      // Let the current burst of completions join this batch.
+      // Let the current burst of completions join this batch (and records nobody waits for, longer).
       await new Promise((resolve) => setImmediate(resolve))
+      if (!this.awaited && this.idleWaiters.length === 0 && this.pending.length < this.maxBatch) {
+        await this.linger()
+      }
       while (this.pending.length > 0) {
+        this.awaited = false
         const batch = this.pending.splice(0, this.maxBatch)
         try {
           const inserted = await this.store.insertExecutions(batch.map((p) => p.record))
@@ -85,12 +108,26 @@ export class ExecutionRecorder {
       }
     })().finally(() => {
       this.flushing = undefined
+      this.awaited = this.pending.some((p) => p.resolve)
       if (this.pending.length > 0) this.schedule()
       else {
         const waiters = this.idleWaiters
         this.idleWaiters = []
         for (const resolve of waiters) resolve()
       }
+    })
+  }
+
+  /** Waits `lingerMs`, or less if a `write`, a full batch or `flushed` calls for the batch sooner. */
+  private linger(): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer)
+        this.lingering = undefined
+        resolve()
+      }
+      const timer = setTimeout(wake, this.lingerMs)
+      this.lingering = { timer, wake }
     })
   }
 }
