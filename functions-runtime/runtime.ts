@@ -94,6 +94,8 @@ export class FunctionsRuntime {
   private readonly timers: NodeJS.Timeout[] = []
   private readonly versionCache = new Map<string, FunctionVersion>()
   private readonly misses = new Map<string, number>()
+  /** Queue messages the backlog sweep is handing over in this process. */
+  private readonly sweeping = new Set<string>()
   private worker = false
   private closed = false
   /** Rejected by `stop`: dispatches waiting for in-memory jobs give up (the bus then keeps the event). */
@@ -327,6 +329,11 @@ export class FunctionsRuntime {
         ? event.subject.slice(QUEUE_SUBJECT_PREFIX.length)
         : undefined
     const delayMs = queue ? availableIn(event) : 0
+    // In-memory jobs die with the process. A queue message due later than the next backlog sweep stays
+    // in the database (undispatched) until then: the sweep hands it over when it is almost due, so a
+    // crash in between loses nothing.
+    const inMemory = this.options.jobs.settled !== undefined
+    if (queue && inMemory && delayMs > SWEEP_MS) return
     const byJobQueue = new Map<string, JobInit[]>()
     let consumed = false
     for (const fn of this.registry.all()) {
@@ -345,17 +352,11 @@ export class FunctionsRuntime {
       byJobQueue.set(jobQueue, list)
     }
     await Promise.all([...byJobQueue].map(([jobQueue, jobs]) => this.options.jobs.add(jobQueue, jobs)))
-    if (queue && consumed) {
-      await this.options.db.query(
-        'UPDATE queue_messages SET dispatched_at = now() WHERE id = $1 AND dispatched_at IS NULL',
-        [(event.data as { id: string }).id],
-      )
-    }
-    // In-memory jobs die with the process: the event counts as handled (for the in-process bus's
-    // settled watermark) only once its executions are done, so a kill -9 re-delivers it after a restart.
-    // Delayed messages are not waited for (they may wait for days); those are lost on a crash.
+    // In memory, the event counts as handled (for the in-process bus's settled watermark) and a queue
+    // message as dispatched only once its executions are done: after a kill -9 the relay re-delivers
+    // the event, or the backlog sweep finds the message again.
     const settled = this.options.jobs.settled?.bind(this.options.jobs)
-    if (settled && delayMs === 0 && this.options.config.workers > 0 && byJobQueue.size > 0) {
+    if (settled && this.options.config.workers > 0 && byJobQueue.size > 0) {
       await Promise.race([
         Promise.all(
           [...byJobQueue].map(([jobQueue, jobs]) =>
@@ -367,6 +368,12 @@ export class FunctionsRuntime {
         ),
         this.stopping,
       ])
+    }
+    if (queue && consumed) {
+      await this.options.db.query(
+        'UPDATE queue_messages SET dispatched_at = now() WHERE id = $1 AND dispatched_at IS NULL',
+        [(event.data as { id: string }).id],
+      )
     }
   }
 
@@ -565,8 +572,9 @@ export class FunctionsRuntime {
   }
 
   /**
-   * Hands messages that arrived while their queue had no consumer to the consumers now live. Messages the
-   * relay has not published yet are left to the dispatcher.
+   * Hands messages that arrived while their queue had no consumer to the consumers now live, and, with
+   * in-memory jobs, delayed messages falling due (and any whose process died before their executions
+   * finished). Messages the relay has not published yet are left to the dispatcher.
    */
   private async sweepQueueBacklog(): Promise<void> {
     const queues = [...this.registry.queues()]
@@ -583,29 +591,42 @@ export class FunctionsRuntime {
        FROM queue_messages m LEFT JOIN outbox o ON o.event_id = m.id
        WHERE m.dispatched_at IS NULL AND m.queue = ANY($1::text[])
          AND (o.event_id IS NULL OR o.published_at IS NOT NULL)
-       ORDER BY m.created_at LIMIT 500`,
-      [queues],
+         AND ($2::int IS NULL OR m.available_at <= now() + make_interval(secs => $2::int / 1000.0))
+       ORDER BY m.available_at, m.created_at LIMIT 500`,
+      // In memory, a delayed message waits in the database until it is almost due (see dispatch).
+      [queues, this.options.jobs.settled ? SWEEP_MS : null],
     )
-    await Promise.all(
-      rows.map((row) => {
-        const delayed = row.available_at.getTime() > row.created_at.getTime()
-        return this.dispatch({
-          specversion: '1.0',
+    const handOvers: Promise<void>[] = []
+    for (const row of rows) {
+      // Still being handed over by an earlier sweep (in memory, that lasts until its executions end).
+      if (this.sweeping.has(row.id)) continue
+      this.sweeping.add(row.id)
+      const delayed = row.available_at.getTime() > row.created_at.getTime()
+      const handOver = this.dispatch({
+        specversion: '1.0',
+        id: row.id,
+        source: EVENT_SOURCE,
+        type: QUEUE_EVENT_TYPE,
+        subject: `${QUEUE_SUBJECT_PREFIX}${row.queue}`,
+        time: row.created_at.toISOString(),
+        datacontenttype: 'application/json',
+        data: {
           id: row.id,
-          source: EVENT_SOURCE,
-          type: QUEUE_EVENT_TYPE,
-          subject: `${QUEUE_SUBJECT_PREFIX}${row.queue}`,
-          time: row.created_at.toISOString(),
-          datacontenttype: 'application/json',
-          data: {
-            id: row.id,
-            payload: row.payload,
-            ...(delayed ? { availableAt: row.available_at.toISOString() } : {}),
-          },
-          sequence: row.sequence ?? 0,
+          payload: row.payload,
+          ...(delayed ? { availableAt: row.available_at.toISOString() } : {}),
+        },
+        sequence: row.sequence ?? 0,
+      })
+        .catch((error: unknown) => {
+          if (!this.closed)
+            this.options.logger.warn({ err: error, message: row.id }, 'functions: hand-over failed')
         })
-      }),
-    )
+        .finally(() => this.sweeping.delete(row.id))
+      handOvers.push(handOver)
+    }
+    // In memory a hand-over lasts as long as its executions: the sweep does not wait for it, so a message
+    // falling due meanwhile is not held up.
+    if (!this.options.jobs.settled) await Promise.all(handOvers)
   }
 
   private async applyRetention(): Promise<void> {

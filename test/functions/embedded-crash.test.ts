@@ -118,4 +118,51 @@ describe('functions: kill -9 of an embedded process mid-execution (embedded)', (
     child.kill('SIGTERM')
     await new Promise((resolve) => child!.once('exit', resolve))
   }, 180_000)
+
+  it('keeps a delayed queue message across the crash and runs it once when due', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'stratus-fn-delay-'))
+    try {
+      cpSync(await ensurePgliteTemplate(), path.join(dir, 'db'), { recursive: true })
+      rmSync(path.join(dir, 'db', 'READY'), { force: true })
+      const port = await freePort()
+      const url = `http://127.0.0.1:${port}`
+      const first = await start(dir, port)
+      child = first.child
+      const auth = { authorization: `Bearer ${/Service key[^\n]*\n(\S+)/.exec(first.output())?.[1]}` }
+      const deployed = await request(url)
+        .put('/admin/v1/functions/later')
+        .set(auth)
+        .send({
+          code: `export default async (event, ctx) => { ctx.log.info(String(Date.now() >= Date.parse(event.data.availableAt))) }`,
+          triggers: [{ type: 'queue', queue: 'later' }],
+        })
+      expect(deployed.status).toBe(201)
+      const delayed = await request(url)
+        .post('/queue/v1/later/messages')
+        .set(auth)
+        .send({ payload: 'later', delayMs: 12_000 })
+      expect(delayed.status).toBe(202)
+      // Nothing else is pending, so these commits let the relay persist a settled watermark past the
+      // delayed message's event: after the crash, only the database still knows about it.
+      for (let i = 0; i < 4; i++) {
+        await request(url).post('/queue/v1/noise/messages').set(auth).send({ payload: i })
+        await new Promise((resolve) => setTimeout(resolve, 600))
+      }
+      child.kill('SIGKILL')
+      await new Promise((resolve) => child!.once('exit', resolve))
+
+      child = (await start(dir, port)).child
+      const executions = async () =>
+        (await request(url).get('/admin/v1/functions/later/executions').set(auth)).body.executions ?? []
+      await eventually(async () => (await executions()).length > 0, 60_000, 'the delayed message to run')
+      await new Promise((resolve) => setTimeout(resolve, 1000))
+      const ran = await executions()
+      expect(ran).toHaveLength(1)
+      expect(ran[0]).toMatchObject({ eventId: delayed.body.id, status: 'succeeded', logs: [{ msg: 'true' }] })
+      child.kill('SIGTERM')
+      await new Promise((resolve) => child!.once('exit', resolve))
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }, 180_000)
 })
