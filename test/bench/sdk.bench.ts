@@ -8,8 +8,8 @@ import { note, PHASE_SECONDS, report, startStratus } from './lib.ts'
 // embedded `stratus start` in a child process), same concurrency, same run. The two alternate in 1 s
 // slices (this machine's load drifts; neither side may gain from a quieter moment), grouped into
 // rounds; `ratio` is the SDK's total rate over raw fetch's, `median_slice_ratio` the median of the
-// paired slices. The bench process's own CPU per get (the server runs elsewhere) shows what each side
-// costs on the client, and `sdk_own_cpu_us_per_get` what the SDK adds with the network taken away.
+// paired slices. Then, with the network taken away (a fetch answering from memory), the CPU per get of
+// each path: what the SDK's own code costs.
 const CONCURRENCY = 32
 const ROUNDS = 3
 const SLICE_SECONDS = 1
@@ -19,15 +19,13 @@ const PASSWORD = 'bench password 1'
 interface Tally {
   calls: number
   seconds: number
-  cpuMicros: number
 }
 
-const tally = (): Tally => ({ calls: 0, seconds: 0, cpuMicros: 0 })
+const tally = (): Tally => ({ calls: 0, seconds: 0 })
 
-/** Runs `task` from `CONCURRENCY` loops for `seconds`, adding calls, time and client CPU to `into`. */
+/** Runs `task` from `CONCURRENCY` loops for `seconds`, adding calls and time to `into`. */
 async function slice(seconds: number, task: () => Promise<void>, into: Tally): Promise<void> {
   const start = performance.now()
-  const cpu = process.cpuUsage()
   const deadline = start + seconds * 1000
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
@@ -37,15 +35,12 @@ async function slice(seconds: number, task: () => Promise<void>, into: Tally): P
       }
     }),
   )
-  const used = process.cpuUsage(cpu)
-  into.cpuMicros += used.user + used.system
   into.seconds += (performance.now() - start) / 1000
 }
 
 function add(into: Tally, from: Tally): Tally {
   into.calls += from.calls
   into.seconds += from.seconds
-  into.cpuMicros += from.cpuMicros
   return into
 }
 
@@ -109,33 +104,49 @@ try {
     raws.push(r)
     sdks.push(o)
     note(
-      `round ${round + 1}: raw fetch ${perSecond(r).toFixed(0)} gets/s (${(r.cpuMicros / r.calls).toFixed(0)} µs client CPU/get), ` +
-        `SDK ${perSecond(o).toFixed(0)} gets/s (${(o.cpuMicros / o.calls).toFixed(0)} µs/get), ratio ${(perSecond(o) / perSecond(r)).toFixed(3)}`,
+      `round ${round + 1}: raw fetch ${perSecond(r).toFixed(0)} gets/s, SDK ${perSecond(o).toFixed(0)} gets/s, ` +
+        `ratio ${(perSecond(o) / perSecond(r)).toFixed(3)}`,
     )
   }
   // What the SDK itself adds per get, without the network: both paths against a fetch that answers
-  // the document from memory (the sign-in still goes to the server), CPU per call, median of 5.
+  // the document from memory with a minimal response object (the sign-in still goes to the server),
+  // CPU per call, alternating, median of 7 after a warm-up.
   const answer = await (await fetch(url, { headers })).text()
-  const memoryFetch = (input: string, init: RequestInit) =>
+  const answerHeaders = new Headers({ 'content-type': 'application/json' })
+  const memoryFetch = (input: string, init: RequestInit): Promise<Response> =>
     input.includes('/db/v1/')
-      ? Promise.resolve(new Response(answer, { headers: { 'content-type': 'application/json' } }))
+      ? Promise.resolve({
+          ok: true,
+          status: 200,
+          statusText: 'OK',
+          headers: answerHeaders,
+          text: async () => answer,
+          json: async () => JSON.parse(answer),
+        } as unknown as Response)
       : fetch(input, init)
   const offline = createClient(stratus.url, { persistSession: false, fetch: memoryFetch })
   await offline.auth.signInWithPassword({ email: user.email!, password: PASSWORD })
-  const cpuPerCall = async (task: () => Promise<unknown>): Promise<number> => {
-    const runs: number[] = []
-    for (let r = 0; r < 5; r++) {
-      const cpu = process.cpuUsage()
-      for (let i = 0; i < 5000; i += CONCURRENCY) await Promise.all(Array.from({ length: CONCURRENCY }, task))
-      const used = process.cpuUsage(cpu)
-      runs.push((used.user + used.system) / 5000)
-    }
-    return median(runs)
+  const offlineTasks = {
+    raw: async () => (await memoryFetch(url, { headers })).json(),
+    sdk: () => offline.db.collection(COLLECTION).doc(doc.id).get(),
   }
-  const offlineRaw = await cpuPerCall(async () => (await memoryFetch(url, { headers })).json())
-  const offlineSdk = await cpuPerCall(() => offline.db.collection(COLLECTION).doc(doc.id).get())
+  const cpuPerCall = async (task: () => Promise<unknown>, calls: number): Promise<number> => {
+    const cpu = process.cpuUsage()
+    for (let i = 0; i < calls; i += CONCURRENCY) await Promise.all(Array.from({ length: CONCURRENCY }, task))
+    const used = process.cpuUsage(cpu)
+    return (used.user + used.system) / calls
+  }
+  const offlineRuns = { raw: [] as number[], sdk: [] as number[] }
+  for (const side of ['raw', 'sdk'] as const) await cpuPerCall(offlineTasks[side], 20_000)
+  for (let r = 0; r < 7; r++) {
+    for (const side of r % 2 === 0 ? (['raw', 'sdk'] as const) : (['sdk', 'raw'] as const)) {
+      offlineRuns[side].push(await cpuPerCall(offlineTasks[side], 20_000))
+    }
+  }
   offline.close()
-  note(`without the network: raw ${offlineRaw.toFixed(1)} µs/get, SDK ${offlineSdk.toFixed(1)} µs/get`)
+  const offlineRaw = median(offlineRuns.raw)
+  const offlineSdk = median(offlineRuns.sdk)
+  note(`without the network: raw ${offlineRaw.toFixed(2)} µs/get, SDK ${offlineSdk.toFixed(2)} µs/get`)
 
   const sum = (all: Tally[]): Tally => all.reduce((total, t) => add(total, t), tally())
   const ours = sum(sdks)
@@ -151,8 +162,8 @@ try {
     round_ratios: sdks.map((o, i) => Math.round((perSecond(o) / perSecond(raws[i]!)) * 1000) / 1000),
     median_slice_ratio: median(pairRatios),
     sdk_own_cpu_us_per_get: offlineSdk - offlineRaw,
-    client_cpu_us_per_get: ours.cpuMicros / ours.calls,
-    baseline_client_cpu_us_per_get: baseline.cpuMicros / baseline.calls,
+    sdk_offline_us_per_get: offlineSdk,
+    raw_offline_us_per_get: offlineRaw,
   })
 } finally {
   app.close()
