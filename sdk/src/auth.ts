@@ -87,6 +87,7 @@ export class AuthClient implements TokenSource {
   #expiresAtMs = 0
   #refreshing: Promise<Session | null> | null = null
   #timer: ReturnType<typeof setTimeout> | undefined
+  #stopFollowing: () => void = () => undefined
 
   constructor(options: AuthClientOptions) {
     this.#http = options.http
@@ -246,10 +247,11 @@ export class AuthClient implements TokenSource {
     }
   }
 
-  /** Stops the refresh timer (the session stays stored). */
+  /** Stops the refresh timer and following other tabs (the session stays stored). */
   close(): void {
     clearTimeout(this.#timer)
     this.#timer = undefined
+    this.#stopFollowing()
   }
 
   // --- internals ---
@@ -262,15 +264,37 @@ export class AuthClient implements TokenSource {
   }
 
   #refresh(): Promise<Session | null> {
-    this.#refreshing ??= this.#doRefresh().finally(() => {
+    this.#refreshing ??= this.#exclusive(() => this.#doRefresh()).finally(() => {
       this.#refreshing = null
     })
     return this.#refreshing
   }
 
+  /**
+   * Runs `fn` alone among every client sharing this session's store: other tabs (Web Locks) and
+   * other clients of this process. Two holders refreshing one token at once would make the second a
+   * reuse, which revokes the session for both.
+   */
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    if (!this.#store) return fn()
+    const locks = (globalThis as { navigator?: { locks?: WebLocks } }).navigator?.locks
+    if (typeof locks?.request === 'function') return locks.request(`stratus:${this.#storageKey}`, fn)
+    return inProcessLock(this.#store, this.#storageKey, fn)
+  }
+
   async #doRefresh(): Promise<Session | null> {
-    const session = this.#session
+    let session = this.#session
     if (!session) return null
+    // Another client sharing the store may have refreshed (spending our refresh token), signed in or
+    // signed out since we last looked: take what it stored rather than present a spent token.
+    const stored = await this.#readStore()
+    if (stored !== undefined && stored?.refresh_token !== session.refresh_token) {
+      if (this.#session !== session) return this.#session
+      await this.#adopt(stored)
+      if (!stored) return null
+      session = stored
+      if (Date.now() < this.#expiresAtMs - margin(session)) return session
+    }
     let answer: { session: ApiSession }
     try {
       answer = await this.#http.post<{ session: ApiSession }>(
@@ -294,10 +318,38 @@ export class AuthClient implements TokenSource {
     return fresh
   }
 
+  /** Takes the session another client stored (null: it signed out), announcing the change. */
+  async #adopt(stored: Session | null): Promise<void> {
+    const current = this.#session
+    if (stored?.refresh_token === current?.refresh_token) return
+    const event: AuthChangeEvent = !stored
+      ? 'SIGNED_OUT'
+      : current && stored.user?.id === current.user?.id
+        ? 'TOKEN_REFRESHED'
+        : 'SIGNED_IN'
+    // Its receipt time is unknown here: the absolute expiry is the best there is.
+    await this.#replace(stored, event, stored ? stored.expires_at * 1000 : 0)
+  }
+
+  /** The stored session: undefined without a store (or when it cannot be read), null when empty. */
+  async #readStore(): Promise<Session | null | undefined> {
+    if (!this.#store) return undefined
+    try {
+      const text = await this.#store.getItem(this.#storageKey)
+      return text ? parseSession(text) : null
+    } catch {
+      return undefined
+    }
+  }
+
   /** Sets the session (or clears it), persists it, re-arms the refresh timer and tells listeners. */
-  async #replace(session: Session | null, event: AuthChangeEvent | null): Promise<void> {
+  async #replace(
+    session: Session | null,
+    event: AuthChangeEvent | null,
+    expiresAtMs?: number,
+  ): Promise<void> {
     this.#session = session
-    this.#expiresAtMs = session ? Date.now() + session.expires_in * 1000 : 0
+    this.#expiresAtMs = session ? (expiresAtMs ?? Date.now() + session.expires_in * 1000) : 0
     clearTimeout(this.#timer)
     this.#timer = undefined
     if (session) this.#schedule(Math.max(0, this.#expiresAtMs - margin(session) - Date.now()))
@@ -323,20 +375,65 @@ export class AuthClient implements TokenSource {
   }
 
   async #load(): Promise<void> {
-    if (!this.#store) return
-    let stored: Session | null = null
-    try {
-      const text = await this.#store.getItem(this.#storageKey)
-      stored = text ? parseSession(text) : null
-    } catch {
-      stored = null
+    const stored = await this.#readStore()
+    if (stored) {
+      this.#session = stored
+      // The stored absolute expiry is the best a reloaded page knows.
+      this.#expiresAtMs = stored.expires_at * 1000
+      this.#schedule(Math.max(0, this.#expiresAtMs - margin(stored) - Date.now()))
     }
-    if (!stored) return
-    this.#session = stored
-    // The stored absolute expiry is the best a reloaded page knows.
-    this.#expiresAtMs = stored.expires_at * 1000
-    this.#schedule(Math.max(0, this.#expiresAtMs - margin(stored) - Date.now()))
+    this.#followOtherTabs()
   }
+
+  /**
+   * With `localStorage`, a sign-in, refresh or sign-out in another tab fires a `storage` event here:
+   * this client follows it at once instead of at its next refresh.
+   */
+  #followOtherTabs(): void {
+    const target = globalThis as {
+      localStorage?: unknown
+      addEventListener?: (
+        type: string,
+        listener: (event: { key: string | null; newValue: string | null }) => void,
+      ) => void
+      removeEventListener?: (
+        type: string,
+        listener: (event: { key: string | null; newValue: string | null }) => void,
+      ) => void
+    }
+    if (!this.#store || this.#store !== target.localStorage || typeof target.addEventListener !== 'function')
+      return
+    const listener = (event: { key: string | null; newValue: string | null }) => {
+      if (event.key !== this.#storageKey && event.key !== null) return
+      void this.#ready.then(() => this.#adopt(event.newValue ? parseSession(event.newValue) : null))
+    }
+    target.addEventListener('storage', listener)
+    this.#stopFollowing = () => target.removeEventListener?.('storage', listener)
+  }
+}
+
+/** The part of the Web Locks API used here (`navigator.locks`: browsers, Deno). */
+interface WebLocks {
+  request<T>(name: string, callback: () => Promise<T>): Promise<T>
+}
+
+/** Per store and key, the tail of the refreshes queued in this process. */
+const lockChains = new WeakMap<KeyValueStore, Map<string, Promise<unknown>>>()
+
+/** Runs `fn` after every earlier call for the same store and key has settled (where there are no Web Locks). */
+function inProcessLock<T>(store: KeyValueStore, key: string, fn: () => Promise<T>): Promise<T> {
+  let chains = lockChains.get(store)
+  if (!chains) {
+    chains = new Map()
+    lockChains.set(store, chains)
+  }
+  const run = (chains.get(key) ?? Promise.resolve()).then(fn, fn)
+  const tail = run.catch(() => undefined)
+  chains.set(key, tail)
+  void tail.then(() => {
+    if (chains.get(key) === tail) chains.delete(key)
+  })
+  return run
 }
 
 function margin(session: Session): number {

@@ -10,7 +10,8 @@ export interface ErrorEnvelope {
  * - `network/invalid-response`: a response that is neither the expected JSON nor an error envelope
  *   (for example an HTML error page from a proxy);
  * - `functions/http-error`: a function answered a 4xx/5xx status of its own choosing (`details.body`);
- * - `realtime/no-websocket`: listeners need a WebSocket and the runtime has none (Node 20 without `ws`).
+ * - `realtime/no-websocket`: listeners need a WebSocket and the runtime has none (Node 20 without `ws`);
+ * - `realtime/invalid-url`: the API URL is a relative path outside a browser page (no location to resolve it).
  */
 export type ClientErrorCode =
   | 'network/unreachable'
@@ -18,6 +19,7 @@ export type ClientErrorCode =
   | 'network/invalid-response'
   | 'functions/http-error'
   | 'realtime/no-websocket'
+  | 'realtime/invalid-url'
 
 /**
  * Every failure the SDK reports. `code` is the API's `area/kebab-code` (see API.md) or one of

@@ -166,12 +166,12 @@ export class RealtimeConnection {
         this.#options.token(),
       ])
       if (this.#closed || this.#subscriptions.size === 0) return
-      const url = new URL(`${this.#options.baseUrl}/realtime/v1`)
-      url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:'
+      const url = realtimeUrl(this.#options.baseUrl)
       if (token) url.searchParams.set('access_token', token)
       socket = new Socket(url.toString())
     } catch (error) {
-      if (error instanceof StratusError && error.code === 'realtime/no-websocket') {
+      // Retrying cannot help these: tell every listener instead of retrying forever in silence.
+      if (error instanceof StratusError && FATAL_CODES.has(error.code)) {
         for (const subscription of [...this.#subscriptions.values()]) {
           this.#remove(subscription, false)
           subscription.handlers.failed(error)
@@ -330,6 +330,24 @@ export class RealtimeConnection {
       // Already closed.
     }
   }
+}
+
+/** Connection failures no retry can mend. */
+const FATAL_CODES = new Set(['realtime/no-websocket', 'realtime/invalid-url'])
+
+/**
+ * `ws(s)://…/realtime/v1` for the API's base URL; a same-origin path (`/api`) is resolved against the
+ * page's location.
+ */
+function realtimeUrl(baseUrl: string): URL {
+  let url: URL
+  try {
+    url = new URL(`${baseUrl}/realtime/v1`, (globalThis as { location?: { href?: string } }).location?.href)
+  } catch {
+    throw new StratusError('realtime/invalid-url', `Cannot make a WebSocket URL of the API URL ${baseUrl}`, 0)
+  }
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:'
+  return url
 }
 
 /**

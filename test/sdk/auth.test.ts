@@ -146,6 +146,40 @@ describe.each(LANES)('SDK auth (%s)', (lane) => {
     app.close()
   })
 
+  it('shares one refresh among clients of one store (tabs), and follows a sign-out made by another', async () => {
+    const store = new MemoryStore()
+    const first = client(t, { storage: store })
+    const { user } = await first.auth.signUp({ email: email(), password: PASSWORD })
+    first.close()
+    const storedKey = `stratus.session.${new URL(t.url).host}`
+    const stored = JSON.parse(store.getItem(storedKey)!) as Session
+    store.setItem(storedKey, JSON.stringify({ ...stored, expires_at: Math.floor(Date.now() / 1000) - 5 }))
+
+    // Two tabs wake up with the same expired session: one refresh, and neither spends the other's token.
+    const counting = countingFetch()
+    const tabs = [
+      client(t, { storage: store, fetch: counting.fetch }),
+      client(t, { storage: store, fetch: counting.fetch }),
+    ]
+    const events: string[] = []
+    for (const [i, tab] of tabs.entries()) tab.auth.onAuthStateChange((event) => events.push(`${i}:${event}`))
+    const users = await Promise.all(tabs.flatMap((tab) => [tab.auth.getUser(), tab.auth.getUser()]))
+    expect(users.every((u) => u.id === user.id)).toBe(true)
+    expect(counting.count('POST', 'grant_type=refresh_token')).toBe(1)
+    expect(events.filter((e) => e.endsWith('SIGNED_OUT'))).toEqual([])
+    const sessions = await Promise.all(tabs.map((tab) => tab.auth.getSession()))
+    expect(sessions[0]?.refresh_token).toBe(sessions[1]?.refresh_token)
+
+    // One tab signs out; the other finds out at its next refresh, without presenting a revoked token.
+    await tabs[0]!.auth.signOut()
+    const before = counting.count('POST', 'grant_type=refresh_token')
+    expect(await tabs[1]!.auth.expired(sessions[1]!.access_token)).toBe(false)
+    expect(await tabs[1]!.auth.getSession()).toBeNull()
+    expect(counting.count('POST', 'grant_type=refresh_token')).toBe(before)
+    expect(events).toContain('1:SIGNED_OUT')
+    for (const tab of tabs) tab.close()
+  })
+
   it('signs out when its refresh token was spent elsewhere (auth/token-reused)', async () => {
     const owner = client(t)
     const { session } = await owner.auth.signUp({ email: email(), password: PASSWORD })
