@@ -1,5 +1,6 @@
 import { StratusError } from './errors.js'
 import type { HttpClient, TokenSource } from './http.js'
+import { MfaClient } from './mfa.js'
 import type { KeyValueStore } from './session-store.js'
 
 /** API.md's user. */
@@ -30,6 +31,7 @@ export type AuthChangeEvent =
   | 'SIGNED_OUT'
   | 'TOKEN_REFRESHED'
   | 'USER_UPDATED'
+  | 'MFA_CHALLENGE_VERIFIED'
 
 export type AuthListener = (event: AuthChangeEvent, session: Session | null) => void
 
@@ -88,6 +90,8 @@ export class AuthClient implements TokenSource {
   #refreshing: Promise<Session | null> | null = null
   #timer: ReturnType<typeof setTimeout> | undefined
   #stopFollowing: () => void = () => undefined
+  /** TOTP factors and aal2 (API.md "MFA"). */
+  readonly mfa: MfaClient<Session>
 
   constructor(options: AuthClientOptions) {
     this.#http = options.http
@@ -95,6 +99,11 @@ export class AuthClient implements TokenSource {
     this.#store = options.store
     this.#storageKey = options.storageKey
     this.#ready = this.#load()
+    this.mfa = new MfaClient<Session>(options.userHttp, async (answer) => {
+      const session: Session = { ...(answer.session as ApiSession), user: this.#session?.user ?? null }
+      await this.#replace(session, 'MFA_CHALLENGE_VERIFIED')
+      return session
+    })
   }
 
   // --- TokenSource ---

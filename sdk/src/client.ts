@@ -69,10 +69,12 @@ export class StratusClient {
     })
     if (options.accessToken === undefined) {
       // Listeners follow the session: a refreshed token is handed to the open socket; a new identity
-      // (sign-in, sign-out) reconnects, and every subscription resumes under it.
+      // (sign-in, sign-out, a move to aal2) reconnects, and every subscription resumes under it.
       this.auth.onAuthStateChange((event, session) => {
         if (event === 'TOKEN_REFRESHED' && session) this.realtime.updateToken(session.access_token)
-        else if (event === 'SIGNED_IN' || event === 'SIGNED_OUT') this.realtime.reconnect()
+        else if (event === 'SIGNED_IN' || event === 'SIGNED_OUT' || event === 'MFA_CHALLENGE_VERIFIED') {
+          this.realtime.reconnect()
+        }
       })
     }
     this.db = new DbClient(this.http, this.realtime)

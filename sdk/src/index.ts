@@ -35,6 +35,7 @@ export {
   type RequestOptions,
   type TokenSource,
 } from './http.js'
+export { type Enrollment, type Factor, type MfaAnswer, MfaClient } from './mfa.js'
 export { type PublishOptions, QueueClient } from './queue.js'
 export { RealtimeConnection, type WebSocketConstructor, type WebSocketLike } from './realtime.js'
 export { type KeyValueStore, MemoryStore } from './session-store.js'
