@@ -23,7 +23,7 @@ import { migrate } from './db/migrate.ts'
 import { openDatabase } from './db/open-database.ts'
 import { outboxLagSeconds } from './db/outbox.ts'
 import { pruneOutbox } from './db/outbox-retention.ts'
-import { OutboxRelay } from './db/relay.ts'
+import { OutboxRelay, signalOutboxCommits } from './db/relay.ts'
 import { functionsAdminRoutes, functionsRoutes } from './functions/routes/index.ts'
 import { FunctionsService } from './functions/service.ts'
 import { buildGateway } from './gateway/build.ts'
@@ -126,6 +126,8 @@ export async function createPlatform(config: Config, role: Role, logger: Logger)
       listMaxScan: config.documents.listMaxScan,
     })
 
+    // The relay leader may be another node: tell it about this node's commits.
+    const stopSignalling = signalOutboxCommits(db, bus)
     let relay: OutboxRelay | undefined
     if (role !== 'api') {
       relay = new OutboxRelay(db, bus, {
@@ -284,6 +286,7 @@ export async function createPlatform(config: Config, role: Role, logger: Logger)
         if (rateLimitRedis?.status === 'ready') await rateLimitRedis.quit().catch(() => {})
         else rateLimitRedis?.disconnect()
         await relay?.stop()
+        stopSignalling()
         await liveBus.close()
         await db.close()
       })()

@@ -57,6 +57,16 @@ export interface Bus {
    */
   settledThrough?(): number
 
+  /**
+   * Only for drivers shared by several processes (Redis): tells every process that outbox rows were
+   * committed, so that the relay leader, wherever it runs, wakes now instead of at its next poll. A
+   * hint, not a delivery: fire and forget, coalesced, and its loss only costs the poll interval.
+   */
+  signalOutbox?(): void
+
+  /** With `signalOutbox`: calls `listener` on each hint from any process until the subscription closes. */
+  onOutboxSignal?(listener: () => void): Promise<Subscription>
+
   /** Resolves when the bus's backing service answers; rejects otherwise (used by /ready). */
   ping(): Promise<void>
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { Bus } from '../bus/bus.ts'
+import type { Bus, Subscription } from '../bus/bus.ts'
 import type { Logger } from '../core/logger.ts'
 import type { Metrics } from '../core/metrics.ts'
 import type { Database } from './database.ts'
@@ -51,6 +51,7 @@ export class OutboxRelay {
   private wakeUp: (() => void) | undefined
   private woken = false
   private unsubscribe: (() => void) | undefined
+  private signals: Subscription | undefined
   /** Whether sequenced-but-unpublished rows may exist (after start, or after a failed publish). */
   private leftovers = true
   /** For an in-memory bus: republish published events above this sequence (set on taking the lead). */
@@ -65,11 +66,19 @@ export class OutboxRelay {
     this.options = { leaseMs: 10_000, ...options }
   }
 
-  /** Starts the loop; commits made through this process's database wake it at once. */
+  /**
+   * Starts the loop. Commits made through this process's database wake it at once; so do other
+   * processes' commits when the bus carries their hints (see `signalOutboxCommits`), else the poll.
+   */
   async start(): Promise<void> {
     if (this.running) return
     this.running = true
     this.unsubscribe = this.db.onOutboxCommit(() => this.wake())
+    try {
+      this.signals = await this.bus.onOutboxSignal?.(() => this.wake())
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'outbox relay: no commit hints from other nodes; polling')
+    }
     this.loop = this.run()
   }
 
@@ -86,6 +95,7 @@ export class OutboxRelay {
       this.wake()
       await this.loop
       this.unsubscribe?.()
+      await this.signals?.close()
     }
     if (this.leaseUntil > 0) {
       await this.persistSettled(true).catch(() => {})
@@ -264,4 +274,13 @@ export class OutboxRelay {
       [this.options.batchSize, LEASE_NAME, this.holder],
     )
   }
+}
+
+/**
+ * Makes each outbox commit through `db` hint the relay leader over `bus` (when the bus can), so that a
+ * leader in another process publishes it at once rather than at its next poll. Returns an unsubscribe.
+ */
+export function signalOutboxCommits(db: Database, bus: Bus): () => void {
+  const signal = bus.signalOutbox?.bind(bus)
+  return signal ? db.onOutboxCommit(signal) : () => {}
 }

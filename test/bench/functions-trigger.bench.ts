@@ -1,7 +1,9 @@
 import { Redis } from 'ioredis'
+import { RedisBus } from '../../services/bus/redis/redis-bus.ts'
 import { makeEvent } from '../../services/core/events.ts'
 import { addToOutbox } from '../../services/db/outbox.ts'
 import { PgDatabase } from '../../services/db/pg-database.ts'
+import { signalOutboxCommits } from '../../services/db/relay.ts'
 import {
   BENCH_REDIS_URL,
   createBenchDatabase,
@@ -15,8 +17,9 @@ import {
   spawnServer,
 } from './lib.ts'
 
-// Events committed to the outbox (here, by this process) → relay → bus → dispatcher → job → a function's
-// handler, on Postgres + Redis with a separate `stratus start` process. Throughput vs raw BullMQ
+// Events committed to the outbox (here, by this process, which hints the relay over Redis as an API
+// node does) → relay → bus → dispatcher → job → a function's handler, on Postgres + Redis with a
+// separate `stratus start` process. Throughput vs raw BullMQ
 // add + process of the same payloads; then p99 commit → handler start at a steady 500 events/s. The
 // handler logs Date.now() − the commit-time stamp carried by the event; the logs are read back from
 // the execution records.
@@ -32,6 +35,9 @@ note(`raw BullMQ add + process: ${baseline.toFixed(0)} events/s`)
 
 const database = await createBenchDatabase()
 const db = new PgDatabase({ url: database.url, poolSize: CONCURRENCY })
+// This process commits as an API node would, so it hints the relay leader (in the server) as one does.
+const hints = new RedisBus({ url: BENCH_REDIS_URL, prefix })
+signalOutboxCommits(db, hints)
 const server = await spawnServer('bin/stratus.mjs', ['start', '--role', 'all'], {
   DATABASE_URL: database.url,
   REDIS_URL: BENCH_REDIS_URL,
@@ -117,6 +123,7 @@ try {
   })
 } finally {
   await server.stop()
+  await hints.close()
   await db.close()
   await database.drop()
   const redis = new Redis(BENCH_REDIS_URL)

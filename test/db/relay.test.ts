@@ -9,7 +9,7 @@ import { createLogger } from '../../services/core/logger.ts'
 import { createMetrics } from '../../services/core/metrics.ts'
 import type { Database } from '../../services/db/database.ts'
 import { addToOutbox, outboxLagSeconds, readOutbox } from '../../services/db/outbox.ts'
-import { OutboxRelay } from '../../services/db/relay.ts'
+import { OutboxRelay, signalOutboxCommits } from '../../services/db/relay.ts'
 import { createTestDatabase, type TestDatabase } from '../support/databases.ts'
 import { eventually, LANES, type Lane, TEST_REDIS_URL, uniqueName } from '../support/lanes.ts'
 import { deleteRedisKeys } from '../support/redis.ts'
@@ -129,6 +129,36 @@ describe.each(LANES)('outbox relay (%s lane)', (lane) => {
     const [id] = await commitEvents(env.db, 1)
     await eventually(() => seen.includes(id!), 5000, 'delivery woken by the commit signal')
   })
+
+  // Embedded mode is one process, so only the shared bus carries hints.
+  it.skipIf(lane !== 'real')(
+    "wakes on another node's commit, hinted over the bus, without waiting for the poll interval",
+    async () => {
+      env = await setup(lane)
+      const bus = env.openBus()
+      const seen: string[] = []
+      await bus.subscribe('recorder', async (event) => {
+        seen.push(event.id)
+      })
+      const r = new OutboxRelay(env.db, bus, { batchSize: 100, pollMs: 60_000, logger })
+      relays.push(r)
+      await r.start()
+      await eventually(
+        async () => (await env.db.query(`SELECT 1 FROM leases WHERE name = 'outbox-relay'`)).length === 1,
+        5000,
+        'lease',
+      )
+      // Another node: its own pool and bus connections; its commits do not reach the relay's process.
+      const other = await env.test.open()
+      try {
+        signalOutboxCommits(other, env.openBus())
+        const [id] = await commitEvents(other, 1)
+        await eventually(() => seen.includes(id!), 5000, 'delivery woken by the hint')
+      } finally {
+        await other.close()
+      }
+    },
+  )
 
   it('lets one relay lead when several run, still delivering each event once with unique sequences', async () => {
     env = await setup(lane)

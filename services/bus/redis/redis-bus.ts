@@ -81,10 +81,15 @@ export class RedisBus implements Bus {
   private workerClient: Redis | undefined
   /** Created on the first `listen`: a connection in subscriber mode can run no other command. */
   private subscriber: Redis | undefined
-  private subscribing: Promise<void> | undefined
+  /** Channels this process subscribed to (or is subscribing to). */
+  private readonly channels = new Map<string, Promise<void>>()
   private readonly queues = new Map<string, Queue>()
   private readonly workers = new Map<string, Set<Worker>>()
   private readonly listeners = new Set<ListenerEntry>()
+  private readonly signalListeners = new Set<() => void>()
+  /** A hint is being published; `signalAgain`: another commit came meanwhile. */
+  private signalling = false
+  private signalAgain = false
   private closing: Promise<void> | undefined
 
   constructor(options: RedisBusOptions) {
@@ -106,6 +111,10 @@ export class RedisBus implements Bus {
 
   private get channel(): string {
     return `${this.options.prefix}:bus:events`
+  }
+
+  private get signalChannel(): string {
+    return `${this.options.prefix}:bus:outbox`
   }
 
   async publish(events: readonly StratusEvent[]): Promise<void> {
@@ -181,9 +190,41 @@ export class RedisBus implements Bus {
     }
   }
 
+  signalOutbox(): void {
+    if (this.closing) return
+    // One PUBLISH in flight at a time: commits arriving meanwhile share the next one.
+    if (this.signalling) {
+      this.signalAgain = true
+      return
+    }
+    this.signalling = true
+    this.client
+      .publish(this.signalChannel, '')
+      // A lost hint costs the relay's poll interval, nothing more: not worth a log line per commit.
+      .catch(() => undefined)
+      .finally(() => {
+        this.signalling = false
+        if (this.signalAgain) {
+          this.signalAgain = false
+          this.signalOutbox()
+        }
+      })
+  }
+
+  async onOutboxSignal(listener: () => void): Promise<Subscription> {
+    this.assertOpen('onOutboxSignal')
+    await this.subscribeTo(this.signalChannel)
+    this.signalListeners.add(listener)
+    return {
+      close: async () => {
+        this.signalListeners.delete(listener)
+      },
+    }
+  }
+
   async listen(listener: EventListener): Promise<Subscription> {
     this.assertOpen('listen')
-    await this.ensureSubscribed()
+    await this.subscribeTo(this.channel)
     const entry: ListenerEntry = { listener, tail: Promise.resolve(), closed: false }
     this.listeners.add(entry)
     return {
@@ -267,6 +308,7 @@ export class RedisBus implements Bus {
 
   private async shutdown(): Promise<void> {
     this.listeners.clear()
+    this.signalListeners.clear()
     const workers = [...this.workers.values()].flatMap((set) => [...set])
     this.workers.clear()
     // Workers first: closing one waits for its in-flight handlers, which may still need the queues.
@@ -326,18 +368,28 @@ export class RedisBus implements Bus {
     return this.workerClient
   }
 
-  /** One subscriber connection per bus, whatever the number of listeners. */
-  private ensureSubscribed(): Promise<void> {
-    this.subscribing ??= (async () => {
-      const subscriber = this.connect('stratus-bus-listen')
-      this.subscriber = subscriber
-      subscriber.on('message', (_channel: string, payload: string) => this.dispatch(payload))
-      await subscriber.subscribe(this.channel)
-    })().catch((error: unknown) => {
-      this.subscribing = undefined
-      throw new Error(`RedisBus: subscribing to ${this.channel} failed: ${message(error)}`, { cause: error })
-    })
-    return this.subscribing
+  /** One subscriber connection per bus, whatever the number of listeners and channels. */
+  private subscribeTo(channel: string): Promise<void> {
+    let subscribed = this.channels.get(channel)
+    if (!subscribed) {
+      if (!this.subscriber) {
+        const subscriber = this.connect('stratus-bus-listen')
+        this.subscriber = subscriber
+        subscriber.on('message', (from: string, payload: string) => {
+          if (from === this.channel) this.dispatch(payload)
+          else if (from === this.signalChannel) for (const listener of this.signalListeners) listener()
+        })
+      }
+      subscribed = this.subscriber
+        .subscribe(channel)
+        .then(() => undefined)
+        .catch((error: unknown) => {
+          this.channels.delete(channel)
+          throw new Error(`RedisBus: subscribing to ${channel} failed: ${message(error)}`, { cause: error })
+        })
+      this.channels.set(channel, subscribed)
+    }
+    return subscribed
   }
 
   private dispatch(payload: string): void {
