@@ -7,6 +7,7 @@ import { EVENT_SOURCE, type StratusEvent } from '../services/core/events.ts'
 import { newEventId } from '../services/core/ids.ts'
 import type { Logger } from '../services/core/logger.ts'
 import type { Database } from '../services/db/database.ts'
+import { Batcher } from './batcher.ts'
 import { createHost, type InternalHttp } from './host.ts'
 import { eventJob, FUNCTIONS_JOB_QUEUE, type FunctionJobData, queueJobQueue } from './jobs.ts'
 import { createFunctionMetrics, type FunctionMetrics } from './metrics.ts'
@@ -89,6 +90,10 @@ export class FunctionsRuntime {
   readonly metrics: FunctionMetrics
   private readonly options: RuntimeOptions
   private readonly recorder: ExecutionRecorder
+  /** Concurrent jobs' idempotency checks share one query. */
+  private readonly succeededChecks: Batcher<{ name: string; version: number; eventId: string }, boolean>
+  /** Concurrent dispatches' jobs for one job queue are added together. */
+  private readonly jobAdds = new Map<string, Batcher<readonly JobInit[], undefined>>()
   private readonly subscriptions: Subscription[] = []
   private readonly queueProcessors = new Map<string, Promise<Subscription>>()
   private readonly timers: NodeJS.Timeout[] = []
@@ -128,6 +133,7 @@ export class FunctionsRuntime {
       logger: options.logger,
       onDrop: () => metrics.droppedRecords.inc(),
     })
+    this.succeededChecks = new Batcher((keys) => this.store.succeededAmong(keys))
     this.registry.onChange((name, version) => this.onRegistryChange(name, version))
     this.stopping = new Promise<never>((_, reject) => {
       this.stopNow = reject
@@ -351,7 +357,7 @@ export class FunctionsRuntime {
       )
       byJobQueue.set(jobQueue, list)
     }
-    await Promise.all([...byJobQueue].map(([jobQueue, jobs]) => this.options.jobs.add(jobQueue, jobs)))
+    await Promise.all([...byJobQueue].map(([jobQueue, jobs]) => this.addJobs(jobQueue, jobs)))
     // In memory, the event counts as handled (for the in-process bus's settled watermark) and a queue
     // message as dispatched only once its executions are done: after a kill -9 the relay re-delivers
     // the event, or the backlog sweep finds the message again.
@@ -375,6 +381,19 @@ export class FunctionsRuntime {
         [(event.data as { id: string }).id],
       )
     }
+  }
+
+  /** Adds `jobs` to `jobQueue` together with those of other dispatches running now (one round trip). */
+  private addJobs(jobQueue: string, jobs: readonly JobInit[]): Promise<undefined> {
+    let batcher = this.jobAdds.get(jobQueue)
+    if (!batcher) {
+      batcher = new Batcher<readonly JobInit[], undefined>(async (lists) => {
+        await this.options.jobs.add(jobQueue, lists.flat())
+        return lists.map(() => undefined)
+      })
+      this.jobAdds.set(jobQueue, batcher)
+    }
+    return batcher.add(jobs)
   }
 
   // ---- execute: job → execution ----
@@ -411,7 +430,7 @@ export class FunctionsRuntime {
     }
     if (!fn) return
     // Idempotency: an event this version already handled successfully is not run again.
-    if (await this.store.succeeded(fn.name, fn.version, event.id)) return
+    if (await this.succeededChecks.add({ name: fn.name, version: fn.version, eventId: event.id })) return
     const { outcome } = await this.runOnce(fn, event, trigger, job.attempt, true)
     if (outcome.status === 'succeeded') return
     const message = outcome.error?.message ?? outcome.status

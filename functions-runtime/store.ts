@@ -246,15 +246,24 @@ export class FunctionStore {
     }
   }
 
-  /** True when `(name, version, eventId)` already has a succeeded execution. */
-  async succeeded(name: string, version: number, eventId: string): Promise<boolean> {
-    const rows = await this.db.query(
-      `SELECT 1 FROM function_executions
-       WHERE function_name = $1 AND version = $2 AND event_id = $3 AND status = 'succeeded' AND trigger <> 'http'
-       LIMIT 1`,
-      [name, version, eventId],
+  /**
+   * For each (function, version, event), whether it already has a succeeded execution: one statement
+   * for many, so that concurrent jobs share a round trip.
+   */
+  async succeededAmong(
+    keys: readonly { name: string; version: number; eventId: string }[],
+  ): Promise<boolean[]> {
+    if (keys.length === 0) return []
+    const rows = await this.db.query<{ function_name: string; version: number; event_id: string }>(
+      `SELECT e.function_name, e.version, e.event_id
+       FROM unnest($1::text[], $2::int[], $3::text[]) AS k(name, version, event_id)
+       JOIN function_executions e
+         ON e.function_name = k.name AND e.version = k.version AND e.event_id = k.event_id
+       WHERE e.status = 'succeeded' AND e.trigger <> 'http'`,
+      [keys.map((k) => k.name), keys.map((k) => k.version), keys.map((k) => k.eventId)],
     )
-    return rows.length > 0
+    const found = new Set(rows.map((r) => `${r.function_name}\n${r.version}\n${r.event_id}`))
+    return keys.map((k) => found.has(`${k.name}\n${k.version}\n${k.eventId}`))
   }
 
   /**

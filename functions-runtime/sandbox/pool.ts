@@ -2,8 +2,8 @@ import { StratusError } from '../../services/core/errors.ts'
 import {
   type InlineReport,
   type InstanceOptions,
+  type InstanceRun,
   type Invocation,
-  type RunOutcome,
   SandboxInstance,
   type VersionSpec,
 } from './instance.ts'
@@ -42,7 +42,7 @@ interface Gate {
 }
 
 /** The result of `run`: the outcome and whether a new isolate had to be built for it. */
-export interface PoolRun extends RunOutcome {
+export interface PoolRun extends InstanceRun {
   coldStart: boolean
 }
 
