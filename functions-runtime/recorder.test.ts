@@ -27,9 +27,9 @@ describe('ExecutionRecorder', () => {
     expect(batches).toEqual([['a', 'b']])
   })
 
-  it('writes at once when a record is waited for, taking the lingering ones along', async () => {
+  it('writes soon when a record is waited for, taking the lingering ones along', async () => {
     const { store, batches } = fakeStore()
-    const recorder = new ExecutionRecorder(store, { logger, lingerMs: 10_000 })
+    const recorder = new ExecutionRecorder(store, { logger, lingerMs: 10_000, writeLingerMs: 5 })
     recorder.enqueue(record('a'))
     await new Promise((r) => setTimeout(r, 5))
     expect(await recorder.write(record('b'))).toBe(true)

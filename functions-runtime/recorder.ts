@@ -17,9 +17,9 @@ interface Pending {
  * event and version already existed). `enqueue` does not wait; beyond `maxPending` unflushed records,
  * enqueued ones are dropped (counted by `onDrop`) rather than growing memory without bound.
  *
- * A batch of `write`s goes out at once; `enqueue`d records alone wait up to `lingerMs` (or until
- * `maxBatch` are pending), since the database spends far less per row on a few large INSERTs than on
- * many small ones.
+ * A batch waits a little for more records before it goes out (`writeLingerMs` when a `write` waits
+ * for it, `lingerMs` for `enqueue`d records alone; at once when `maxBatch` are pending or on `flushed`):
+ * Postgres spends several times less per row on a few large INSERTs than on many single-row ones.
  */
 export class ExecutionRecorder {
   private readonly store: FunctionStore
@@ -28,6 +28,7 @@ export class ExecutionRecorder {
   private readonly maxPending: number
   private readonly onDrop: () => void
   private readonly lingerMs: number
+  private readonly writeLingerMs: number
   private pending: Pending[] = []
   /** Whether a pending record is waited for (then the batch goes out without lingering). */
   private awaited = false
@@ -42,6 +43,7 @@ export class ExecutionRecorder {
       maxBatch?: number
       maxPending?: number
       lingerMs?: number
+      writeLingerMs?: number
       onDrop?: () => void
     },
   ) {
@@ -50,6 +52,7 @@ export class ExecutionRecorder {
     this.maxBatch = options.maxBatch ?? 500
     this.maxPending = options.maxPending ?? 20_000
     this.lingerMs = options.lingerMs ?? 50
+    this.writeLingerMs = options.writeLingerMs ?? 5
     this.onDrop = options.onDrop ?? (() => {})
   }
 
@@ -57,9 +60,9 @@ export class ExecutionRecorder {
   write(record: Execution): Promise<boolean> {
     return new Promise((resolve, reject) => {
       this.pending.push({ record, resolve, reject })
+      if (!this.awaited) this.lingering?.wake()
       this.awaited = true
       this.schedule()
-      this.lingering?.wake()
     })
   }
 
@@ -86,8 +89,8 @@ export class ExecutionRecorder {
     this.flushing = (async () => {
       // Let the current burst of completions join this batch (and records nobody waits for, longer).
       await new Promise((resolve) => setImmediate(resolve))
-      if (!this.awaited && this.idleWaiters.length === 0 && this.pending.length < this.maxBatch) {
-        await this.linger()
+      if (this.idleWaiters.length === 0 && this.pending.length < this.maxBatch) {
+        await this.linger(this.awaited ? this.writeLingerMs : this.lingerMs)
       }
       while (this.pending.length > 0) {
         this.awaited = false
@@ -118,15 +121,15 @@ export class ExecutionRecorder {
     })
   }
 
-  /** Waits `lingerMs`, or less if a `write`, a full batch or `flushed` calls for the batch sooner. */
-  private linger(): Promise<void> {
+  /** Waits `ms`, or less if a `write`, a full batch or `flushed` calls for the batch sooner. */
+  private linger(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const wake = () => {
         clearTimeout(timer)
         this.lingering = undefined
         resolve()
       }
-      const timer = setTimeout(wake, this.lingerMs)
+      const timer = setTimeout(wake, ms)
       this.lingering = { timer, wake }
     })
   }
