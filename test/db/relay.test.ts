@@ -111,13 +111,8 @@ describe.each(LANES)('outbox relay (%s lane)', (lane) => {
     expect(replay.map((e) => e.sequence)).toEqual(Array.from({ length: 50 }, (_, i) => 201 + i))
   })
 
-  it('wakes on a commit in this process without waiting for the poll interval', async () => {
-    env = await setup(lane)
-    const bus = env.openBus()
-    const seen: string[] = []
-    await bus.subscribe('recorder', async (event) => {
-      seen.push(event.id)
-    })
+  /** A relay that polls only once a minute, once it holds the lease: anything sooner was a wake-up. */
+  async function startIdleRelay(bus: Bus): Promise<void> {
     const r = new OutboxRelay(env.db, bus, { batchSize: 100, pollMs: 60_000, logger })
     relays.push(r)
     await r.start()
@@ -126,6 +121,16 @@ describe.each(LANES)('outbox relay (%s lane)', (lane) => {
       5000,
       'lease',
     )
+  }
+
+  it('wakes on a commit in this process without waiting for the poll interval', async () => {
+    env = await setup(lane)
+    const bus = env.openBus()
+    const seen: string[] = []
+    await bus.subscribe('recorder', async (event) => {
+      seen.push(event.id)
+    })
+    await startIdleRelay(bus)
     const [id] = await commitEvents(env.db, 1)
     await eventually(() => seen.includes(id!), 5000, 'delivery woken by the commit signal')
   })
@@ -140,14 +145,7 @@ describe.each(LANES)('outbox relay (%s lane)', (lane) => {
       await bus.subscribe('recorder', async (event) => {
         seen.push(event.id)
       })
-      const r = new OutboxRelay(env.db, bus, { batchSize: 100, pollMs: 60_000, logger })
-      relays.push(r)
-      await r.start()
-      await eventually(
-        async () => (await env.db.query(`SELECT 1 FROM leases WHERE name = 'outbox-relay'`)).length === 1,
-        5000,
-        'lease',
-      )
+      await startIdleRelay(bus)
       // Another node: its own pool and bus connections; its commits do not reach the relay's process.
       const other = await env.test.open()
       try {

@@ -52,6 +52,22 @@ async function start(dataDir: string, port: number): Promise<{ child: ChildProce
   return { child, output: () => out }
 }
 
+/** A first start on a fresh copy of the migrated database in `dataDir`, with the service key it printed. */
+async function startFresh(dataDir: string) {
+  cpSync(await ensurePgliteTemplate(), path.join(dataDir, 'db'), { recursive: true })
+  rmSync(path.join(dataDir, 'db', 'READY'), { force: true })
+  const port = await freePort()
+  const first = await start(dataDir, port)
+  const key = /Service key[^\n]*\n(\S+)/.exec(first.output())?.[1]
+  expect(key).toBeTruthy()
+  return {
+    child: first.child,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    auth: { authorization: `Bearer ${key}` },
+  }
+}
+
 // The embedded mode is one process with in-memory queues: a kill -9 mid-execution must still not lose
 // the event. The in-process bus counts it settled only once its function jobs are done, so the relay
 // re-delivers it after the restart.
@@ -64,15 +80,9 @@ describe('functions: kill -9 of an embedded process mid-execution (embedded)', (
   })
 
   it('re-runs the event after the restart, and records one success', async () => {
-    cpSync(await ensurePgliteTemplate(), path.join(dataDir, 'db'), { recursive: true })
-    rmSync(path.join(dataDir, 'db', 'READY'), { force: true })
-    const port = await freePort()
-    const url = `http://127.0.0.1:${port}`
-    const first = await start(dataDir, port)
-    child = first.child
-    const key = /Service key[^\n]*\n(\S+)/.exec(first.output())?.[1]
-    expect(key).toBeTruthy()
-    const auth = { authorization: `Bearer ${key}` }
+    const fresh = await startFresh(dataDir)
+    child = fresh.child
+    const { port, url, auth } = fresh
     const deployed = await request(url)
       .put('/admin/v1/functions/slow')
       .set(auth)
@@ -122,13 +132,9 @@ describe('functions: kill -9 of an embedded process mid-execution (embedded)', (
   it('keeps a delayed queue message across the crash and runs it once when due', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'stratus-fn-delay-'))
     try {
-      cpSync(await ensurePgliteTemplate(), path.join(dir, 'db'), { recursive: true })
-      rmSync(path.join(dir, 'db', 'READY'), { force: true })
-      const port = await freePort()
-      const url = `http://127.0.0.1:${port}`
-      const first = await start(dir, port)
-      child = first.child
-      const auth = { authorization: `Bearer ${/Service key[^\n]*\n(\S+)/.exec(first.output())?.[1]}` }
+      const fresh = await startFresh(dir)
+      child = fresh.child
+      const { port, url, auth } = fresh
       const deployed = await request(url)
         .put('/admin/v1/functions/later')
         .set(auth)

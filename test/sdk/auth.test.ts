@@ -1,4 +1,4 @@
-import type { AuthChangeEvent, Session } from '@stratus/sdk'
+import type { AuthChangeEvent, Session, User } from '@stratus/sdk'
 import { MemoryStore } from '@stratus/sdk'
 import { describe, expect, it } from 'vitest'
 import { waitForMail } from '../auth/helpers.ts'
@@ -122,15 +122,23 @@ describe.each(LANES)('SDK auth (%s)', (lane) => {
     expect(await unpersisted.auth.getSession()).toBeNull()
   })
 
-  it('refreshes an expired session once, however many requests wait on it', async () => {
+  /**
+   * A store holding a new user's session that claims to have expired (its tokens are still good): the
+   * next client on it must refresh before its first call.
+   */
+  async function storedExpiredSession(): Promise<{ store: MemoryStore; user: User; stored: Session }> {
     const store = new MemoryStore()
     const first = client(t, { storage: store })
     const { user } = await first.auth.signUp({ email: email(), password: PASSWORD })
     first.close()
-    // The stored session claims to have expired: the next client must refresh before its first call.
     const storedKey = `stratus.session.${new URL(t.url).host}`
     const stored = JSON.parse(store.getItem(storedKey)!) as Session
     store.setItem(storedKey, JSON.stringify({ ...stored, expires_at: Math.floor(Date.now() / 1000) - 5 }))
+    return { store, user, stored }
+  }
+
+  it('refreshes an expired session once, however many requests wait on it', async () => {
+    const { store, user, stored } = await storedExpiredSession()
 
     const counting = countingFetch()
     const app = client(t, { storage: store, fetch: counting.fetch })
@@ -147,13 +155,7 @@ describe.each(LANES)('SDK auth (%s)', (lane) => {
   })
 
   it('shares one refresh among clients of one store (tabs), and follows a sign-out made by another', async () => {
-    const store = new MemoryStore()
-    const first = client(t, { storage: store })
-    const { user } = await first.auth.signUp({ email: email(), password: PASSWORD })
-    first.close()
-    const storedKey = `stratus.session.${new URL(t.url).host}`
-    const stored = JSON.parse(store.getItem(storedKey)!) as Session
-    store.setItem(storedKey, JSON.stringify({ ...stored, expires_at: Math.floor(Date.now() / 1000) - 5 }))
+    const { store, user } = await storedExpiredSession()
 
     // Two tabs wake up with the same expired session: one refresh, and neither spends the other's token.
     const counting = countingFetch()
