@@ -111,8 +111,17 @@ describe.each(LANES)('outbox relay (%s lane)', (lane) => {
     expect(replay.map((e) => e.sequence)).toEqual(Array.from({ length: 50 }, (_, i) => 201 + i))
   })
 
-  /** A relay that polls only once a minute, once it holds the lease: anything sooner was a wake-up. */
-  async function startIdleRelay(bus: Bus): Promise<void> {
+  /**
+   * A fresh lane with a recording subscriber and a relay that polls only once a minute, once it holds
+   * the lease: a delivery sooner than that was a wake-up.
+   */
+  async function idleRelayWithRecorder(): Promise<{ seen: string[] }> {
+    env = await setup(lane)
+    const bus = env.openBus()
+    const seen: string[] = []
+    await bus.subscribe('recorder', async (event) => {
+      seen.push(event.id)
+    })
     const r = new OutboxRelay(env.db, bus, { batchSize: 100, pollMs: 60_000, logger })
     relays.push(r)
     await r.start()
@@ -121,16 +130,11 @@ describe.each(LANES)('outbox relay (%s lane)', (lane) => {
       5000,
       'lease',
     )
+    return { seen }
   }
 
   it('wakes on a commit in this process without waiting for the poll interval', async () => {
-    env = await setup(lane)
-    const bus = env.openBus()
-    const seen: string[] = []
-    await bus.subscribe('recorder', async (event) => {
-      seen.push(event.id)
-    })
-    await startIdleRelay(bus)
+    const { seen } = await idleRelayWithRecorder()
     const [id] = await commitEvents(env.db, 1)
     await eventually(() => seen.includes(id!), 5000, 'delivery woken by the commit signal')
   })
@@ -139,13 +143,7 @@ describe.each(LANES)('outbox relay (%s lane)', (lane) => {
   it.skipIf(lane !== 'real')(
     "wakes on another node's commit, hinted over the bus, without waiting for the poll interval",
     async () => {
-      env = await setup(lane)
-      const bus = env.openBus()
-      const seen: string[] = []
-      await bus.subscribe('recorder', async (event) => {
-        seen.push(event.id)
-      })
-      await startIdleRelay(bus)
+      const { seen } = await idleRelayWithRecorder()
       // Another node: its own pool and bus connections; its commits do not reach the relay's process.
       const other = await env.test.open()
       try {

@@ -79,6 +79,20 @@ describe('functions: kill -9 of an embedded process mid-execution (embedded)', (
     rmSync(dataDir, { recursive: true, force: true })
   })
 
+  /** Commits `count` unrelated messages 600 ms apart (the relay persists the watermark meanwhile), then kill -9. */
+  async function commitNoiseThenKill(
+    url: string,
+    auth: Record<string, string>,
+    count: number,
+  ): Promise<void> {
+    for (let i = 0; i < count; i++) {
+      await request(url).post('/queue/v1/noise/messages').set(auth).send({ payload: i })
+      await new Promise((resolve) => setTimeout(resolve, 600))
+    }
+    child!.kill('SIGKILL')
+    await new Promise((resolve) => child!.once('exit', resolve))
+  }
+
   it('re-runs the event after the restart, and records one success', async () => {
     const fresh = await startFresh(dataDir)
     child = fresh.child
@@ -106,12 +120,7 @@ describe('functions: kill -9 of an embedded process mid-execution (embedded)', (
     await eventually(async () => (await startedDepth()) >= 1, 30_000, 'the handler to start')
     // More commits while the handler runs, so the relay persists the bus's settled watermark (it does at
     // most twice a second): an event counted settled before its execution finished would now be lost.
-    for (let i = 0; i < 3; i++) {
-      await request(url).post('/queue/v1/noise/messages').set(auth).send({ payload: i })
-      await new Promise((resolve) => setTimeout(resolve, 600))
-    }
-    child.kill('SIGKILL')
-    await new Promise((resolve) => child!.once('exit', resolve))
+    await commitNoiseThenKill(url, auth, 3)
 
     child = (await start(dataDir, port)).child
     const done = await eventually(
@@ -150,12 +159,7 @@ describe('functions: kill -9 of an embedded process mid-execution (embedded)', (
       expect(delayed.status).toBe(202)
       // Nothing else is pending, so these commits let the relay persist a settled watermark past the
       // delayed message's event: after the crash, only the database still knows about it.
-      for (let i = 0; i < 4; i++) {
-        await request(url).post('/queue/v1/noise/messages').set(auth).send({ payload: i })
-        await new Promise((resolve) => setTimeout(resolve, 600))
-      }
-      child.kill('SIGKILL')
-      await new Promise((resolve) => child!.once('exit', resolve))
+      await commitNoiseThenKill(url, auth, 4)
 
       child = (await start(dir, port)).child
       const executions = async () =>
