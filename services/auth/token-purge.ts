@@ -1,3 +1,4 @@
+import { deleteInBatches } from '../db/batched-delete.ts'
 import type { Sql } from '../db/database.ts'
 
 /**
@@ -24,12 +25,14 @@ export type AuthPurgeResult = {
  */
 export async function purgeAuthTokens(db: Sql): Promise<AuthPurgeResult> {
   return {
-    refreshTokens: await inBatches(
+    refreshTokens: await deleteInBatches(
       db,
       `DELETE FROM auth_refresh_tokens WHERE token_hash IN (
          SELECT token_hash FROM auth_refresh_tokens WHERE expires_at < now() - ${GRACE} LIMIT ${BATCH})`,
+      [],
+      BATCH,
     ),
-    sessions: await inBatches(
+    sessions: await deleteInBatches(
       db,
       `DELETE FROM auth_sessions WHERE id IN (
          SELECT s.id FROM auth_sessions s
@@ -37,29 +40,23 @@ export async function purgeAuthTokens(db: Sql): Promise<AuthPurgeResult> {
             OR (s.created_at < now() - ${GRACE}
                 AND NOT EXISTS (SELECT 1 FROM auth_refresh_tokens t WHERE t.session_id = s.id))
          LIMIT ${BATCH})`,
+      [],
+      BATCH,
     ),
-    oneTimeTokens: await inBatches(
+    oneTimeTokens: await deleteInBatches(
       db,
       `DELETE FROM auth_one_time_tokens WHERE token_hash IN (
          SELECT token_hash FROM auth_one_time_tokens
          WHERE expires_at < now() - ${GRACE} OR used_at < now() - ${GRACE} LIMIT ${BATCH})`,
+      [],
+      BATCH,
     ),
-    oauthStates: await inBatches(
+    oauthStates: await deleteInBatches(
       db,
       `DELETE FROM auth_oauth_states WHERE state_hash IN (
          SELECT state_hash FROM auth_oauth_states WHERE expires_at < now() LIMIT ${BATCH})`,
+      [],
+      BATCH,
     ),
-  }
-}
-
-async function inBatches(db: Sql, deleteSql: string): Promise<number> {
-  let total = 0
-  for (;;) {
-    const [row] = await db.query<{ n: number }>(
-      `WITH gone AS (${deleteSql} RETURNING 1) SELECT count(*)::int AS n FROM gone`,
-    )
-    const deleted = row?.n ?? 0
-    total += deleted
-    if (deleted < BATCH) return total
   }
 }

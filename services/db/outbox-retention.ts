@@ -1,5 +1,6 @@
+import { deleteInBatches } from './batched-delete.ts'
 import type { Sql } from './database.ts'
-import { SETTLED_KEY } from './relay.ts'
+import { readSettledWatermark } from './relay.ts'
 
 /** Rows deleted per statement: short transactions, so commits and the relay never wait long. */
 const BATCH = 5000
@@ -20,27 +21,18 @@ export interface OutboxRetentionOptions {
  * unpublished row (no `published_at`) is never deleted. Returns how many rows went.
  */
 export async function pruneOutbox(db: Sql, options: OutboxRetentionOptions): Promise<number> {
-  const settled = options.keepUnsettled ? await settledWatermark(db) : Number.MAX_SAFE_INTEGER
-  let total = 0
-  for (;;) {
-    const [row] = await db.query<{ n: number }>(
-      `WITH oldest AS (
-         SELECT id FROM outbox WHERE sequence IS NOT NULL ORDER BY sequence LIMIT ${BATCH}
-       ), gone AS (
-         DELETE FROM outbox o USING oldest
-         WHERE o.id = oldest.id
-           AND o.published_at IS NOT NULL
-           AND o.published_at < now() - make_interval(hours => $1)
-           AND o.sequence <= $2
-         RETURNING 1
-       )
-       SELECT count(*)::int AS n FROM gone`,
-      [options.retentionHours, settled],
-    )
-    const deleted = row?.n ?? 0
-    total += deleted
-    if (deleted < BATCH) return total
-  }
+  const settled = options.keepUnsettled ? await readSettledWatermark(db) : Number.MAX_SAFE_INTEGER
+  return deleteInBatches(
+    db,
+    `DELETE FROM outbox o
+     USING (SELECT id FROM outbox WHERE sequence IS NOT NULL ORDER BY sequence LIMIT ${BATCH}) oldest
+     WHERE o.id = oldest.id
+       AND o.published_at IS NOT NULL
+       AND o.published_at < now() - make_interval(hours => $1)
+       AND o.sequence <= $2`,
+    [options.retentionHours, settled],
+    BATCH,
+  )
 }
 
 /** The oldest sequence still in the outbox (0 when it is empty): a `since` below it cannot be replayed. */
@@ -49,11 +41,4 @@ export async function oldestSequence(db: Sql): Promise<number> {
     'SELECT min(sequence)::bigint AS sequence FROM outbox WHERE sequence IS NOT NULL',
   )
   return Number(row?.sequence ?? 0)
-}
-
-async function settledWatermark(db: Sql): Promise<number> {
-  const [row] = await db.query<{ value: unknown }>('SELECT value FROM project_settings WHERE key = $1', [
-    SETTLED_KEY,
-  ])
-  return Number(row?.value ?? 0)
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { Bus, Subscription } from '../bus/bus.ts'
 import type { Logger } from '../core/logger.ts'
 import type { Metrics } from '../core/metrics.ts'
-import type { Database } from './database.ts'
+import type { Database, Sql } from './database.ts'
 import { EVENT_COLUMNS, type OutboxRow, rowToEvent } from './outbox.ts'
 
 /** Options of the outbox relay. */
@@ -207,11 +207,7 @@ export class OutboxRelay {
     if (held && !wasLeader) {
       this.leftovers = true
       if (this.bus.settledThrough) {
-        const [row] = await this.db.query<{ value: unknown }>(
-          `SELECT value FROM project_settings WHERE key = $1`,
-          [SETTLED_KEY],
-        )
-        this.persistedSettled = Number(row?.value ?? 0)
+        this.persistedSettled = await readSettledWatermark(this.db)
         this.replayAfter = this.persistedSettled
       }
       this.options.logger.info('outbox relay: this node is now the leader')
@@ -283,4 +279,12 @@ export class OutboxRelay {
 export function signalOutboxCommits(db: Database, bus: Bus): () => void {
   const signal = bus.signalOutbox?.bind(bus)
   return signal ? db.onOutboxCommit(signal) : () => {}
+}
+
+/** The in-memory bus's settled watermark as the relay last persisted it (0 when never). */
+export async function readSettledWatermark(db: Sql): Promise<number> {
+  const [row] = await db.query<{ value: unknown }>('SELECT value FROM project_settings WHERE key = $1', [
+    SETTLED_KEY,
+  ])
+  return Number(row?.value ?? 0)
 }
