@@ -159,7 +159,7 @@ export class FunctionsRuntime {
     this.subscriptions.push(
       await this.options.bus.subscribe(DISPATCHER_SUBSCRIBER, (event) => this.dispatch(event), {
         // In-memory jobs hold their event's dispatch until they finish (see dispatch): allow many at once.
-        concurrency: this.options.jobs.settled ? 256 : 16,
+        concurrency: this.jobsInMemory ? 256 : 16,
         backoffMs: 200,
       }),
     )
@@ -338,8 +338,7 @@ export class FunctionsRuntime {
     // In-memory jobs die with the process. A queue message due later than the next backlog sweep stays
     // in the database (undispatched) until then: the sweep hands it over when it is almost due, so a
     // crash in between loses nothing.
-    const inMemory = this.options.jobs.settled !== undefined
-    if (queue && inMemory && delayMs > SWEEP_MS) return
+    if (queue && this.jobsInMemory && delayMs > SWEEP_MS) return
     const byJobQueue = new Map<string, JobInit[]>()
     let consumed = false
     for (const fn of this.registry.all()) {
@@ -613,7 +612,7 @@ export class FunctionsRuntime {
          AND ($2::int IS NULL OR m.available_at <= now() + make_interval(secs => $2::int / 1000.0))
        ORDER BY m.available_at, m.created_at LIMIT 500`,
       // In memory, a delayed message waits in the database until it is almost due (see dispatch).
-      [queues, this.options.jobs.settled ? SWEEP_MS : null],
+      [queues, this.jobsInMemory ? SWEEP_MS : null],
     )
     const handOvers: Promise<void>[] = []
     for (const row of rows) {
@@ -645,7 +644,12 @@ export class FunctionsRuntime {
     }
     // In memory a hand-over lasts as long as its executions: the sweep does not wait for it, so a message
     // falling due meanwhile is not held up.
-    if (!this.options.jobs.settled) await Promise.all(handOvers)
+    if (!this.jobsInMemory) await Promise.all(handOvers)
+  }
+
+  /** Function jobs live in this process's memory (the local driver): they die with it. */
+  private get jobsInMemory(): boolean {
+    return this.options.jobs.settled !== undefined
   }
 
   private async applyRetention(): Promise<void> {
