@@ -238,13 +238,16 @@ describe.each(LANES)('realtime (%s)', (lane) => {
     expectError(await bad.next((f) => f.type === 'error'), 'auth/unauthenticated')
     expect((await bad.closed).code).toBe(4001)
 
-    // Two connections on a 1-second token; one refreshes: only the other is closed at expiry.
-    const short = await userToken(t, 'dave', 1)
+    // Two connections on a short token; one refreshes: only the other is closed at expiry. A JWT's
+    // exp counts whole seconds, so a 1-second token may have only milliseconds left: 3 seconds leaves
+    // room to connect and refresh on a loaded machine.
+    const long = await userToken(t, 'dave', 3600)
+    const short = await userToken(t, 'dave', 3)
     const stale = await connect(short)
     const fresh = await connect(short)
-    fresh.send({ type: 'auth', access_token: await userToken(t, 'dave', 3600) })
+    fresh.send({ type: 'auth', access_token: long })
     await fresh.roundTrip()
-    expectError(await stale.next((f) => f.type === 'error', 5000), 'auth/token-expired')
+    expectError(await stale.next((f) => f.type === 'error', 10_000), 'auth/token-expired')
     expect((await stale.closed).code).toBe(4001)
     await fresh.roundTrip()
 
