@@ -19,6 +19,8 @@ export type FunctionJobData =
       trigger: Exclude<TriggerKind, 'http' | 'schedule'>
       event: StratusEvent
       queue?: string
+      /** The attempt number of the job's first run (the dispatcher ran attempt 1 itself). Default 1. */
+      firstAttempt?: number
     }
   | { kind: 'schedule'; function: string; index: number; cron: string; timezone?: string }
   | {
@@ -55,5 +57,19 @@ export function eventJob(
     attempts: fn.retries + 1,
     backoffMs: options.backoffMs,
     ...(options.delayMs && options.delayMs > 0 ? { delayMs: options.delayMs } : {}),
+  }
+}
+
+/**
+ * The job that retries an event the dispatcher ran itself and saw fail (attempt 1): its runs are
+ * attempts 2…retries+1, with the same backoff as if the job had made the first attempt (backoffMs
+ * before attempt 2, doubling after).
+ */
+export function retryJob(fn: FunctionVersion, event: StratusEvent, options: { backoffMs: number }): JobInit {
+  const job = eventJob(fn, event, 'event', { backoffMs: options.backoffMs * 2, delayMs: options.backoffMs })
+  return {
+    ...job,
+    data: { ...(job.data as FunctionJobData), firstAttempt: 2 },
+    attempts: fn.retries,
   }
 }

@@ -9,7 +9,8 @@ import type { Logger } from '../services/core/logger.ts'
 import type { Database } from '../services/db/database.ts'
 import { Batcher } from './batcher.ts'
 import { createHost, type InternalHttp } from './host.ts'
-import { eventJob, FUNCTIONS_JOB_QUEUE, type FunctionJobData, queueJobQueue } from './jobs.ts'
+import { eventJob, FUNCTIONS_JOB_QUEUE, type FunctionJobData, queueJobQueue, retryJob } from './jobs.ts'
+import { Limiter } from './limiter.ts'
 import { createFunctionMetrics, type FunctionMetrics } from './metrics.ts'
 import { ExecutionRecorder } from './recorder.ts'
 import { FunctionRegistry } from './registry.ts'
@@ -80,8 +81,9 @@ const NEGATIVE_CACHE_MS = 1000
 
 /**
  * The functions runtime of one process: the registry of live versions, the warm sandbox pool, and — in
- * worker processes — the dispatcher (bus → trigger match → job), the job processors (job → execution,
- * retries, dead letters), the schedules and the maintenance sweeps.
+ * worker processes — the dispatcher (bus → trigger match → an event trigger's first attempt run at
+ * once, or a job), the job processors (job → execution, retries, dead letters), the schedules and the
+ * maintenance sweeps.
  */
 export class FunctionsRuntime {
   readonly store: FunctionStore
@@ -92,6 +94,8 @@ export class FunctionsRuntime {
   private readonly recorder: ExecutionRecorder
   /** Concurrent jobs' idempotency checks share one query. */
   private readonly succeededChecks: Batcher<{ name: string; version: number; eventId: string }, boolean>
+  /** Executions the dispatcher runs itself, bounded like the job processors (FUNCTIONS_WORKERS). */
+  private readonly direct: Limiter | undefined
   /** Concurrent dispatches' jobs for one job queue are added together. */
   private readonly jobAdds = new Map<string, Batcher<readonly JobInit[], undefined>>()
   private readonly subscriptions: Subscription[] = []
@@ -134,6 +138,7 @@ export class FunctionsRuntime {
       onDrop: () => metrics.droppedRecords.inc(),
     })
     this.succeededChecks = new Batcher((keys) => this.store.succeededAmong(keys))
+    this.direct = options.config.workers > 0 ? new Limiter(options.config.workers) : undefined
     this.registry.onChange((name, version) => this.onRegistryChange(name, version))
     this.stopping = new Promise<never>((_, reject) => {
       this.stopNow = reject
@@ -158,8 +163,9 @@ export class FunctionsRuntime {
     if (!options.worker) return
     this.subscriptions.push(
       await this.options.bus.subscribe(DISPATCHER_SUBSCRIBER, (event) => this.dispatch(event), {
-        // In-memory jobs hold their event's dispatch until they finish (see dispatch): allow many at once.
-        concurrency: this.jobsInMemory ? 256 : 16,
+        // A dispatch lasts as long as the executions it runs itself (bounded apart, see `direct`), and in
+        // memory as long as its jobs too (see dispatch): allow many at once.
+        concurrency: this.jobsInMemory ? 256 : Math.max(16, 8 * this.options.config.workers),
         backoffMs: 200,
       }),
     )
@@ -209,7 +215,7 @@ export class FunctionsRuntime {
       datacontenttype: 'application/json',
       data: request,
     }
-    const { outcome, record } = await this.runOnce(fn, event, 'http', 1, false)
+    const { outcome, record } = await this.runOnce(fn, event, 'http', 1, 'enqueue')
     if (outcome.status === 'timeout') {
       throw new StratusError('functions/timeout', `Function ${name} timed out after ${fn.timeoutMs} ms`, {
         details: { executionId: record.id },
@@ -340,10 +346,18 @@ export class FunctionsRuntime {
     // crash in between loses nothing.
     if (queue && this.jobsInMemory && delayMs > SWEEP_MS) return
     const byJobQueue = new Map<string, JobInit[]>()
+    const direct: Promise<JobInit | undefined>[] = []
     let consumed = false
     for (const fn of this.registry.all()) {
       const kind = matchEvent(fn.triggers, event)
       if (!kind) continue
+      // An event trigger's first attempt runs here, in the dispatch, when this process runs functions:
+      // a job per event would cost a second queue hop. The bus redelivers the event if this process
+      // dies meanwhile; a failed attempt becomes a retry job.
+      if (kind === 'event' && this.direct) {
+        direct.push(this.runFirstAttempt(fn, event))
+        continue
+      }
       const jobQueue = kind === 'queue' ? queueJobQueue(queue!) : FUNCTIONS_JOB_QUEUE
       if (kind === 'queue') consumed = true
       const list = byJobQueue.get(jobQueue) ?? []
@@ -356,7 +370,18 @@ export class FunctionsRuntime {
       )
       byJobQueue.set(jobQueue, list)
     }
-    await Promise.all([...byJobQueue].map(([jobQueue, jobs]) => this.addJobs(jobQueue, jobs)))
+    // Settle both before failing, so a dispatch never ends while its executions still run.
+    const [added, ran] = await Promise.allSettled([
+      Promise.all([...byJobQueue].map(([jobQueue, jobs]) => this.addJobs(jobQueue, jobs))),
+      Promise.all(direct),
+    ])
+    if (added.status === 'rejected') throw added.reason
+    if (ran.status === 'rejected') throw ran.reason
+    const retryJobs = ran.value.filter((job) => job !== undefined)
+    if (retryJobs.length > 0) {
+      await this.addJobs(FUNCTIONS_JOB_QUEUE, retryJobs)
+      byJobQueue.set(FUNCTIONS_JOB_QUEUE, [...(byJobQueue.get(FUNCTIONS_JOB_QUEUE) ?? []), ...retryJobs])
+    }
     // In memory, the event counts as handled (for the in-process bus's settled watermark) and a queue
     // message as dispatched only once its executions are done: after a kill -9 the relay re-delivers
     // the event, or the backlog sweep finds the message again.
@@ -395,6 +420,23 @@ export class FunctionsRuntime {
     return batcher.add(jobs)
   }
 
+  /**
+   * Attempt 1 of an event trigger, run by the dispatcher. Returns the retry job when it failed and
+   * retries are left; dead-letters the event when none are.
+   */
+  private async runFirstAttempt(fn: FunctionVersion, event: StratusEvent): Promise<JobInit | undefined> {
+    this.metrics.triggerLag.observe(Math.max(0, Date.now() - Date.parse(event.time)) / 1000)
+    // The bus redelivers an event whose dispatch died: never run a success twice.
+    if (await this.succeededChecks.add({ name: fn.name, version: fn.version, eventId: event.id })) return
+    // The slot is for running: the record is waited for outside it (it lingers a few ms for others').
+    const { outcome, written } = await this.direct!.run(() => this.runOnce(fn, event, 'event', 1, 'write'))
+    await written
+    if (outcome.status === 'succeeded') return
+    if (fn.retries > 0) return retryJob(fn, event, { backoffMs: this.options.config.retryBackoffMs })
+    await this.deadLetter(fn, event, 'event', 1, outcome, undefined)
+    return undefined
+  }
+
   // ---- execute: job → execution ----
 
   private async execute(job: Job): Promise<void> {
@@ -403,6 +445,7 @@ export class FunctionsRuntime {
     let event: StratusEvent
     let trigger: TriggerKind
     let queue: string | undefined
+    let attempt = job.attempt
     if (data.kind === 'event') {
       // A deleted function's pending jobs do nothing.
       const live = await this.lookup(data.function, true)
@@ -411,7 +454,8 @@ export class FunctionsRuntime {
       event = data.event
       trigger = data.trigger
       queue = data.queue
-      if (job.attempt === 1)
+      attempt = job.attempt + (data.firstAttempt ?? 1) - 1
+      if (attempt === 1)
         this.metrics.triggerLag.observe(Math.max(0, Date.now() - Date.parse(event.time)) / 1000)
     } else if (data.kind === 'schedule') {
       fn = await this.lookup(data.function, true)
@@ -430,31 +474,46 @@ export class FunctionsRuntime {
     if (!fn) return
     // Idempotency: an event this version already handled successfully is not run again.
     if (await this.succeededChecks.add({ name: fn.name, version: fn.version, eventId: event.id })) return
-    const { outcome } = await this.runOnce(fn, event, trigger, job.attempt, true)
+    const { outcome, written } = await this.runOnce(fn, event, trigger, attempt, 'write')
+    await written
     if (outcome.status === 'succeeded') return
     const message = outcome.error?.message ?? outcome.status
     if (job.attempt < job.attempts) throw new Error(message)
+    await this.deadLetter(fn, event, trigger, attempt, outcome, queue)
+  }
+
+  private async deadLetter(
+    fn: FunctionVersion,
+    event: StratusEvent,
+    trigger: TriggerKind,
+    attempts: number,
+    outcome: PoolRun,
+    queue: string | undefined,
+  ): Promise<void> {
     await this.store.addDeadLetter({
       function: fn.name,
       version: fn.version,
       trigger,
       eventId: event.id,
       event,
-      attempts: job.attempt,
+      attempts,
       error: { status: outcome.status, ...outcome.error },
       queue: queue ?? null,
     })
     this.metrics.deadLetters.inc({ function: fn.name })
   }
 
-  /** Runs one invocation and records it (waiting for the record when `awaitRecord`). */
+  /**
+   * Runs one invocation and records it: `write` hands back the record's write to wait for (`written`),
+   * `enqueue` writes it in the background.
+   */
   private async runOnce(
     fn: FunctionVersion,
     event: object,
     trigger: TriggerKind,
     attempt: number,
-    awaitRecord: boolean,
-  ): Promise<{ outcome: PoolRun; record: Execution }> {
+    recording: 'write' | 'enqueue',
+  ): Promise<{ outcome: PoolRun; record: Execution; written?: Promise<boolean> }> {
     const executionId = newEventId()
     const invocation: Invocation = {
       functionName: fn.name,
@@ -482,8 +541,8 @@ export class FunctionsRuntime {
       logs: outcome.logs,
       error: outcome.error ?? null,
     }
-    if (awaitRecord) await this.recorder.write(record)
-    else this.recorder.enqueue(record)
+    if (recording === 'write') return { outcome, record, written: this.recorder.write(record) }
+    this.recorder.enqueue(record)
     return { outcome, record }
   }
 

@@ -74,43 +74,53 @@ describe.skipIf(!TEST_DATABASE_URL || !TEST_REDIS_URL)('functions across worker 
     expect(seconds.every((s) => Number.isInteger(s))).toBe(true)
   }, 120_000)
 
-  it('killing a worker mid-execution re-runs that event on another worker', async () => {
-    await deploy(t, 'slow', {
-      code: `export default async (event, ctx) => {
+  // A queue trigger runs as a function job; an event trigger's first attempt runs inside the
+  // dispatcher's bus delivery. Either way the dead worker's lock lapses and another worker re-runs it.
+  it.each([
+    ['queue', 'slow-q', { type: 'queue', queue: 'slow-q' }],
+    ['event', 'slow-e', { type: 'event', event: 'queue.message.published', subject: 'queues/slow-e' }],
+  ] as const)(
+    'killing a worker mid-execution re-runs that event on another worker (%s trigger)',
+    async (kind, queue, trigger) => {
+      const name = `slow-${kind}`
+      await deploy(t, name, {
+        code: `export default async (event, ctx) => {
         await ctx.queue.publish('slow-started', event.id)
         const until = Date.now() + 2000
         while (Date.now() < until) {}
         ctx.log.info('finished')
       }`,
-      timeoutMs: 30_000,
-      retries: 0,
-      triggers: [{ type: 'queue', queue: 'slow-q' }],
-    })
-    const first = startWorker(t, 'first')
-    workers.push(first)
-    const msg = await publish(t, 'slow-q', { payload: 'work' })
-    await eventually(
-      async () => (await probes(t, 'slow-started')).includes(msg.id),
-      60_000,
-      'the first worker to start',
-    )
-    await stop(first, 'SIGKILL')
-    const second = startWorker(t, 'second')
-    workers.push(second)
-    const done = (await eventually(
-      async () => {
-        const list = (await executions(t, 'slow')).filter((e) => e.status === 'succeeded')
-        return list.length ? list : undefined
-      },
-      60_000,
-      'the re-run on the second worker',
-    )) as ExecutionView[]
-    expect(done).toHaveLength(1)
-    expect(done[0]).toMatchObject({ eventId: msg.id, trigger: 'queue', status: 'succeeded' })
-    expect(done[0]!.logs.map((l) => l.msg)).toEqual(['finished'])
-    // The handler started again after the kill (at least once: a loaded machine may also see a live
-    // job's lock lapse, which re-runs it too), and exactly one execution succeeded.
-    expect((await probes(t, 'slow-started')).filter((id) => id === msg.id).length).toBeGreaterThanOrEqual(2)
-    await stop(second)
-  }, 120_000)
+        timeoutMs: 30_000,
+        retries: 0,
+        triggers: [trigger],
+      })
+      const first = startWorker(t, 'first')
+      workers.push(first)
+      const msg = await publish(t, queue, { payload: 'work' })
+      await eventually(
+        async () => (await probes(t, 'slow-started')).includes(msg.id),
+        60_000,
+        'the first worker to start',
+      )
+      await stop(first, 'SIGKILL')
+      const second = startWorker(t, 'second')
+      workers.push(second)
+      const done = (await eventually(
+        async () => {
+          const list = (await executions(t, name)).filter((e) => e.status === 'succeeded')
+          return list.length ? list : undefined
+        },
+        60_000,
+        'the re-run on the second worker',
+      )) as ExecutionView[]
+      expect(done).toHaveLength(1)
+      expect(done[0]).toMatchObject({ eventId: msg.id, trigger: kind, status: 'succeeded' })
+      expect(done[0]!.logs.map((l) => l.msg)).toEqual(['finished'])
+      // The handler started again after the kill (at least once: a loaded machine may also see a live
+      // job's lock lapse, which re-runs it too), and exactly one execution succeeded.
+      expect((await probes(t, 'slow-started')).filter((id) => id === msg.id).length).toBeGreaterThanOrEqual(2)
+      await stop(second)
+    },
+    120_000,
+  )
 })

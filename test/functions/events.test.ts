@@ -98,6 +98,44 @@ describe.each(LANES)('functions: event triggers, retries, dead letters (%s)', (l
     expect([again.status, again.body.error.code]).toEqual([404, 'functions/not-found'])
   })
 
+  it('an event trigger retries its attempts in order, then dead-letters; with no retries at once', async () => {
+    await deploy(t, 'brittle', {
+      code: `export default async (event) => { throw new Error('brittle ' + event.data.payload.n) }`,
+      retries: 2,
+      triggers: [{ type: 'event', event: 'queue.message.published', subject: 'queues/brittle' }],
+    })
+    await deploy(t, 'no-retry', {
+      code: `export default async () => { throw new Error('once only') }`,
+      retries: 0,
+      triggers: [{ type: 'event', event: 'queue.message.published', subject: 'queues/brittle' }],
+    })
+    const msg = await publish(t, 'brittle', { payload: { n: 7 } })
+    const attempts = await waitForExecutions(t, 'brittle', 3)
+    // Newest first: each attempt starts after the one before has failed.
+    expect(attempts.map((e) => [e.attempt, e.status, e.trigger])).toEqual([
+      [3, 'failed', 'event'],
+      [2, 'failed', 'event'],
+      [1, 'failed', 'event'],
+    ])
+    const dead = await eventually(async () => {
+      const res = await request(t.url).get('/admin/v1/dead-letters').set(service(t))
+      const mine = res.body.deadLetters.filter((d: { eventId: string }) => d.eventId === msg.id)
+      return mine.length === 2 ? mine : undefined
+    })
+    const byFunction = Object.fromEntries(dead.map((d: { function: string }) => [d.function, d]))
+    expect(byFunction.brittle).toMatchObject({
+      trigger: 'event',
+      attempts: 3,
+      error: { message: 'brittle 7' },
+    })
+    expect(byFunction['no-retry']).toMatchObject({
+      trigger: 'event',
+      attempts: 1,
+      error: { message: 'once only' },
+    })
+    expect(await executions(t, 'no-retry')).toHaveLength(1)
+  })
+
   it('a retry succeeds after a transient failure: no dead letter, one success', async () => {
     // Fails on its first attempt only: the isolate's state survives between attempts of a warm isolate,
     // so the state is kept in the queue instead.
