@@ -10,6 +10,7 @@ import {
   note,
   PHASE_SECONDS,
   percentile,
+  processCpuMs,
   rawBullmqRate,
   report,
   runConcurrently,
@@ -23,13 +24,20 @@ import {
 // add + process of the same payloads; then p99 commit → handler start at a steady 500 events/s. The
 // handler logs Date.now() − the commit-time stamp carried by the event; the logs are read back from
 // the execution records.
-const COUNT = Number(process.env.BENCH_EVENTS ?? 3000)
+// 10,000 events: at these rates a smaller run lasts a second or two, too short to be steady.
+const COUNT = Number(process.env.BENCH_EVENTS ?? 10_000)
+/** Events run through before measuring (JIT, pools, the relay's batches), as the HTTP benches warm up. */
+const WARMUP = 1000
 const CONCURRENCY = 8
 const UNTIL_TIMEOUT_MS = Number(process.env.BENCH_WAIT_SECONDS ?? 120) * 1000
 
 const prefix = `bench_fn_${process.pid}`
-const baseline = await rawBullmqRate(`${prefix}_raw`, COUNT, CONCURRENCY, (i) =>
-  makeEvent({ type: 'bench.event', subject: `things/${i}`, data: { i, t: Date.now() } }),
+const baseline = await rawBullmqRate(
+  `${prefix}_raw`,
+  COUNT,
+  CONCURRENCY,
+  (i) => makeEvent({ type: 'bench.event', subject: `things/${i}`, data: { i, t: Date.now() } }),
+  WARMUP,
 )
 note(`raw BullMQ add + process: ${baseline.toFixed(0)} events/s`)
 
@@ -87,12 +95,22 @@ try {
     }
   }
 
+  await runConcurrently(WARMUP, CONCURRENCY, (i) => commit(-1 - i))
+  await until(WARMUP)
+
   // Throughput: COUNT events from CONCURRENCY producers; time until the last execution is recorded.
   const start = performance.now()
+  const cpuBefore = processCpuMs(server.child.pid)
   await runConcurrently(COUNT, CONCURRENCY, commit)
-  await until(COUNT)
+  await until(WARMUP + COUNT)
   const ours = COUNT / ((performance.now() - start) / 1000)
-  note(`commit → function execution: ${ours.toFixed(0)} events/s`)
+  const cpuAfter = processCpuMs(server.child.pid)
+  const serverCpuUs =
+    cpuBefore === undefined || cpuAfter === undefined ? undefined : ((cpuAfter - cpuBefore) * 1000) / COUNT
+  note(
+    `commit → function execution: ${ours.toFixed(0)} events/s` +
+      (serverCpuUs === undefined ? '' : `, server CPU ${serverCpuUs.toFixed(0)} µs/event`),
+  )
 
   // Latency at a steady 500 events/s.
   const before = await executed()
@@ -117,6 +135,7 @@ try {
     baseline,
     ratio: ours / baseline,
     throughput_events_per_s: ours,
+    server_cpu_us_per_event: serverCpuUs,
     p50_ms_at_500: p50,
     goal_p99_ms: 50,
     goal_ratio: 0.5,

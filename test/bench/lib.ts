@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
@@ -246,13 +246,15 @@ export async function runPaced(
 
 /**
  * The baseline of the event benchmarks: events/s of raw BullMQ add (with `concurrency` producers) +
- * process (one worker, concurrency 1) of `count` events made by `event(i)`, on a fresh queue.
+ * process (one worker, concurrency 1) of `count` events made by `event(i)`, on a fresh queue, after
+ * `warmup` events not counted.
  */
 export async function rawBullmqRate(
   prefix: string,
   count: number,
   concurrency: number,
   event: (i: number) => { id: string; type: string },
+  warmup = 0,
 ): Promise<number> {
   const { Queue, Worker } = await import('bullmq')
   const { Redis } = await import('ioredis')
@@ -262,23 +264,34 @@ export async function rawBullmqRate(
   const workerConnection = connection.duplicate()
   const queue = new Queue('baseline', { connection, prefix })
   let done = 0
+  let target = warmup
   let finish: () => void = () => {}
-  const finished = new Promise<void>((resolve) => {
-    finish = resolve
-  })
+  let finished = Promise.resolve()
+  const expect = (n: number) => {
+    target = n
+    finished = new Promise<void>((resolve) => {
+      finish = resolve
+    })
+  }
   const worker = new Worker(
     'baseline',
     async () => {
-      if (++done === count) finish()
+      if (++done === target) finish()
     },
     { connection: workerConnection, prefix, concurrency: 1 },
   )
   await worker.waitUntilReady()
-  const start = performance.now()
-  await runConcurrently(count, concurrency, async (i) => {
+  const add = async (i: number) => {
     const payload = event(i)
     await queue.add(payload.type, payload, { jobId: payload.id, removeOnComplete: { count: 10_000 } })
-  })
+  }
+  // Warmed up as the measured side is, so that neither pays for its JIT in the ratio.
+  expect(warmup)
+  await runConcurrently(warmup, concurrency, (i) => add(-1 - i))
+  await finished
+  expect(warmup + count)
+  const start = performance.now()
+  await runConcurrently(count, concurrency, add)
   await finished
   const rate = count / ((performance.now() - start) / 1000)
   await worker.close()
@@ -288,3 +301,22 @@ export async function rawBullmqRate(
   connection.disconnect()
   return rate
 }
+
+/**
+ * CPU time (user + system, ms) a process has used so far, from /proc (Linux); undefined elsewhere.
+ * A bench reads it around a phase to report CPU per operation, which drifts less than rates on a
+ * shared machine.
+ */
+export function processCpuMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND
+  } catch {
+    return undefined
+  }
+}
+
+/** USER_HZ: 100 on every Linux the benches run on (`getconf CLK_TCK`). */
+const CLOCK_TICKS_PER_SECOND = 100
