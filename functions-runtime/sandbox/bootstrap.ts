@@ -3,8 +3,8 @@
  * instance planted as globals (a Reference to the host's `call`, a log Callback, the fetch flag), hides
  * them in a closure, deletes the globals, and defines what functions see: `console`, `setTimeout`,
  * optionally `fetch`, and the `ctx` built per invocation (SDK-shaped `db`, `storage`, `queue` clients
- * that reach the platform only through the host's `call`). Its completion value is `{setHandler,
- * invoke}`, which the host keeps as References.
+ * that reach the platform only through the host's `call`). Its completion value is `{configure,
+ * setHandler, invoke, start, settled, wait}`, which the host keeps as References.
  *
  * Everything here runs inside the isolate: it is plain JavaScript, and nothing in it is trusted by the
  * host (the host validates every call and treats every result as untrusted input).
@@ -24,7 +24,11 @@ export const BOOTSTRAP_SOURCE = `
   const parse = JSON.parse
   const PromiseCtor = Promise
 
+  // Messages queued for the host (log lines, host calls): an inline run's result must not overtake them.
+  let sent = 0
+
   function call(op, payload, bytes) {
+    sent++
     return host
       .apply(undefined, [op, stringify(payload), bytes], {
         arguments: { copy: true },
@@ -70,6 +74,7 @@ export const BOOTSTRAP_SOURCE = `
     return out
   }
   function log(level, args) {
+    sent++
     logSink(level, format(args))
   }
   const logger = Object.freeze({
@@ -346,14 +351,15 @@ export const BOOTSTRAP_SOURCE = `
 
   let handler
   let inline
-  async function invoke(eventJson, metaJson) {
-    const meta = parse(metaJson)
+  // What every invocation in this isolate shares (set once by configure): it runs one version.
+  let fixed = { functionName: undefined, version: undefined, env: Object.freeze({}) }
+  async function invoke(eventJson, executionId, deadline) {
     const ctx = Object.freeze({
-      functionName: meta.functionName,
-      version: meta.version,
-      executionId: meta.executionId,
-      deadline: meta.deadline,
-      env: Object.freeze(meta.env || {}),
+      functionName: fixed.functionName,
+      version: fixed.version,
+      executionId: executionId,
+      deadline: deadline,
+      env: fixed.env,
       log: logger,
       db: db,
       storage: storage,
@@ -382,6 +388,13 @@ export const BOOTSTRAP_SOURCE = `
     }
   }
   return {
+    configure: function (functionName, versionNumber, envJson) {
+      fixed = Object.freeze({
+        functionName: functionName,
+        version: versionNumber,
+        env: Object.freeze(parse(envJson) || {}),
+      })
+    },
     setHandler: function (fn) {
       if (typeof fn !== 'function') {
         throw new TypeError('The module must export a default function: export default async (event, ctx) => result')
@@ -389,19 +402,27 @@ export const BOOTSTRAP_SOURCE = `
       handler = fn
     },
     invoke: invoke,
-    // Inline runs (on the host's own thread, see instance.ts): start begins an invocation; if it
-    // settles before the host's call returns, its result goes out through finishSink, queued behind its
-    // log lines; otherwise the host asks settled, then awaits wait.
-    start: function (seq, eventJson, metaJson) {
-      const run = { seq: seq, done: false, promise: invoke(eventJson, metaJson) }
+    // Inline runs (on the host's own thread, see instance.ts): start begins an invocation, then the
+    // host asks settled. A run that settled having queued nothing for the host hands its result to
+    // settled; one that queued log lines or host calls sends it through finishSink, queued behind them;
+    // one that has not settled is awaited through wait.
+    start: function (seq, eventJson, executionId, deadline) {
+      const before = sent
+      const run = { seq: seq, done: false, out: undefined, promise: invoke(eventJson, executionId, deadline) }
       inline = run
       run.promise.then(function (out) {
         run.done = true
-        finishSink(seq, out)
+        if (sent === before) run.out = out
+        else finishSink(seq, out)
       })
     },
+    // The result (a string) of a quiet settled run, true for one whose result follows through
+    // finishSink, false for one not settled.
     settled: function (seq) {
-      return inline !== undefined && inline.seq === seq && inline.done
+      if (inline === undefined || inline.seq !== seq || !inline.done) return false
+      const out = inline.out
+      inline.out = undefined
+      return out === undefined ? true : out
     },
     wait: function (seq) {
       if (inline === undefined || inline.seq !== seq) throw new Error('no such invocation')

@@ -136,6 +136,7 @@ export class SandboxInstance {
   private waitRef: ivm.Reference | undefined
   private current: Invocation | undefined
   private timedOut = false
+  private deadlineTimer: NodeJS.Timeout | undefined
   /** Invocations started here, numbering inline runs so that a result is never taken for another's. */
   private seq = 0
   private onFinish: ((seq: number, out: unknown) => void) | undefined
@@ -190,6 +191,10 @@ export class SandboxInstance {
       timeout: EVALUATE_TIMEOUT_MS,
     })) as ivm.Reference
     const setHandler = (await api.get('setHandler', { reference: true })) as ivm.Reference
+    const configure = (await api.get('configure', { reference: true })) as ivm.Reference
+    await configure.apply(undefined, [this.spec.name, this.spec.version, JSON.stringify(this.spec.env)], {
+      timeout: EVALUATE_TIMEOUT_MS,
+    })
     this.invokeRef = (await api.get('invoke', { reference: true })) as ivm.Reference
     this.startRef = (await api.get('start', { reference: true })) as ivm.Reference
     this.settledRef = (await api.get('settled', { reference: true })) as ivm.Reference
@@ -236,57 +241,46 @@ export class SandboxInstance {
    * safe because everything it asked of the host (ctx calls, logs) is only queued on the host's event
    * loop while the host's thread is inside the isolate, and is refused once the invocation is over.
    */
-  async run(
-    eventJson: string,
-    invocation: Invocation,
-    env: Record<string, string>,
-    inline = false,
-  ): Promise<InstanceRun> {
+  async run(eventJson: string, invocation: Invocation, inline = false): Promise<InstanceRun> {
     const startedAt = new Date()
     const start = performance.now()
     this.lastUsed = Date.now()
     this.current = invocation
-    const meta = JSON.stringify({
-      functionName: invocation.functionName,
-      version: invocation.version,
-      executionId: invocation.executionId,
-      deadline: invocation.deadline,
-      env,
-    })
-    const remaining = Math.max(1, invocation.deadline - Date.now())
-    // The engine's own timeout counts time spent running JavaScript; this timer also counts time spent
-    // awaiting the host (ctx calls, timers), and disposing the isolate stops whatever it is doing.
-    const timer = setTimeout(() => {
-      this.timedOut = true
-      this.dispose()
-    }, remaining)
     let outcome: Omit<RunOutcome, 'logs' | 'startedAt' | 'durationMs'>
     let report: InlineReport | undefined
     try {
       let raw: unknown
       this.seq++
       if (inline && this.inlineCapable) {
-        const ran = await this.runInline(eventJson, meta, remaining)
-        report = ran.report
-        raw = ran.raw
+        const ran = this.runInline(eventJson, invocation)
+        const settled = ran instanceof Promise ? await ran : ran
+        report = settled.report
+        raw = settled.raw
       } else {
-        raw = await this.invokeRef!.apply(undefined, [eventJson, meta], {
-          arguments: { copy: true },
-          result: { promise: true, copy: true },
-          timeout: remaining,
-        })
+        this.armDeadline(invocation)
+        raw = await this.invokeRef!.apply(
+          undefined,
+          [eventJson, invocation.executionId, invocation.deadline],
+          {
+            arguments: { copy: true },
+            result: { promise: true, copy: true },
+            timeout: Math.max(1, invocation.deadline - Date.now()),
+          },
+        )
       }
       outcome = parseOutcome(raw)
     } catch (error) {
       outcome = this.failure(error)
     } finally {
-      clearTimeout(timer)
+      if (this.deadlineTimer) clearTimeout(this.deadlineTimer)
+      this.deadlineTimer = undefined
       this.current = undefined
       this.onFinish = undefined
       this.lastUsed = Date.now()
     }
+    const durationMs = performance.now() - start
     if (report === 'sliced' || report === 'preempted') {
-      return { ...outcome, logs: [], startedAt, durationMs: performance.now() - start, inline: report }
+      return { ...outcome, logs: [], startedAt, durationMs, inline: report }
     }
     const logs = invocation.logs
     if (invocation.droppedLogs > 0) {
@@ -296,50 +290,72 @@ export class SandboxInstance {
         time: new Date().toISOString(),
       })
     }
-    return {
-      ...outcome,
-      logs,
-      startedAt,
-      durationMs: performance.now() - start,
-      ...(report ? { inline: report } : {}),
-    }
+    return report
+      ? { ...outcome, logs, startedAt, durationMs, inline: report }
+      : { ...outcome, logs, startedAt, durationMs }
   }
 
-  /** The inline part of `run`: the result's JSON (or `raw: undefined` when sliced) and the report. */
-  private async runInline(
+  /**
+   * The engine's own timeout counts time spent running JavaScript; this timer also counts time spent
+   * awaiting the host (ctx calls, timers), and disposing the isolate stops whatever it is doing. An
+   * inline run that settles on the host's thread needs none: the engine's timeout bounds it.
+   */
+  private armDeadline(invocation: Invocation): void {
+    this.deadlineTimer = setTimeout(this.expire, Math.max(1, invocation.deadline - Date.now()))
+  }
+
+  private readonly expire = (): void => {
+    this.timedOut = true
+    this.dispose()
+  }
+
+  /**
+   * The inline part of `run`: the result's JSON (or `raw: undefined` when sliced) and the report, at
+   * once when the run settled without queuing anything for the host (the common case: no log lines,
+   * no host calls), else once its queued messages are delivered or, when it awaits the host, once it
+   * settles threaded (under the deadline timer from then on).
+   */
+  private runInline(
     eventJson: string,
-    meta: string,
-    remaining: number,
-  ): Promise<{ raw: unknown; report: InlineReport }> {
+    invocation: Invocation,
+  ): { raw: unknown; report: InlineReport } | Promise<{ raw: unknown; report: InlineReport }> {
     const seq = this.seq
-    const finished = new Promise<unknown>((resolve) => {
-      this.onFinish = (s, out) => {
-        if (s === seq) resolve(out)
-      }
-    })
+    const remaining = Math.max(1, invocation.deadline - Date.now())
     const slice = Math.min(remaining, INLINE_SLICE_MS)
     // CPU time, not wall time: on a busy machine the thread may be descheduled mid-run.
     const cpu0 = this.isolate.cpuTime
-    const cpuMs = () => Number(this.isolate.cpuTime - cpu0) / 1e6
     try {
-      this.startRef!.applySync(undefined, [seq, eventJson, meta], { timeout: slice })
+      this.startRef!.applySync(undefined, [seq, eventJson, invocation.executionId, invocation.deadline], {
+        timeout: slice,
+      })
     } catch (error) {
       // Out of slice but not out of time: nothing it queued on the host may run for it now.
       if (slice < remaining && !this.isolate.isDisposed && /execution timed out/i.test(String(error))) {
-        const report = cpuMs() < slice / 2 ? 'preempted' : 'sliced'
+        const report = cpuMsSince(this.isolate, cpu0) < slice / 2 ? 'preempted' : 'sliced'
         this.current = undefined
         this.dispose()
         return { raw: undefined, report }
       }
       throw error
     }
-    if (this.settledRef!.applySync(undefined, [seq]) === true) {
+    // Nothing of the function's runs here: start drained the isolate's microtasks before returning.
+    const settled: unknown = this.settledRef!.applySync(undefined, [seq])
+    if (settled !== false) {
       // An isolate's first run compiles the code it reaches (up to several ms): not a sign of slowness.
-      const report = seq > 1 && cpuMs() > INLINE_CHEAP_MS ? 'slow' : 'fast'
-      return { raw: await finished, report }
+      const report = seq > 1 && cpuMsSince(this.isolate, cpu0) > INLINE_CHEAP_MS ? 'slow' : 'fast'
+      if (typeof settled === 'string') return { raw: settled, report }
+      // Its result was queued behind its log lines and host calls, through finishSink.
+      return new Promise<{ raw: unknown; report: InlineReport }>((resolve) => {
+        this.onFinish = (s, out) => {
+          if (s === seq) resolve({ raw: out, report })
+        }
+      })
     }
-    const raw = await this.waitRef!.apply(undefined, [seq], { result: { promise: true, copy: true } })
-    return { raw, report: 'async' }
+    this.armDeadline(invocation)
+    return this.waitRef!.apply(undefined, [seq], { result: { promise: true, copy: true } }).then((raw) => ({
+      raw,
+      report: 'async' as const,
+    }))
   }
 
   dispose(): void {
@@ -494,6 +510,11 @@ function parseOutcome(raw: unknown): Omit<RunOutcome, 'logs' | 'startedAt' | 'du
       ...(typeof e.stack === 'string' ? { stack: e.stack } : {}),
     },
   }
+}
+
+/** CPU time (ms) `isolate` used since its `cpuTime` read `since`. */
+function cpuMsSince(isolate: ivm.Isolate, since: bigint): number {
+  return Number(isolate.cpuTime - since) / 1e6
 }
 
 /** Turns an engine error at load time into a CodeError with its position, when the engine gave one. */

@@ -124,7 +124,7 @@ export class SandboxPool {
       }
       // The timeout counts from here: time spent waiting for a concurrency slot is not the function's.
       invocation.deadline = Date.now() + spec.timeoutMs
-      let outcome = await instance.run(eventJson, invocation, spec.env, pool.inline)
+      let outcome = await instance.run(eventJson, invocation, pool.inline)
       if (outcome.inline) this.demote(pool, outcome.inline)
       if (outcome.inline === 'sliced' || outcome.inline === 'preempted') {
         // Stopped before anything outside its isolate saw it: run it again, threaded, in a new isolate.
@@ -137,7 +137,7 @@ export class SandboxPool {
         }
         this.options.onColdStart?.(spec, performance.now() - t0)
         coldStart = true
-        outcome = await instance.run(eventJson, invocation, spec.env)
+        outcome = await instance.run(eventJson, invocation)
       }
       this.release(pool, instance)
       return { ...outcome, coldStart }
