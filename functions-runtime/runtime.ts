@@ -197,7 +197,7 @@ export class FunctionsRuntime {
 
   /** Runs an HTTP-triggered invocation synchronously in this process's pool. */
   async invokeHttp(name: string, request: HttpRequestData): Promise<HttpResponseData> {
-    const fn = await this.lookup(name)
+    const fn = this.registry.get(name) ?? (await this.lookup(name))
     const trigger = fn?.triggers.find((t) => t.type === 'http')
     if (!fn || !trigger || trigger.type !== 'http') {
       throw new StratusError('functions/not-found', `No function named ${name} with an HTTP trigger`)

@@ -94,7 +94,8 @@ export class SandboxPool {
   /** Runs one invocation of `spec` in a warm or new isolate. Never throws for the function's own failures. */
   async run(spec: VersionSpec, eventJson: string, invocation: Invocation): Promise<PoolRun> {
     if (this.closed) throw new StratusError('service/unavailable', 'The functions runtime is shutting down')
-    const gate = await this.enter(spec)
+    const entering = this.enter(spec)
+    const gate = entering instanceof Promise ? await entering : entering
     try {
       const pool = this.pool(spec)
       let instance: SandboxInstance | undefined
@@ -199,7 +200,8 @@ export class SandboxPool {
     pool.idle.push(instance)
   }
 
-  private async enter(spec: VersionSpec): Promise<Gate> {
+  /** A slot under `spec`'s concurrency: at once when one is free (no promise), else once one frees up. */
+  private enter(spec: VersionSpec): Gate | Promise<Gate> {
     let gate = this.gates.get(spec.name)
     if (!gate) {
       gate = { running: 0, waiting: [] }
@@ -213,8 +215,7 @@ export class SandboxPool {
       throw new StratusError('rate-limited', `Function ${spec.name} is at its concurrency limit; retry later`)
     }
     const entered = gate
-    await new Promise<void>((resolve) => entered.waiting.push(resolve))
-    return entered
+    return new Promise<Gate>((resolve) => entered.waiting.push(() => resolve(entered)))
   }
 
   private leave(name: string, gate: Gate): void {
