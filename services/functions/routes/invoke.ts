@@ -11,6 +11,25 @@ const invokeSchema = {
   },
 } as const
 
+let afterPoll: Promise<void> | undefined
+
+/**
+ * Resolves in this event-loop turn's check phase, once every request read in its poll phase has run.
+ * Invocations answer from there, together: under load, a turn's responses then go out back to back and
+ * wake each client once per burst instead of once per response (a warm call's own CPU is small next to
+ * the kernel's cost of waking the peer per write: this was ~15% more calls/s on two cores). When idle,
+ * the check phase follows at once.
+ */
+function checkPhase(): Promise<void> {
+  afterPoll ??= new Promise((resolve) =>
+    setImmediate(() => {
+      afterPoll = undefined
+      resolve()
+    }),
+  )
+  return afterPoll
+}
+
 /**
  * /functions/v1/{name}[/{path…}]: runs the function synchronously in this process's sandbox pool and
  * answers with its result (JSON), or with the `{status, headers, body}` it returned.
@@ -38,6 +57,7 @@ export async function invokeRoutes(app: FastifyInstance, deps: FunctionsRouteDep
           }
         : null,
     })
+    await checkPhase()
     reply.code(response.status).header('x-stratus-execution-id', response.executionId)
     for (const [key, value] of Object.entries(response.headers)) reply.header(key, value)
     if (response.body === undefined) return reply.send()
