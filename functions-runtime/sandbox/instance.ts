@@ -191,8 +191,9 @@ export class SandboxInstance {
       timeout: EVALUATE_TIMEOUT_MS,
     })) as ivm.Reference
     const setHandler = (await api.get('setHandler', { reference: true })) as ivm.Reference
-    const configure = (await api.get('configure', { reference: true })) as ivm.Reference
-    await configure.apply(undefined, [this.spec.name, this.spec.version, JSON.stringify(this.spec.env)], {
+    // On this thread (no hand-off): the bootstrap's own code, before any of the function's is loaded.
+    const configure = api.getSync('configure', { reference: true }) as ivm.Reference
+    configure.applySync(undefined, [this.spec.name, this.spec.version, JSON.stringify(this.spec.env)], {
       timeout: EVALUATE_TIMEOUT_MS,
     })
     this.invokeRef = (await api.get('invoke', { reference: true })) as ivm.Reference
