@@ -96,7 +96,11 @@ export class ExecutionRecorder {
         this.awaited = false
         const batch = this.pending.splice(0, this.maxBatch)
         try {
-          const inserted = await this.store.insertExecutions(batch.map((p) => p.record))
+          // Which rows went in matters only to those waiting for them.
+          const inserted = await this.store.insertExecutions(
+            batch.map((p) => p.record),
+            { returning: batch.some((p) => p.resolve) },
+          )
           for (const p of batch) p.resolve?.(inserted.has(p.record.id))
         } catch (error) {
           const waited = batch.filter((p) => p.reject)

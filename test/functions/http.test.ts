@@ -50,6 +50,24 @@ describe.each(LANES)('functions: HTTP trigger and sandbox (%s)', (lane) => {
     expect(res.headers['x-stratus-execution-id']).toBeTruthy()
   })
 
+  it('records log lines and errors with any characters intact (quotes, backslashes, braces, NUL, emoji)', async () => {
+    const awkward = 'q" b\\ c, {x} [y] NULL \u00e9 \u{1F600} nul:\u0000:'
+    await deploy(t, 'awkward', {
+      code: `export default async (event, ctx) => {
+        ctx.log.info(${JSON.stringify(awkward)})
+        throw new Error(${JSON.stringify(awkward)})
+      }`,
+      triggers: [{ type: 'http', public: true }],
+    })
+    const res = await request(t.url).post('/functions/v1/awkward').send({})
+    expect(res.status).toBe(500)
+    const [execution] = await waitForExecutions(t, 'awkward', 1)
+    // Postgres cannot store NUL in text or jsonb: it is kept as U+FFFD.
+    const stored = awkward.replace('\u0000', '\uFFFD')
+    expect(execution!.logs.map((l) => l.msg)).toEqual([stored])
+    expect(execution!.error).toMatchObject({ message: stored })
+  })
+
   it('answers with {status, headers, body} when the function returns one, and 204 for no result', async () => {
     await deploy(t, 'shaped', {
       code: `export default async (event) => event.data.query.none ? undefined :
