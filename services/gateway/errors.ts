@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { ERROR_STATUS, type ErrorBody, type ErrorCode, isStratusError } from '../core/errors.ts'
+import { sqlState } from '../db/database.ts'
 
 /** The one place an error becomes an HTTP answer: `{error:{code,message,details?}}` with the table's status. */
 export function sendError(
@@ -24,6 +25,12 @@ function classify(error: FastifyError): { code: ErrorCode; message: string; deta
     }))
     return { code: 'request/invalid', message: `Invalid request ${context}: ${error.message}`, details }
   }
+  if (isUnstorableText(error)) {
+    return {
+      code: 'request/invalid',
+      message: 'The request contains U+0000 (NUL), which cannot be stored',
+    }
+  }
   const status = error.statusCode
   if (status === undefined || status < 400 || status >= 500) return undefined
   switch (status) {
@@ -44,6 +51,20 @@ function classify(error: FastifyError): { code: ErrorCode; message: string; deta
       // Malformed JSON, empty JSON bodies, bad content-length, bad URL encoding…: the client's fault.
       return { code: 'request/invalid', message: error.message || 'Invalid request' }
   }
+}
+
+/**
+ * Postgres refuses U+0000 in text (22021) and in jsonb (22P05, "unsupported Unicode escape sequence").
+ * Services check the values they know to be free-form (documents, payloads); anything else that carries
+ * one to the database fails there, and that is the client's input, not a server fault: the statement's
+ * transaction rolled back, so nothing was half written.
+ */
+function isUnstorableText(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const state = sqlState(e)
+    if (state === '22021' || state === '22P05') return true
+  }
+  return false
 }
 
 /** Installs the error envelope for thrown errors and for unknown routes. */
