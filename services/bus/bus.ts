@@ -101,6 +101,14 @@ export interface SubscribeOptions {
   backoffMs?: number
   /** Handlers running at once in this process for this subscriber. Default 1. */
   concurrency?: number
+  /**
+   * Lets the driver deliver each published batch as one unit (Redis: one job per `publish` instead of
+   * one per event, far less Redis work per event). Handlers still get one event each, and a failed
+   * event is retried alone; but the driver's dedup by event id then holds only for a batch republished
+   * whole, and `stats` counts deliveries (batches and retries), not events. For subscribers that are
+   * idempotent themselves. Default false.
+   */
+  batched?: boolean
 }
 
 export interface Subscription {
@@ -129,7 +137,12 @@ export interface SubscriberStats {
 }
 
 /** Defaults shared by every driver, so both behave the same under the conformance suite. */
-export const SUBSCRIBE_DEFAULTS: Required<SubscribeOptions> = { attempts: 5, backoffMs: 1000, concurrency: 1 }
+export const SUBSCRIBE_DEFAULTS: Required<SubscribeOptions> = {
+  attempts: 5,
+  backoffMs: 1000,
+  concurrency: 1,
+  batched: false,
+}
 
 /** Subscriber names become queue names and keys: keep them to a safe alphabet. */
 export const SUBSCRIBER_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,100}$/

@@ -367,6 +367,101 @@ export function busContract(label: string, makeBus: () => Promise<BusFixture>): 
       await expect(bus.publish(makeEvents(1))).rejects.toThrow(/closed/)
     })
 
+    // `batched: true` lets a driver deliver a published batch as one unit (Redis: one job); what a
+    // handler sees stays per event.
+    it('batched: delivers every event once, in sequence order, one handler call each', async () => {
+      const one = recorder()
+      await bus.subscribe('batched', one.handler, { batched: true })
+      const events = makeEvents(200)
+      await publishInBatches(bus, events, 25)
+      await bus.drain()
+      expect(one.ids).toEqual(ids(events))
+      expect(one.maxActive()).toBe(1)
+    })
+
+    it('batched: retries a failing event alone, with backoff doubling, then records it failed', async () => {
+      const backoffMs = 20
+      const events = makeEvents(12)
+      const flaky = new Set(ids(events.filter((event) => event.sequence % 4 === 0)))
+      const doomed = new Set(ids(events.filter((event) => event.sequence % 4 === 1)))
+      const calls: Array<{ id: string; attempt: number; at: number }> = []
+      await bus.subscribe(
+        'batched-retry',
+        async (event, delivery) => {
+          calls.push({ id: event.id, attempt: delivery.attempt, at: performance.now() })
+          if (doomed.has(event.id) || (flaky.has(event.id) && delivery.attempt === 1)) {
+            throw new Error(`cannot handle ${event.id}`)
+          }
+        },
+        { attempts: 3, backoffMs, batched: true },
+      )
+      await bus.publish(events)
+      await bus.drain()
+      for (const event of events) {
+        const mine = calls.filter((call) => call.id === event.id)
+        const expected = doomed.has(event.id) ? [1, 2, 3] : flaky.has(event.id) ? [1, 2] : [1]
+        expect(
+          mine.map((call) => call.attempt),
+          event.id,
+        ).toEqual(expected)
+        if (doomed.has(event.id)) {
+          expect(mine[1]!.at - mine[0]!.at).toBeGreaterThanOrEqual(backoffMs - 3)
+          expect(mine[2]!.at - mine[1]!.at).toBeGreaterThanOrEqual(2 * backoffMs - 3)
+        }
+      }
+      const failed = await bus.failed('batched-retry')
+      expect(new Set(failed.map((delivery) => delivery.event.id))).toEqual(doomed)
+      for (const delivery of failed) {
+        expect(delivery).toMatchObject({ attempts: 3, error: `cannot handle ${delivery.event.id}` })
+        expect(delivery.event).toEqual(events.find((event) => event.id === delivery.event.id))
+      }
+    })
+
+    it('batched: with a single attempt, a failing event is recorded failed at once', async () => {
+      const events = makeEvents(6)
+      let calls = 0
+      await bus.subscribe(
+        'batched-once',
+        async (event) => {
+          calls++
+          if (event.sequence % 2 === 0) throw new Error('no')
+        },
+        { attempts: 1, batched: true },
+      )
+      await bus.publish(events)
+      await bus.drain()
+      expect(calls).toBe(6)
+      const failed = await bus.failed('batched-once')
+      expect(new Set(failed.map((delivery) => delivery.event.id))).toEqual(
+        new Set(ids(events.filter((event) => event.sequence % 2 === 0))),
+      )
+      expect(failed.every((delivery) => delivery.attempts === 1 && delivery.error === 'no')).toBe(true)
+    })
+
+    it('batched: runs up to `concurrency` handlers at once across a batch', async () => {
+      const held = gate()
+      let active = 0
+      let maxActive = 0
+      await bus.subscribe(
+        'batched-parallel',
+        async () => {
+          active++
+          maxActive = Math.max(maxActive, active)
+          await held.wait
+          active--
+        },
+        { concurrency: 4, batched: true },
+      )
+      await bus.publish(makeEvents(10))
+      try {
+        await eventually(() => active === 4, 10_000, 'four handlers running at once')
+      } finally {
+        held.open()
+      }
+      await bus.drain()
+      expect(maxActive).toBe(4)
+    })
+
     it('rejects invalid subscriber names and options', async () => {
       const noop: EventHandler = async () => {}
       await expect(bus.subscribe('no spaces', noop)).rejects.toThrow(/subscriber name/)

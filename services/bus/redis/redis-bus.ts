@@ -1,6 +1,7 @@
 import { type Job, Queue, Worker } from 'bullmq'
 import type { Redis } from 'ioredis'
 import type { StratusEvent } from '../../core/events.ts'
+import { Limiter } from '../../core/limiter.ts'
 import {
   type Bus,
   type BusLogger,
@@ -37,10 +38,34 @@ export interface RedisBusOptions {
   stalledIntervalMs?: number
 }
 
-/** What the subscriber registry stores per name: the retry policy `publish` stamps onto each job. */
+/** What the subscriber registry stores per name: how `publish` queues its events, and their retry policy. */
 interface Registration {
   attempts: number
   backoffMs: number
+  /** One job per published batch (see SubscribeOptions.batched). */
+  batched: boolean
+}
+
+/**
+ * Job names of a batched subscriber's queue (event jobs are named after the event type, which never
+ * starts with `~`): a published batch; one event's retries after it failed in its batch (data
+ * `{event, attempt}`, the attempt its first run is); an event that failed for good in its batch with
+ * no retry left (data `{event, error}`: its job fails at once, so that `failed` lists it).
+ */
+const BATCH_JOB = '~batch'
+const RETRY_JOB = '~retry'
+const FAILED_JOB = '~failed'
+
+interface BatchData {
+  events: StratusEvent[]
+}
+interface RetryData {
+  event: StratusEvent
+  attempt: number
+}
+interface FailedData {
+  event: StratusEvent
+  error: string
 }
 
 /**
@@ -52,6 +77,8 @@ interface Registration {
 const REMOVE_ON_COMPLETE = { count: 10_000 }
 const REMOVE_ON_FAIL = { count: 1000 }
 const DRAIN_POLL_MS = 25
+/** Batch jobs a batched subscriber's worker takes at once per process. */
+const BATCHES_AT_ONCE = 8
 
 const consoleLogger: RedisBusLogger = {
   warn: (details, message) => console.warn(message, details),
@@ -125,7 +152,18 @@ export class RedisBus implements Bus {
       const registry = await this.client.hgetall(this.registryKey)
       await Promise.all(
         Object.entries(registry).map(([name, raw]) => {
-          const { attempts, backoffMs } = this.parseRegistration(name, raw)
+          const { attempts, backoffMs, batched } = this.parseRegistration(name, raw)
+          if (batched) {
+            // The id names the batch, so a batch republished whole (the relay's retry) is dropped.
+            const data: BatchData = { events: [...events] }
+            return this.queue(name).add(BATCH_JOB, data, {
+              jobId: `b.${events[0]!.id}.${events[events.length - 1]!.id}.${events.length}`,
+              attempts,
+              backoff: { type: 'exponential', delay: backoffMs },
+              removeOnComplete: REMOVE_ON_COMPLETE,
+              removeOnFail: REMOVE_ON_FAIL,
+            })
+          }
           return this.queue(name).addBulk(
             events.map((event) => ({
               name: event.type,
@@ -157,19 +195,33 @@ export class RedisBus implements Bus {
   ): Promise<Subscription> {
     this.assertOpen('subscribe')
     const resolved = resolveSubscribeOptions(name, options)
-    const registration: Registration = { attempts: resolved.attempts, backoffMs: resolved.backoffMs }
+    const registration: Registration = {
+      attempts: resolved.attempts,
+      backoffMs: resolved.backoffMs,
+      batched: resolved.batched,
+    }
     try {
       await this.client.hset(this.registryKey, name, JSON.stringify(registration))
     } catch (error) {
       throw new Error(`RedisBus: registering subscriber ${name} failed: ${message(error)}`, { cause: error })
     }
-    const worker = new Worker<StratusEvent>(queueName(name), (job) => this.process(name, handler, job), {
-      connection: this.workerConnection(),
-      prefix: this.options.prefix,
-      concurrency: resolved.concurrency,
-      lockDuration: this.options.lockDurationMs,
-      stalledInterval: this.options.stalledIntervalMs,
-    })
+    // A batch job runs many handlers: the limiter keeps them to `concurrency` across the worker's jobs.
+    const limiter = new Limiter(resolved.concurrency)
+    const worker = new Worker(
+      queueName(name),
+      (job) => this.process(name, handler, job, registration, limiter),
+      {
+        connection: this.workerConnection(),
+        prefix: this.options.prefix,
+        // Batched, the limiter bounds the handlers; a few jobs at once keep it busy, and each idle slot
+        // costs the worker a fetch from Redis whenever a job arrives.
+        concurrency: resolved.batched
+          ? Math.min(resolved.concurrency, BATCHES_AT_ONCE)
+          : resolved.concurrency,
+        lockDuration: this.options.lockDurationMs,
+        stalledInterval: this.options.stalledIntervalMs,
+      },
+    )
     worker.on('error', (error) => this.logger.error({ subscriber: name, err: error }, 'bus: worker error'))
     const attached = this.workers.get(name) ?? new Set()
     attached.add(worker)
@@ -239,13 +291,30 @@ export class RedisBus implements Bus {
     resolveSubscribeOptions(name, {})
     if (limit <= 0) return []
     const jobs = await this.queue(name).getFailed(0, limit - 1)
-    return jobs.map((job) => ({
-      subscriber: name,
-      event: job.data,
-      attempts: job.attemptsMade,
-      error: job.failedReason,
-      failedAt: new Date(job.finishedOn ?? job.processedOn ?? job.timestamp).toISOString(),
-    }))
+    return jobs
+      .flatMap((job): FailedDelivery[] => {
+        const failedAt = new Date(job.finishedOn ?? job.processedOn ?? job.timestamp).toISOString()
+        const one = (event: StratusEvent, attempts: number) => ({
+          subscriber: name,
+          event,
+          attempts,
+          error: job.failedReason,
+          failedAt,
+        })
+        switch (job.name) {
+          case BATCH_JOB:
+            return (job.data as BatchData).events.map((event) => one(event, job.attemptsMade))
+          case RETRY_JOB: {
+            const data = job.data as RetryData
+            return [one(data.event, data.attempt - 1 + job.attemptsMade)]
+          }
+          case FAILED_JOB:
+            return [one((job.data as FailedData).event, 1)]
+          default:
+            return [one(job.data as StratusEvent, job.attemptsMade)]
+        }
+      })
+      .slice(0, limit)
   }
 
   async stats(): Promise<SubscriberStats[]> {
@@ -324,20 +393,109 @@ export class RedisBus implements Bus {
     for (const connection of [this.subscriber, this.workerClient, this.client]) connection?.disconnect()
   }
 
-  private async process(name: string, handler: EventHandler, job: Job<StratusEvent>): Promise<void> {
-    const attempt = job.attemptsMade + 1
+  private async process(
+    name: string,
+    handler: EventHandler,
+    job: Job,
+    registration: Registration,
+    limiter: Limiter,
+  ): Promise<void> {
+    switch (job.name) {
+      case BATCH_JOB:
+        return this.processBatch(name, handler, job as Job<BatchData>, registration, limiter)
+      case FAILED_JOB:
+        throw new Error((job.data as FailedData).error)
+      case RETRY_JOB: {
+        const { event, attempt } = job.data as RetryData
+        const last = attempt - 1 + (job.opts.attempts ?? 1)
+        return limiter.run(() => this.handle(name, handler, event, attempt + job.attemptsMade, last))
+      }
+      default:
+        return this.handle(
+          name,
+          handler,
+          job.data as StratusEvent,
+          job.attemptsMade + 1,
+          job.opts.attempts ?? 1,
+        )
+    }
+  }
+
+  /** One handler call; a failure is rethrown for BullMQ's retry (and logged when it was the last). */
+  private async handle(
+    name: string,
+    handler: EventHandler,
+    event: StratusEvent,
+    attempt: number,
+    lastAttempt: number,
+  ): Promise<void> {
     try {
-      await handler(job.data, { subscriber: name, attempt })
+      await handler(event, { subscriber: name, attempt })
     } catch (error) {
-      if (attempt >= (job.opts.attempts ?? 1)) {
+      if (attempt >= lastAttempt) {
         this.logger.warn(
-          { subscriber: name, eventId: job.data.id, attempts: attempt, err: error },
+          { subscriber: name, eventId: event.id, attempts: attempt, err: error },
           'bus: event failed for good',
         )
       }
       // BullMQ records `message` as the failure reason: give it an Error whatever was thrown.
       throw error instanceof Error ? error : new Error(String(error))
     }
+  }
+
+  /**
+   * A published batch: every event's handler, in order, up to `concurrency` at once. An event that
+   * fails goes on alone as a retry job (or, with no attempt left, as a failed one); the batch job fails
+   * (and is retried whole) only if those cannot be queued.
+   */
+  private async processBatch(
+    name: string,
+    handler: EventHandler,
+    job: Job<BatchData>,
+    registration: Registration,
+    limiter: Limiter,
+  ): Promise<void> {
+    const attempt = job.attemptsMade + 1
+    const failures: { event: StratusEvent; error: unknown }[] = []
+    await Promise.all(
+      job.data.events.map((event) =>
+        limiter.run(async () => {
+          try {
+            await handler(event, { subscriber: name, attempt })
+          } catch (error) {
+            failures.push({ event, error })
+          }
+        }),
+      ),
+    )
+    if (failures.length === 0) return
+    const { attempts, backoffMs } = registration
+    await this.queue(name).addBulk(
+      failures.map(({ event, error }) => {
+        const common = { removeOnComplete: REMOVE_ON_COMPLETE, removeOnFail: REMOVE_ON_FAIL }
+        if (attempts <= attempt) {
+          this.logger.warn(
+            { subscriber: name, eventId: event.id, attempts: attempt, err: error },
+            'bus: event failed for good',
+          )
+          const data: FailedData = { event, error: message(error) }
+          return { name: FAILED_JOB, data, opts: { ...common, jobId: `f.${event.id}`, attempts: 1 } }
+        }
+        const data: RetryData = { event, attempt: attempt + 1 }
+        return {
+          name: RETRY_JOB,
+          data,
+          opts: {
+            ...common,
+            // Its own id: a batch run again adds it once.
+            jobId: `r.${event.id}`,
+            attempts: attempts - attempt,
+            delay: backoffMs * 2 ** (attempt - 1),
+            backoff: { type: 'exponential', delay: backoffMs * 2 ** attempt },
+          },
+        }
+      }),
+    )
   }
 
   private queue(name: string): Queue {
@@ -356,10 +514,15 @@ export class RedisBus implements Bus {
       return {
         attempts: Number.isInteger(parsed.attempts) ? parsed.attempts! : SUBSCRIBE_DEFAULTS.attempts,
         backoffMs: Number.isFinite(parsed.backoffMs) ? parsed.backoffMs! : SUBSCRIBE_DEFAULTS.backoffMs,
+        batched: parsed.batched === true,
       }
     } catch (error) {
       this.logger.warn({ subscriber: name, raw, err: error }, 'bus: unreadable registration, using defaults')
-      return { attempts: SUBSCRIBE_DEFAULTS.attempts, backoffMs: SUBSCRIBE_DEFAULTS.backoffMs }
+      return {
+        attempts: SUBSCRIBE_DEFAULTS.attempts,
+        backoffMs: SUBSCRIBE_DEFAULTS.backoffMs,
+        batched: SUBSCRIBE_DEFAULTS.batched,
+      }
     }
   }
 

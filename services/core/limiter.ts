@@ -1,6 +1,6 @@
 /**
- * Bounds how many tasks run at once; the rest wait in FIFO order. The dispatcher uses it to keep the
- * executions it runs itself within `FUNCTIONS_WORKERS`, as the job processors' concurrency does for jobs.
+ * Bounds how many tasks run at once; the rest wait in FIFO order (the functions dispatcher's own
+ * executions, a batched bus subscriber's handlers).
  */
 export class Limiter {
   private readonly limit: number
