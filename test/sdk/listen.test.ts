@@ -1,5 +1,6 @@
 import type { Document, QuerySnapshot, StratusError } from '@stratus/sdk'
 import { describe, expect, it } from 'vitest'
+import { WebSocket } from 'ws'
 import { eventually } from '../support/lanes.ts'
 import { LANES, usePlatform } from '../support/platform.ts'
 import {
@@ -133,6 +134,12 @@ describe.each(LANES)('SDK listeners (%s)', (lane) => {
       await items.doc(`d${i}`).set({ n: i })
       if (i % 10 === 5) await items.doc(`d${i - 5}`).update({ n: -i })
       if (i % 30 === 15) {
+        // Cut the socket of the previous reconnect, not one already dead (its backoff may outlast 30 writes).
+        await eventually(
+          () => tracked.sockets.length === cuts + 1 && tracked.sockets.at(-1)!.readyState === WebSocket.OPEN,
+          10_000,
+          'the listener to be connected',
+        )
         // As a network failure would: no close handshake, the SDK sees the socket die.
         tracked.sockets.at(-1)!.terminate()
         cuts += 1
