@@ -245,7 +245,10 @@ export function busContract(label: string, makeBus: () => Promise<BusFixture>): 
       expect([...one.ids, ...two.ids].sort()).toEqual(ids(events).sort())
     })
 
-    it('runs up to `concurrency` handlers at once', async () => {
+    it.each([
+      ['', false],
+      [' (batched)', true],
+    ])('runs up to `concurrency` handlers at once%s', async (_label, batched) => {
       const held = gate()
       let active = 0
       let maxActive = 0
@@ -259,7 +262,7 @@ export function busContract(label: string, makeBus: () => Promise<BusFixture>): 
           handled.push(event.id)
           active--
         },
-        { concurrency: 4 },
+        { concurrency: 4, batched },
       )
       const events = makeEvents(10)
       await bus.publish(events)
@@ -436,30 +439,6 @@ export function busContract(label: string, makeBus: () => Promise<BusFixture>): 
         new Set(ids(events.filter((event) => event.sequence % 2 === 0))),
       )
       expect(failed.every((delivery) => delivery.attempts === 1 && delivery.error === 'no')).toBe(true)
-    })
-
-    it('batched: runs up to `concurrency` handlers at once across a batch', async () => {
-      const held = gate()
-      let active = 0
-      let maxActive = 0
-      await bus.subscribe(
-        'batched-parallel',
-        async () => {
-          active++
-          maxActive = Math.max(maxActive, active)
-          await held.wait
-          active--
-        },
-        { concurrency: 4, batched: true },
-      )
-      await bus.publish(makeEvents(10))
-      try {
-        await eventually(() => active === 4, 10_000, 'four handlers running at once')
-      } finally {
-        held.open()
-      }
-      await bus.drain()
-      expect(maxActive).toBe(4)
     })
 
     it('rejects invalid subscriber names and options', async () => {
