@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import autocannon from 'autocannon'
+import { freePort } from '../support/ports.ts'
 
 /**
  * Shared pieces of the benchmarks. Every benchmark is a script `test/bench/<name>.bench.ts` whose last
@@ -46,17 +46,6 @@ export function note(message: string): void {
 }
 
 /** A free TCP port on loopback. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      )
-    })
-  })
-}
 
 /** A process serving HTTP for a benchmark. */
 export interface ServerProcess {

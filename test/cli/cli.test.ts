@@ -7,6 +7,7 @@ import { readMigrations } from '../../services/db/migrate.ts'
 import { PgDatabase } from '../../services/db/pg-database.ts'
 import { createPgDatabase } from '../support/databases.ts'
 import { TEST_DATABASE_URL, TEST_REDIS_URL, uniqueName } from '../support/lanes.ts'
+import { freePort, isAddressInUse } from '../support/ports.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '../..')
 const BIN = path.join(ROOT, 'bin/stratus.mjs')
@@ -30,12 +31,28 @@ function stratus(args: string[], env: Record<string, string>) {
   return { status: result.status, stdout: result.stdout, stderr: result.stderr }
 }
 
-/** Starts `stratus start` and resolves once it serves /health. */
+/**
+ * Starts `stratus start` and resolves once it serves /health. A free port can be taken by another
+ * socket before the server binds it (tests run in parallel): then it tries another.
+ */
 async function startServer(
   env: Record<string, string>,
   args: string[] = [],
 ): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const port = 20_000 + Math.floor(Math.random() * 20_000)
+  for (let tries = 1; ; tries++) {
+    try {
+      return await startServerOn(await freePort(), env, args)
+    } catch (error) {
+      if (tries >= 3 || !isAddressInUse(String(error))) throw error
+    }
+  }
+}
+
+async function startServerOn(
+  port: number,
+  env: Record<string, string>,
+  args: string[],
+): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   const child = spawn(process.execPath, [BIN, 'start', ...args], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'warn', PORT: String(port), ...env },

@@ -1,25 +1,15 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { cpSync, mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import request from 'supertest'
 import { afterAll, describe, expect, it } from 'vitest'
 import { ensurePgliteTemplate } from '../support/databases.ts'
 import { eventually } from '../support/lanes.ts'
+import { freePort } from '../support/ports.ts'
 import { FUNCTIONS_TEST_ENV } from './helpers.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '../..')
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer()
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
-}
 
 /** `stratus start` on the embedded drivers in `dataDir`; resolves once it serves, with its stdout. */
 async function start(dataDir: string, port: number): Promise<{ child: ChildProcess; output: () => string }> {

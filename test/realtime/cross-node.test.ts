@@ -1,22 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { createServer } from 'node:net'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { eventually } from '../support/lanes.ts'
 import { LANES, startTestPlatform, type TestPlatform } from '../support/platform.ts'
+import { freePort } from '../support/ports.ts'
 import { RealtimeClient } from './client.ts'
 import { newCollection, put } from './helpers.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '../..')
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
-}
 
 // Two API processes on one Postgres + Redis: the test's platform (role all, which also relays) and a
 // second `stratus start --role api` process.
