@@ -358,7 +358,7 @@ export class FunctionsRuntime {
       // a job per event would cost a second queue hop. The bus redelivers the event if this process
       // dies meanwhile; a failed attempt becomes a retry job.
       if (kind === 'event' && this.direct) {
-        direct.push(this.runFirstAttempt(fn, event))
+        direct.push(this.runFirstAttempt(fn, event, this.direct))
         continue
       }
       const jobQueue = kind === 'queue' ? queueJobQueue(queue!) : FUNCTIONS_JOB_QUEUE
@@ -427,12 +427,16 @@ export class FunctionsRuntime {
    * Attempt 1 of an event trigger, run by the dispatcher. Returns the retry job when it failed and
    * retries are left; dead-letters the event when none are.
    */
-  private async runFirstAttempt(fn: FunctionVersion, event: StratusEvent): Promise<JobInit | undefined> {
-    this.metrics.triggerLag.observe(Math.max(0, Date.now() - Date.parse(event.time)) / 1000)
+  private async runFirstAttempt(
+    fn: FunctionVersion,
+    event: StratusEvent,
+    slots: Limiter,
+  ): Promise<JobInit | undefined> {
+    this.observeTriggerLag(event)
     // The bus redelivers an event whose dispatch died: never run a success twice.
-    if (await this.succeededChecks.add({ name: fn.name, version: fn.version, eventId: event.id })) return
+    if (await this.succeededBefore(fn, event)) return
     // The slot is for running: the record is waited for outside it (it lingers a few ms for others').
-    const { outcome, written } = await this.direct!.run(() => this.runOnce(fn, event, 'event', 1, 'write'))
+    const { outcome, written } = await slots.run(() => this.runOnce(fn, event, 'event', 1, 'write'))
     await written
     if (outcome.status === 'succeeded') return
     if (fn.retries > 0) return retryJob(fn, event, { backoffMs: this.options.config.retryBackoffMs })
@@ -458,8 +462,7 @@ export class FunctionsRuntime {
       trigger = data.trigger
       queue = data.queue
       attempt = job.attempt + (data.firstAttempt ?? 1) - 1
-      if (attempt === 1)
-        this.metrics.triggerLag.observe(Math.max(0, Date.now() - Date.parse(event.time)) / 1000)
+      if (attempt === 1) this.observeTriggerLag(event)
     } else if (data.kind === 'schedule') {
       fn = await this.lookup(data.function, true)
       const t = fn?.triggers[data.index]
@@ -476,13 +479,23 @@ export class FunctionsRuntime {
     }
     if (!fn) return
     // Idempotency: an event this version already handled successfully is not run again.
-    if (await this.succeededChecks.add({ name: fn.name, version: fn.version, eventId: event.id })) return
+    if (await this.succeededBefore(fn, event)) return
     const { outcome, written } = await this.runOnce(fn, event, trigger, attempt, 'write')
     await written
     if (outcome.status === 'succeeded') return
     const message = outcome.error?.message ?? outcome.status
     if (job.attempt < job.attempts) throw new Error(message)
     await this.deadLetter(fn, event, trigger, attempt, outcome, queue)
+  }
+
+  /** Whether `fn`'s version already handled `event` successfully (concurrent checks share a query). */
+  private succeededBefore(fn: FunctionVersion, event: StratusEvent): Promise<boolean> {
+    return this.succeededChecks.add({ name: fn.name, version: fn.version, eventId: event.id })
+  }
+
+  /** Commit → handler start, observed on an event's first attempt. */
+  private observeTriggerLag(event: StratusEvent): void {
+    this.metrics.triggerLag.observe(Math.max(0, Date.now() - Date.parse(event.time)) / 1000)
   }
 
   private async deadLetter(

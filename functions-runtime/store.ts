@@ -294,9 +294,9 @@ export class FunctionStore {
         records.map((r) => r.attempt),
         records.map((r) => r.startedAt),
         records.map((r) => r.durationMs),
-        records.map((r) => jsonForPostgres(r.logs ?? [])),
+        records.map((r) => jsonForPostgres(r.logs)),
         records.map((r) => (r.error ? jsonForPostgres(r.error) : null)),
-        records.map((r) => r.coldStart ?? false),
+        records.map((r) => r.coldStart),
       ],
     )
     return new Set(rows.map((r) => r.id))
