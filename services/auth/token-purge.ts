@@ -25,14 +25,12 @@ export type AuthPurgeResult = {
  */
 export async function purgeAuthTokens(db: Sql): Promise<AuthPurgeResult> {
   return {
-    refreshTokens: await deleteInBatches(
+    refreshTokens: await purge(
       db,
       `DELETE FROM auth_refresh_tokens WHERE token_hash IN (
          SELECT token_hash FROM auth_refresh_tokens WHERE expires_at < now() - ${GRACE} LIMIT ${BATCH})`,
-      [],
-      BATCH,
     ),
-    sessions: await deleteInBatches(
+    sessions: await purge(
       db,
       `DELETE FROM auth_sessions WHERE id IN (
          SELECT s.id FROM auth_sessions s
@@ -40,23 +38,22 @@ export async function purgeAuthTokens(db: Sql): Promise<AuthPurgeResult> {
             OR (s.created_at < now() - ${GRACE}
                 AND NOT EXISTS (SELECT 1 FROM auth_refresh_tokens t WHERE t.session_id = s.id))
          LIMIT ${BATCH})`,
-      [],
-      BATCH,
     ),
-    oneTimeTokens: await deleteInBatches(
+    oneTimeTokens: await purge(
       db,
       `DELETE FROM auth_one_time_tokens WHERE token_hash IN (
          SELECT token_hash FROM auth_one_time_tokens
          WHERE expires_at < now() - ${GRACE} OR used_at < now() - ${GRACE} LIMIT ${BATCH})`,
-      [],
-      BATCH,
     ),
-    oauthStates: await deleteInBatches(
+    oauthStates: await purge(
       db,
       `DELETE FROM auth_oauth_states WHERE state_hash IN (
          SELECT state_hash FROM auth_oauth_states WHERE expires_at < now() LIMIT ${BATCH})`,
-      [],
-      BATCH,
     ),
   }
+}
+
+/** One of the purges above: a DELETE of at most BATCH rows, run until a run removes fewer. */
+function purge(db: Sql, deleteSql: string): Promise<number> {
+  return deleteInBatches(db, deleteSql, [], BATCH)
 }
