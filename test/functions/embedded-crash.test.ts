@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { ensurePgliteTemplate } from '../support/databases.ts'
 import { eventually } from '../support/lanes.ts'
 import { freePort } from '../support/ports.ts'
-import { FUNCTIONS_TEST_ENV } from './helpers.ts'
+import { deploy, FUNCTIONS_TEST_ENV, service } from './helpers.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '../..')
 
@@ -48,14 +48,10 @@ async function startFresh(dataDir: string) {
   rmSync(path.join(dataDir, 'db', 'READY'), { force: true })
   const port = await freePort()
   const first = await start(dataDir, port)
-  const key = /Service key[^\n]*\n(\S+)/.exec(first.output())?.[1]
-  expect(key).toBeTruthy()
-  return {
-    child: first.child,
-    port,
-    url: `http://127.0.0.1:${port}`,
-    auth: { authorization: `Bearer ${key}` },
-  }
+  const serviceKey = /Service key[^\n]*\n(\S+)/.exec(first.output())?.[1] ?? ''
+  expect(serviceKey).toBeTruthy()
+  const url = `http://127.0.0.1:${port}`
+  return { child: first.child, port, url, serviceKey, auth: service({ url, serviceKey }) }
 }
 
 // The embedded mode is one process with in-memory queues: a kill -9 mid-execution must still not lose
@@ -87,20 +83,16 @@ describe('functions: kill -9 of an embedded process mid-execution (embedded)', (
     const fresh = await startFresh(dataDir)
     child = fresh.child
     const { port, url, auth } = fresh
-    const deployed = await request(url)
-      .put('/admin/v1/functions/slow')
-      .set(auth)
-      .send({
-        code: `export default async (event, ctx) => {
-          await ctx.queue.publish('started', event.id)
-          const until = Date.now() + 5000
-          while (Date.now() < until) {}
-          ctx.log.info('finished')
-        }`,
-        timeoutMs: 20_000,
-        triggers: [{ type: 'queue', queue: 'work' }],
-      })
-    expect(deployed.status).toBe(201)
+    await deploy(fresh, 'slow', {
+      code: `export default async (event, ctx) => {
+        await ctx.queue.publish('started', event.id)
+        const until = Date.now() + 5000
+        while (Date.now() < until) {}
+        ctx.log.info('finished')
+      }`,
+      timeoutMs: 20_000,
+      triggers: [{ type: 'queue', queue: 'work' }],
+    })
     const msg = await request(url).post('/queue/v1/work/messages').set(auth).send({ payload: 'job' })
     expect(msg.status).toBe(202)
     const startedDepth = async () => {
@@ -134,14 +126,10 @@ describe('functions: kill -9 of an embedded process mid-execution (embedded)', (
       const fresh = await startFresh(dir)
       child = fresh.child
       const { port, url, auth } = fresh
-      const deployed = await request(url)
-        .put('/admin/v1/functions/later')
-        .set(auth)
-        .send({
-          code: `export default async (event, ctx) => { ctx.log.info(String(Date.now() >= Date.parse(event.data.availableAt))) }`,
-          triggers: [{ type: 'queue', queue: 'later' }],
-        })
-      expect(deployed.status).toBe(201)
+      await deploy(fresh, 'later', {
+        code: `export default async (event, ctx) => { ctx.log.info(String(Date.now() >= Date.parse(event.data.availableAt))) }`,
+        triggers: [{ type: 'queue', queue: 'later' }],
+      })
       const delayed = await request(url)
         .post('/queue/v1/later/messages')
         .set(auth)

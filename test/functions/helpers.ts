@@ -10,11 +10,14 @@ export const FUNCTIONS_TEST_ENV = {
   FUNCTIONS_IDLE_MS: '60000',
 }
 
+/** A server to call: the test platform, or a `stratus start` process the test spawned. */
+export type Server = Pick<TestPlatform, 'url' | 'serviceKey'>
+
 /** The service key header. */
-export const service = (t: TestPlatform) => ({ authorization: `Bearer ${t.serviceKey}` })
+export const service = (t: Server) => ({ authorization: `Bearer ${t.serviceKey}` })
 
 /** PUT /admin/v1/functions/{name}; expects 201 and returns the version. */
-export async function deploy(t: TestPlatform, name: string, body: Record<string, unknown>): Promise<number> {
+export async function deploy(t: Server, name: string, body: Record<string, unknown>): Promise<number> {
   const res = await request(t.url).put(`/admin/v1/functions/${name}`).set(service(t)).send(body)
   expect(res.status, JSON.stringify(res.body)).toBe(201)
   return res.body.version as number
