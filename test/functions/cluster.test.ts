@@ -3,7 +3,14 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { eventually, TEST_DATABASE_URL, TEST_REDIS_URL } from '../support/lanes.ts'
 import { startTestPlatform, type TestPlatform } from '../support/platform.ts'
-import { deploy, type ExecutionView, executions, FUNCTIONS_TEST_ENV, publish } from './helpers.ts'
+import {
+  busyFunctionCode,
+  deploy,
+  type ExecutionView,
+  executions,
+  FUNCTIONS_TEST_ENV,
+  publish,
+} from './helpers.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '../..')
 
@@ -84,12 +91,7 @@ describe.skipIf(!TEST_DATABASE_URL || !TEST_REDIS_URL)('functions across worker 
     async (kind, queue, trigger) => {
       const name = `slow-${kind}`
       await deploy(t, name, {
-        code: `export default async (event, ctx) => {
-        await ctx.queue.publish('slow-started', event.id)
-        const until = Date.now() + 2000
-        while (Date.now() < until) {}
-        ctx.log.info('finished')
-      }`,
+        code: busyFunctionCode('slow-started', 2000),
         timeoutMs: 30_000,
         retries: 0,
         triggers: [trigger],

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { ensurePgliteTemplate } from '../support/databases.ts'
 import { eventually } from '../support/lanes.ts'
 import { freePort } from '../support/ports.ts'
-import { deploy, FUNCTIONS_TEST_ENV, service } from './helpers.ts'
+import { busyFunctionCode, deploy, FUNCTIONS_TEST_ENV, service } from './helpers.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '../..')
 
@@ -84,12 +84,7 @@ describe('functions: kill -9 of an embedded process mid-execution (embedded)', (
     child = fresh.child
     const { port, url, auth } = fresh
     await deploy(fresh, 'slow', {
-      code: `export default async (event, ctx) => {
-        await ctx.queue.publish('started', event.id)
-        const until = Date.now() + 5000
-        while (Date.now() < until) {}
-        ctx.log.info('finished')
-      }`,
+      code: busyFunctionCode('started', 5000),
       timeoutMs: 20_000,
       triggers: [{ type: 'queue', queue: 'work' }],
     })

@@ -16,6 +16,19 @@ export type Server = Pick<TestPlatform, 'url' | 'serviceKey'>
 /** The service key header. */
 export const service = (t: Server) => ({ authorization: `Bearer ${t.serviceKey}` })
 
+/**
+ * A function that says it started (its event id, published to `startedQueue`), then computes for `ms`
+ * and logs `finished`: long enough to kill its process mid-run.
+ */
+export function busyFunctionCode(startedQueue: string, ms: number): string {
+  return `export default async (event, ctx) => {
+    await ctx.queue.publish(${JSON.stringify(startedQueue)}, event.id)
+    const until = Date.now() + ${ms}
+    while (Date.now() < until) {}
+    ctx.log.info('finished')
+  }`
+}
+
 /** PUT /admin/v1/functions/{name}; expects 201 and returns the version. */
 export async function deploy(t: Server, name: string, body: Record<string, unknown>): Promise<number> {
   const res = await request(t.url).put(`/admin/v1/functions/${name}`).set(service(t)).send(body)
