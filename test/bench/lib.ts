@@ -45,8 +45,6 @@ export function note(message: string): void {
   process.stderr.write(`  ${message}\n`)
 }
 
-/** A free TCP port on loopback. */
-
 /** A process serving HTTP for a benchmark. */
 export interface ServerProcess {
   url: string
