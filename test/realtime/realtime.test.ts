@@ -128,8 +128,9 @@ describe.each(LANES)('realtime (%s)', (lane) => {
     await put(t, col, 'd0', { i: 0 })
     const [seen] = await first.waitChanges('s', 1)
     first.close()
-    // A watcher that stays: once it has the four missed changes, so has this node's feed, and the
-    // replay below must include them (a write's answer comes before the relay publishes its change).
+    // A second subscriber, connected while `first` is gone: once it has the four missed changes, so has
+    // this node's feed, and the replay below must include them (a write's answer comes before the relay
+    // publishes its change).
     const watcher = await connect(t.serviceKey)
     await watcher.subscribe({ id: 'w', collection: col })
     for (let i = 1; i <= 4; i++) await put(t, col, `d${i}`, { i })
