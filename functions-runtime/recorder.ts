@@ -92,7 +92,9 @@ export class ExecutionRecorder {
       if (this.idleWaiters.length === 0 && this.pending.length < this.maxBatch) {
         await this.linger(this.awaited ? this.writeLingerMs : this.lingerMs)
       }
-      while (this.pending.length > 0) {
+      // One batch per pass: what arrives while it is written lingers again (below) rather than going
+      // out at once in a small batch; under steady load that was most batches (~25 rows instead of ~170).
+      if (this.pending.length > 0) {
         this.awaited = false
         const batch = this.pending.splice(0, this.maxBatch)
         try {
