@@ -60,6 +60,13 @@ export interface HttpResponseData {
   executionId: string
 }
 
+/** One execution's outcome and record; `written` settles once a `write` record is committed. */
+interface RunOnce {
+  outcome: PoolRun
+  record: Execution
+  written?: Promise<boolean>
+}
+
 /** Per-queue counts for GET /admin/v1/queues. */
 export interface QueueStats {
   name: string
@@ -199,8 +206,18 @@ export class FunctionsRuntime {
   }
 
   /** Runs an HTTP-triggered invocation synchronously in this process's pool. */
-  async invokeHttp(name: string, request: HttpRequestData): Promise<HttpResponseData> {
-    const fn = this.registry.get(name) ?? (await this.lookup(name))
+  invokeHttp(name: string, request: HttpRequestData): HttpResponseData | Promise<HttpResponseData> {
+    const fn = this.registry.get(name)
+    if (!fn) return this.lookup(name).then((found) => this.invokeHttpOn(name, found, request))
+    return this.invokeHttpOn(name, fn, request)
+  }
+
+  /** invokeHttp once the function is known: without a promise when the run settles inline. */
+  private invokeHttpOn(
+    name: string,
+    fn: FunctionVersion | undefined,
+    request: HttpRequestData,
+  ): HttpResponseData | Promise<HttpResponseData> {
     const trigger = fn?.triggers.find((t) => t.type === 'http')
     if (!fn || !trigger || trigger.type !== 'http') {
       throw new StratusError('functions/not-found', `No function named ${name} with an HTTP trigger`)
@@ -218,18 +235,9 @@ export class FunctionsRuntime {
       datacontenttype: 'application/json',
       data: request,
     }
-    const { outcome, record } = await this.runOnce(fn, event, 'http', 1, 'enqueue')
-    if (outcome.status === 'timeout') {
-      throw new StratusError('functions/timeout', `Function ${name} timed out after ${fn.timeoutMs} ms`, {
-        details: { executionId: record.id },
-      })
-    }
-    if (outcome.status === 'failed') {
-      throw new StratusError('functions/failed', `Function ${name} failed`, {
-        details: { executionId: record.id },
-      })
-    }
-    return toHttpResponse(outcome, record.id)
+    const ran = this.runOnce(fn, event, 'http', 1, 'enqueue')
+    if (ran instanceof Promise) return ran.then((done) => httpAnswer(name, fn, done))
+    return httpAnswer(name, fn, ran)
   }
 
   /** Re-runs a dead letter on the live version of its function. */
@@ -436,7 +444,7 @@ export class FunctionsRuntime {
     // The bus redelivers an event whose dispatch died: never run a success twice.
     if (await this.succeededBefore(fn, event)) return
     // The slot is for running: the record is waited for outside it (it lingers a few ms for others').
-    const { outcome, written } = await slots.run(() => this.runOnce(fn, event, 'event', 1, 'write'))
+    const { outcome, written } = await slots.run(async () => this.runOnce(fn, event, 'event', 1, 'write'))
     await written
     if (outcome.status === 'succeeded') return
     if (fn.retries > 0) return retryJob(fn, event, { backoffMs: this.options.config.retryBackoffMs })
@@ -523,13 +531,13 @@ export class FunctionsRuntime {
    * Runs one invocation and records it: `write` hands back the record's write to wait for (`written`),
    * `enqueue` writes it in the background.
    */
-  private async runOnce(
+  private runOnce(
     fn: FunctionVersion,
     event: object,
     trigger: TriggerKind,
     attempt: number,
     recording: 'write' | 'enqueue',
-  ): Promise<{ outcome: PoolRun; record: Execution; written?: Promise<boolean> }> {
+  ): RunOnce | Promise<RunOnce> {
     const executionId = newEventId()
     const invocation: Invocation = {
       functionName: fn.name,
@@ -539,7 +547,26 @@ export class FunctionsRuntime {
       logs: [],
       droppedLogs: 0,
     }
-    const outcome = await this.pool.run(fn, JSON.stringify(event), invocation)
+    const ran = this.pool.run(fn, JSON.stringify(event), invocation)
+    // A warm inline run answers without a promise: so does this, and invokeHttp after it.
+    if (ran instanceof Promise) {
+      return ran.then((outcome) =>
+        this.recordRun(fn, event, trigger, attempt, recording, executionId, outcome),
+      )
+    }
+    return this.recordRun(fn, event, trigger, attempt, recording, executionId, ran)
+  }
+
+  /** Counts `outcome` in the metrics and records its execution. */
+  private recordRun(
+    fn: FunctionVersion,
+    event: object,
+    trigger: TriggerKind,
+    attempt: number,
+    recording: 'write' | 'enqueue',
+    executionId: string,
+    outcome: PoolRun,
+  ): RunOnce {
     this.metrics.executions.inc({ function: fn.name, trigger, status: outcome.status })
     this.metrics.duration.observe({ function: fn.name, trigger }, outcome.durationMs / 1000)
     if (outcome.status !== 'succeeded') this.metrics.errors.inc({ function: fn.name, status: outcome.status })
@@ -781,6 +808,21 @@ function scheduleEvent(
     data: { cron: trigger.cron, timezone: trigger.timezone ?? 'UTC', scheduledAt },
     sequence: 0,
   }
+}
+
+/** The HTTP answer of an invocation's run, or the error its failure maps to. */
+function httpAnswer(name: string, fn: FunctionVersion, { outcome, record }: RunOnce): HttpResponseData {
+  if (outcome.status === 'timeout') {
+    throw new StratusError('functions/timeout', `Function ${name} timed out after ${fn.timeoutMs} ms`, {
+      details: { executionId: record.id },
+    })
+  }
+  if (outcome.status === 'failed') {
+    throw new StratusError('functions/failed', `Function ${name} failed`, {
+      details: { executionId: record.id },
+    })
+  }
+  return toHttpResponse(outcome, record.id)
 }
 
 /** A `{status, headers?, body?}` result is an HTTP response; anything else is the JSON body. */

@@ -107,6 +107,15 @@ export interface InstanceRun extends RunOutcome {
   inline?: InlineReport
 }
 
+/** How a run ended, before the instance adds its logs and timing (a fresh object each time). */
+type Outcome = Omit<RunOutcome, 'logs' | 'startedAt' | 'durationMs'>
+
+/** What an inline run hands back: the bootstrap's raw result (undefined when stopped) and how it went. */
+interface InlineSettled {
+  raw: unknown
+  report: InlineReport
+}
+
 /** Module evaluation (top-level code) gets at most this long. */
 const EVALUATE_TIMEOUT_MS = 5000
 /**
@@ -242,58 +251,82 @@ export class SandboxInstance {
    * safe because everything it asked of the host (ctx calls, logs) is only queued on the host's event
    * loop while the host's thread is inside the isolate, and is refused once the invocation is over.
    */
-  async run(eventJson: string, invocation: Invocation, inline = false): Promise<InstanceRun> {
+  run(eventJson: string, invocation: Invocation, inline = false): InstanceRun | Promise<InstanceRun> {
     const startedAt = new Date()
     const start = performance.now()
-    this.lastUsed = Date.now()
     this.current = invocation
-    let outcome: Omit<RunOutcome, 'logs' | 'startedAt' | 'durationMs'>
-    let report: InlineReport | undefined
+    this.seq++
+    if (!inline || !this.inlineCapable) return this.runThreaded(eventJson, invocation, startedAt, start)
+    // Without a promise when it settles here (most warm calls): each await costs a turn of the loop.
+    let ran: InlineSettled | Promise<InlineSettled>
     try {
-      let raw: unknown
-      this.seq++
-      if (inline && this.inlineCapable) {
-        const ran = this.runInline(eventJson, invocation)
-        const settled = ran instanceof Promise ? await ran : ran
-        report = settled.report
-        raw = settled.raw
-      } else {
-        this.armDeadline(invocation)
-        raw = await this.invokeRef!.apply(
-          undefined,
-          [eventJson, invocation.executionId, invocation.deadline],
-          {
-            arguments: { copy: true },
-            result: { promise: true, copy: true },
-            timeout: Math.max(1, invocation.deadline - Date.now()),
-          },
-        )
-      }
+      ran = this.runInline(eventJson, invocation)
+    } catch (error) {
+      return this.finish(this.failure(error), undefined, invocation, startedAt, start)
+    }
+    if (!(ran instanceof Promise))
+      return this.finish(parseOutcome(ran.raw), ran.report, invocation, startedAt, start)
+    return ran.then(
+      (settled) => this.finish(parseOutcome(settled.raw), settled.report, invocation, startedAt, start),
+      (error: unknown) => this.finish(this.failure(error), undefined, invocation, startedAt, start),
+    )
+  }
+
+  private async runThreaded(
+    eventJson: string,
+    invocation: Invocation,
+    startedAt: Date,
+    start: number,
+  ): Promise<InstanceRun> {
+    let outcome: Outcome
+    try {
+      this.armDeadline(invocation)
+      const raw = await this.invokeRef!.apply(
+        undefined,
+        [eventJson, invocation.executionId, invocation.deadline],
+        {
+          arguments: { copy: true },
+          result: { promise: true, copy: true },
+          timeout: Math.max(1, invocation.deadline - Date.now()),
+        },
+      )
       outcome = parseOutcome(raw)
     } catch (error) {
       outcome = this.failure(error)
-    } finally {
-      if (this.deadlineTimer) clearTimeout(this.deadlineTimer)
-      this.deadlineTimer = undefined
-      this.current = undefined
-      this.onFinish = undefined
-      this.lastUsed = Date.now()
     }
-    const durationMs = performance.now() - start
+    return this.finish(outcome, undefined, invocation, startedAt, start)
+  }
+
+  /** Ends the invocation here and assembles its InstanceRun (taking over `outcome`). */
+  private finish(
+    outcome: Outcome,
+    report: InlineReport | undefined,
+    invocation: Invocation,
+    startedAt: Date,
+    start: number,
+  ): InstanceRun {
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer)
+    this.deadlineTimer = undefined
+    this.current = undefined
+    this.onFinish = undefined
+    this.lastUsed = Date.now()
+    const run = outcome as InstanceRun
+    run.startedAt = startedAt
+    run.durationMs = performance.now() - start
+    if (report) run.inline = report
     if (report === 'sliced' || report === 'preempted') {
-      return { ...outcome, logs: [], startedAt, durationMs, inline: report }
+      run.logs = []
+      return run
     }
-    const logs = invocation.logs
+    run.logs = invocation.logs
     if (invocation.droppedLogs > 0) {
-      logs.push({
+      run.logs.push({
         level: 'warn',
         msg: `${invocation.droppedLogs} more log lines were dropped`,
         time: new Date().toISOString(),
       })
     }
-    return report
-      ? { ...outcome, logs, startedAt, durationMs, inline: report }
-      : { ...outcome, logs, startedAt, durationMs }
+    return run
   }
 
   /**
@@ -316,10 +349,7 @@ export class SandboxInstance {
    * no host calls), else once its queued messages are delivered or, when it awaits the host, once it
    * settles threaded (under the deadline timer from then on).
    */
-  private runInline(
-    eventJson: string,
-    invocation: Invocation,
-  ): { raw: unknown; report: InlineReport } | Promise<{ raw: unknown; report: InlineReport }> {
+  private runInline(eventJson: string, invocation: Invocation): InlineSettled | Promise<InlineSettled> {
     const seq = this.seq
     const remaining = Math.max(1, invocation.deadline - Date.now())
     const slice = Math.min(remaining, INLINE_SLICE_MS)
@@ -346,7 +376,7 @@ export class SandboxInstance {
       const report = seq > 1 && cpuMsSince(this.isolate, cpu0) > INLINE_CHEAP_MS ? 'slow' : 'fast'
       if (typeof settled === 'string') return { raw: settled, report }
       // Its result was queued behind its log lines and host calls, through finishSink.
-      return new Promise<{ raw: unknown; report: InlineReport }>((resolve) => {
+      return new Promise<InlineSettled>((resolve) => {
         this.onFinish = (s, out) => {
           if (s === seq) resolve({ raw: out, report })
         }
@@ -369,7 +399,7 @@ export class SandboxInstance {
     }
   }
 
-  private failure(error: unknown): Omit<RunOutcome, 'logs' | 'startedAt' | 'durationMs'> {
+  private failure(error: unknown): Outcome {
     const message = error instanceof Error ? error.message : String(error)
     if (this.timedOut || /execution timed out/i.test(message)) {
       this.dispose()
@@ -474,7 +504,7 @@ function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
   return copy.buffer
 }
 
-function parseOutcome(raw: unknown): Omit<RunOutcome, 'logs' | 'startedAt' | 'durationMs'> {
+function parseOutcome(raw: unknown): Outcome {
   if (typeof raw !== 'string') {
     return {
       status: 'failed',

@@ -34,6 +34,8 @@ interface VersionPool {
   inline: boolean
   /** Slow inline runs since the last fast one. */
   slowInlineRuns: number
+  /** Dropped by `retire` (a newer version is live): its isolates are not kept. */
+  retired: boolean
 }
 
 interface Gate {
@@ -59,6 +61,7 @@ export interface PoolRun extends InstanceRun {
 export class SandboxPool {
   private readonly options: PoolOptions
   private readonly versions = new Map<string, VersionPool>()
+  private readonly bySpec = new WeakMap<VersionSpec, VersionPool>()
   private readonly gates = new Map<string, Gate>()
   private readonly warming = new Map<string, Promise<void>>()
   private readonly reaper: NodeJS.Timeout
@@ -91,60 +94,119 @@ export class SandboxPool {
     instance.dispose()
   }
 
-  /** Runs one invocation of `spec` in a warm or new isolate. Never throws for the function's own failures. */
-  async run(spec: VersionSpec, eventJson: string, invocation: Invocation): Promise<PoolRun> {
+  /**
+   * Runs one invocation of `spec` in a warm or new isolate. Never throws for the function's own
+   * failures. Answers without a promise when a slot and a warm isolate are free and the run settles
+   * inline (the common warm call): each await would cost a turn of the event loop.
+   */
+  run(spec: VersionSpec, eventJson: string, invocation: Invocation): PoolRun | Promise<PoolRun> {
     if (this.closed) throw new StratusError('service/unavailable', 'The functions runtime is shutting down')
     const entering = this.enter(spec)
-    const gate = entering instanceof Promise ? await entering : entering
-    try {
-      const pool = this.pool(spec)
-      let instance: SandboxInstance | undefined
-      while (pool.idle.length > 0 && !instance) {
-        const candidate = pool.idle.pop()!
-        if (candidate.usable) instance = candidate
-      }
-      let coldStart = false
-      if (!instance) {
-        coldStart = true
-        const t0 = performance.now()
-        try {
-          instance = await SandboxInstance.create(spec, this.options)
-        } catch (error) {
-          const message = error instanceof Error ? error.message : String(error)
-          return {
-            status: 'failed',
-            hasResult: false,
-            error: { name: 'LoadError', message },
-            logs: [],
-            startedAt: new Date(),
-            durationMs: performance.now() - t0,
-            coldStart,
-          }
-        }
-        this.options.onColdStart?.(spec, performance.now() - t0)
-      }
-      // The timeout counts from here: time spent waiting for a concurrency slot is not the function's.
-      invocation.deadline = Date.now() + spec.timeoutMs
-      let outcome = await instance.run(eventJson, invocation, pool.inline)
-      if (outcome.inline) this.demote(pool, outcome.inline)
-      if (outcome.inline === 'sliced' || outcome.inline === 'preempted') {
-        // Stopped before anything outside its isolate saw it: run it again, threaded, in a new isolate.
-        const t0 = performance.now()
-        try {
-          instance = await SandboxInstance.create(spec, this.options)
-        } catch (error) {
-          const message = error instanceof Error ? error.message : String(error)
-          return { ...outcome, status: 'failed', error: { name: 'LoadError', message }, coldStart: true }
-        }
-        this.options.onColdStart?.(spec, performance.now() - t0)
-        coldStart = true
-        outcome = await instance.run(eventJson, invocation)
-      }
-      this.release(pool, instance)
-      return { ...outcome, coldStart }
-    } finally {
-      this.leave(spec.name, gate)
+    if (entering instanceof Promise)
+      return entering.then((gate) => this.runEntered(spec, eventJson, invocation, gate))
+    return this.runEntered(spec, eventJson, invocation, entering)
+  }
+
+  private runEntered(
+    spec: VersionSpec,
+    eventJson: string,
+    invocation: Invocation,
+    gate: Gate,
+  ): PoolRun | Promise<PoolRun> {
+    const pool = this.pool(spec)
+    let instance: SandboxInstance | undefined
+    while (pool.idle.length > 0 && !instance) {
+      const candidate = pool.idle.pop()!
+      if (candidate.usable) instance = candidate
     }
+    let ran: PoolRun | Promise<PoolRun>
+    try {
+      if (instance) {
+        // The timeout counts from here: time spent waiting for a concurrency slot is not the function's.
+        invocation.deadline = Date.now() + spec.timeoutMs
+        const first = instance.run(eventJson, invocation, pool.inline)
+        ran =
+          first instanceof Promise
+            ? first.then((outcome) => this.afterRun(pool, instance!, eventJson, invocation, outcome, false))
+            : this.afterRun(pool, instance, eventJson, invocation, first, false)
+      } else {
+        ran = this.runCold(pool, eventJson, invocation)
+      }
+    } catch (error) {
+      this.leave(gate)
+      throw error
+    }
+    if (!(ran instanceof Promise)) {
+      this.leave(gate)
+      return ran
+    }
+    return ran.finally(() => this.leave(gate))
+  }
+
+  /** A run that found no warm isolate: builds one (a cold start) and runs on it. */
+  private async runCold(pool: VersionPool, eventJson: string, invocation: Invocation): Promise<PoolRun> {
+    const spec = pool.spec
+    const t0 = performance.now()
+    let instance: SandboxInstance
+    try {
+      instance = await SandboxInstance.create(spec, this.options)
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error)
+      return {
+        status: 'failed',
+        hasResult: false,
+        error: { name: 'LoadError', message },
+        logs: [],
+        startedAt: new Date(),
+        durationMs: performance.now() - t0,
+        coldStart: true,
+      }
+    }
+    this.options.onColdStart?.(spec, performance.now() - t0)
+    invocation.deadline = Date.now() + spec.timeoutMs
+    const outcome = await instance.run(eventJson, invocation, pool.inline)
+    return this.afterRun(pool, instance, eventJson, invocation, outcome, true)
+  }
+
+  /** Keeps or demotes inline runs after `outcome`, re-runs a stopped one threaded, hands the isolate back. */
+  private afterRun(
+    pool: VersionPool,
+    instance: SandboxInstance,
+    eventJson: string,
+    invocation: Invocation,
+    outcome: InstanceRun,
+    coldStart: boolean,
+  ): PoolRun | Promise<PoolRun> {
+    if (outcome.inline) this.demote(pool, outcome.inline)
+    if (outcome.inline === 'sliced' || outcome.inline === 'preempted') {
+      return this.rerunThreaded(pool, eventJson, invocation, outcome)
+    }
+    this.release(pool, instance)
+    const run = outcome as PoolRun
+    run.coldStart = coldStart
+    return run
+  }
+
+  /** An inline run stopped before anything outside its isolate saw it: run it again, threaded, in a new isolate. */
+  private async rerunThreaded(
+    pool: VersionPool,
+    eventJson: string,
+    invocation: Invocation,
+    stopped: InstanceRun,
+  ): Promise<PoolRun> {
+    const t0 = performance.now()
+    let instance: SandboxInstance
+    try {
+      instance = await SandboxInstance.create(pool.spec, this.options)
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error)
+      return { ...stopped, status: 'failed', error: { name: 'LoadError', message }, coldStart: true }
+    }
+    this.options.onColdStart?.(pool.spec, performance.now() - t0)
+    const outcome = (await instance.run(eventJson, invocation)) as PoolRun
+    this.release(pool, instance)
+    outcome.coldStart = true
+    return outcome
   }
 
   /** Disposes the idle isolates of `name`'s versions other than `keep` (after a deploy or rollback). */
@@ -152,6 +214,7 @@ export class SandboxPool {
     for (const [key, pool] of this.versions) {
       if (pool.spec.name !== name || pool.spec.version === keep) continue
       for (const instance of pool.idle) instance.dispose()
+      pool.retired = true
       this.versions.delete(key)
     }
   }
@@ -173,12 +236,16 @@ export class SandboxPool {
   }
 
   private pool(spec: VersionSpec): VersionPool {
+    // By spec object first: the registry hands out the same one per live version (no key to build).
+    const known = this.bySpec.get(spec)
+    if (known && !known.retired) return known
     const key = `${spec.name}@${spec.version}`
     let pool = this.versions.get(key)
     if (!pool) {
-      pool = { spec, idle: [], inline: this.options.inline ?? true, slowInlineRuns: 0 }
+      pool = { spec, idle: [], inline: this.options.inline ?? true, slowInlineRuns: 0, retired: false }
       this.versions.set(key, pool)
     }
+    this.bySpec.set(spec, pool)
     return pool
   }
 
@@ -192,8 +259,7 @@ export class SandboxPool {
 
   private release(pool: VersionPool, instance: SandboxInstance): void {
     if (!instance.usable) return
-    const current = this.versions.get(`${pool.spec.name}@${pool.spec.version}`)
-    if (this.closed || current !== pool || pool.idle.length >= this.options.warmPoolSize) {
+    if (this.closed || pool.retired || pool.idle.length >= this.options.warmPoolSize) {
       instance.dispose()
       return
     }
@@ -218,17 +284,18 @@ export class SandboxPool {
     return new Promise<Gate>((resolve) => entered.waiting.push(() => resolve(entered)))
   }
 
-  private leave(name: string, gate: Gate): void {
+  /** Frees a slot (unused gates are dropped by the reaper, not here: a busy function reuses its own). */
+  private leave(gate: Gate): void {
     const next = gate.waiting.shift()
     if (next) {
       next()
       return
     }
     gate.running--
-    if (gate.running === 0) this.gates.delete(name)
   }
 
   private reap(): void {
+    for (const [name, gate] of this.gates) if (gate.running === 0) this.gates.delete(name)
     const cutoff = Date.now() - this.options.idleMs
     for (const pool of this.versions.values()) {
       const keep = pool.idle.filter((i) => i.usable && i.lastUsed >= cutoff)

@@ -42,7 +42,7 @@ export async function invokeRoutes(app: FastifyInstance, deps: FunctionsRouteDep
 
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const params = request.params as { name: string; '*'?: string }
-    const response = await deps.runtime.invokeHttp(params.name, {
+    const ran = deps.runtime.invokeHttp(params.name, {
       method: request.method,
       path: `/${params['*'] ?? ''}`,
       headers: request.headers,
@@ -57,6 +57,7 @@ export async function invokeRoutes(app: FastifyInstance, deps: FunctionsRouteDep
           }
         : null,
     })
+    const response = ran instanceof Promise ? await ran : ran
     await checkPhase()
     reply.code(response.status).header('x-stratus-execution-id', response.executionId)
     for (const [key, value] of Object.entries(response.headers)) reply.header(key, value)
