@@ -266,6 +266,7 @@ export class FunctionStore {
          LIMIT 1
        ) AS done`,
       [keys.map((k) => k.name), keys.map((k) => k.version), keys.map((k) => k.eventId)],
+      { prepare: true },
     )
     const found = new Set(rows.map((r) => `${r.function_name}\n${r.version}\n${r.event_id}`))
     return keys.map((k) => found.has(`${k.name}\n${k.version}\n${k.eventId}`))
@@ -303,6 +304,7 @@ export class FunctionStore {
         records.map((r) => (r.error ? jsonForPostgres(r.error) : null)),
         records.map((r) => r.coldStart),
       ],
+      { prepare: true },
     )
     return new Set(rows.map((r) => r.id))
   }

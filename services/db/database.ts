@@ -3,10 +3,20 @@ import type { PrismaClient } from '@prisma/client'
 /** A result row as the drivers return it: int8 → number, timestamptz → Date, json/jsonb → parsed. */
 export type Row = Record<string, unknown>
 
+/** How a statement is run. */
+export interface QueryOptions {
+  /**
+   * Keep it prepared on each connection (PostgreSQL): later runs skip parsing and, once Postgres settles
+   * on a generic plan, planning. For the few fixed statements every event runs (outbox, relay,
+   * execution records); never for text built per call, since each distinct text stays prepared.
+   */
+  prepare?: boolean
+}
+
 /** Something that runs SQL: the database itself, or one transaction. Values are always parameters. */
 export interface Sql {
   /** Runs one statement with `$1…$n` parameters and returns its rows. */
-  query<R extends Row = Row>(text: string, params?: readonly unknown[]): Promise<R[]>
+  query<R extends Row = Row>(text: string, params?: readonly unknown[], options?: QueryOptions): Promise<R[]>
   /** Runs a script of several statements with no parameters (migrations). */
   exec(script: string): Promise<void>
   /**
@@ -85,8 +95,12 @@ export abstract class BaseDatabase {
   protected readonly committed = new CommitSignal()
   protected abstract readonly sql: Sql
 
-  query<R extends Row = Row>(text: string, params?: readonly unknown[]): Promise<R[]> {
-    return this.sql.query<R>(text, params)
+  query<R extends Row = Row>(
+    text: string,
+    params?: readonly unknown[],
+    options?: QueryOptions,
+  ): Promise<R[]> {
+    return this.sql.query<R>(text, params, options)
   }
 
   exec(script: string): Promise<void> {

@@ -15,9 +15,11 @@ export async function addToOutbox(tx: Sql, events: PendingEvent | readonly Pendi
     const p = i * 6
     return `($${p + 1}, $${p + 2}, $${p + 3}, $${p + 4}, $${p + 5}::timestamptz, $${p + 6}::jsonb)`
   })
+  // One event per write is the common case: that statement stays prepared.
   await tx.query(
     `INSERT INTO outbox (event_id, type, source, subject, time, data) VALUES ${tuples.join(', ')}`,
     values,
+    { prepare: list.length === 1 },
   )
   tx.outboxWritten()
 }

@@ -1,7 +1,7 @@
 import { PrismaPg } from '@prisma/adapter-pg'
 import { PrismaClient } from '@prisma/client'
 import pg from 'pg'
-import { BaseDatabase, type Database, type Row, type Sql } from './database.ts'
+import { BaseDatabase, type Database, type QueryOptions, type Row, type Sql } from './database.ts'
 
 /** Options of the PostgreSQL driver. */
 export interface PgDatabaseOptions {
@@ -20,11 +20,28 @@ const types = {
       : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 }
 
+/** Names of the statements run with `prepare` (pg keeps a named statement prepared per connection). */
+const preparedNames = new Map<string, string>()
+
+function statementName(text: string): string {
+  let name = preparedNames.get(text)
+  if (name === undefined) {
+    name = `stratus_${preparedNames.size + 1}`
+    preparedNames.set(text, name)
+  }
+  return name
+}
+
 function sqlOn(client: pg.Pool | pg.PoolClient, outboxWritten: () => void): Sql {
   return {
     outboxWritten,
-    async query<R extends Row = Row>(text: string, params: readonly unknown[] = []): Promise<R[]> {
-      const result = await client.query<R>({ text, values: params as unknown[], types })
+    async query<R extends Row = Row>(
+      text: string,
+      params: readonly unknown[] = [],
+      options?: QueryOptions,
+    ): Promise<R[]> {
+      const name = options?.prepare ? statementName(text) : undefined
+      const result = await client.query<R>({ name, text, values: params as unknown[], types })
       return result.rows
     },
     async exec(script: string): Promise<void> {

@@ -132,9 +132,11 @@ export class OutboxRelay {
     this.leftovers = true
     await this.bus.publish(rows.map(rowToEvent))
     const sequences = rows.map((row) => row.sequence)
-    await this.db.query('UPDATE outbox SET published_at = now() WHERE sequence = ANY($1::bigint[])', [
-      sequences,
-    ])
+    // Not prepared: planned for its array each time, it keeps to the (partial) sequence index.
+    await this.db.query(
+      'UPDATE outbox SET published_at = now() WHERE sequence = ANY($1::bigint[]) AND sequence IS NOT NULL',
+      [sequences],
+    )
     this.leftovers = false
     const metrics = this.options.metrics
     if (metrics) {
@@ -268,6 +270,7 @@ export class OutboxRelay {
          .map((c) => `o.${c}`)
          .join(', ')}, o.created_at`,
       [this.options.batchSize, LEASE_NAME, this.holder],
+      { prepare: true },
     )
   }
 }

@@ -50,6 +50,19 @@ describe.each(DB_LANES)('database contract (%s)', (lane) => {
     expect(row).toEqual({ n: 9007199254740991, j: { a: [1, 'x'] }, t: expect.any(Date) })
   })
 
+  it('runs a prepared statement again and again, inside and outside transactions, with fresh parameters', async () => {
+    const text = 'SELECT $1::int8 * 2 AS n, $2::text AS s'
+    const seen: unknown[] = []
+    for (let i = 0; i < 8; i++) seen.push(...(await db.query(text, [i, `v${i}`], { prepare: true })))
+    await db.tx(async (tx) => {
+      seen.push(...(await tx.query(text, [100, 'in tx'], { prepare: true })))
+    })
+    expect(seen).toEqual([
+      ...Array.from({ length: 8 }, (_, i) => ({ n: i * 2, s: `v${i}` })),
+      { n: 200, s: 'in tx' },
+    ])
+  })
+
   it('commits a transaction that resolves and rolls back one that throws', async () => {
     await db.tx(async (tx) => {
       await tx.query(`INSERT INTO project_settings (key, value) VALUES ('a', '1')`)
