@@ -47,4 +47,51 @@ describe('ExecutionRecorder', () => {
     await recorder.flushed()
     expect(batches).toEqual([['a'], ['b', 'c']])
   })
+
+  // A store whose first insert hangs until released: records arrive while a batch is being written.
+  function slowFirstStore() {
+    const batches: string[][] = []
+    let release: () => void = () => {}
+    const store = {
+      insertExecutions: async (records: readonly Execution[]) => {
+        batches.push(records.map((r) => r.id))
+        if (batches.length === 1) await new Promise<void>((r) => (release = r))
+        return new Set(records.map((r) => r.id))
+      },
+    } as unknown as FunctionStore
+    return { store, batches, release: () => release() }
+  }
+  const tick = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+  it('lets records nobody waits for that arrive during a write linger for the next batch', async () => {
+    const { store, batches, release } = slowFirstStore()
+    const recorder = new ExecutionRecorder(store, { logger, lingerMs: 10_000, maxBatch: 2 })
+    recorder.enqueue(record('a'))
+    recorder.enqueue(record('a2'))
+    await tick(5)
+    recorder.enqueue(record('b'))
+    release()
+    await tick(20)
+    expect(batches).toEqual([['a', 'a2']])
+    await recorder.flushed()
+    expect(batches).toEqual([['a', 'a2'], ['b']])
+  })
+
+  it('writes a record waited for during a write right after it, without lingering again', async () => {
+    const { store, batches, release } = slowFirstStore()
+    const recorder = new ExecutionRecorder(store, {
+      logger,
+      lingerMs: 10_000,
+      writeLingerMs: 10_000,
+      maxBatch: 2,
+    })
+    recorder.enqueue(record('a'))
+    recorder.enqueue(record('a2'))
+    await tick(5)
+    const written = recorder.write(record('c'))
+    release()
+    await tick(20)
+    expect(batches).toEqual([['a', 'a2'], ['c']])
+    expect(await written).toBe(true)
+  })
 })
