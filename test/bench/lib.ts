@@ -166,6 +166,59 @@ export async function loadHttp(
   }
 }
 
+/** One target of `loadHttpAlternating`: a URL and how to call it. */
+export interface HttpTarget {
+  url: string
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
+  headers?: Record<string, string>
+  body?: string
+}
+
+/** What `loadHttpAlternating` measured of one target: totals over its slices, medians of slice latency. */
+export interface AlternatingLoad extends HttpLoad {
+  /** Requests/s of each slice, in round order (to pair with the other targets' slices). */
+  sliceRps: number[]
+}
+
+/**
+ * Loads each target in turn for `sliceSeconds`, round after round (after a 1 s warm-up each), with the
+ * same connections: these machines' speed drifts within seconds, and back-to-back phases let one side
+ * gain from a quieter moment. `rps` is a target's requests over its slices' time; p50/p99 are the
+ * medians of its slices'.
+ */
+export async function loadHttpAlternating(
+  targets: readonly HttpTarget[],
+  options: { rounds?: number; sliceSeconds?: number; connections?: number } = {},
+): Promise<AlternatingLoad[]> {
+  const sliceSeconds = options.sliceSeconds ?? 1
+  const rounds = options.rounds ?? Math.max(2, Math.round(PHASE_SECONDS / sliceSeconds))
+  const run = (target: HttpTarget, duration: number) =>
+    autocannon({
+      url: target.url,
+      method: target.method ?? 'GET',
+      headers: target.headers,
+      body: target.body,
+      connections: options.connections ?? 32,
+      pipelining: 1,
+      duration,
+    })
+  for (const target of targets) await run(target, 1)
+  const slices = targets.map(() => [] as autocannon.Result[])
+  for (let round = 0; round < rounds; round++) {
+    for (const [i, target] of targets.entries()) slices[i]!.push(await run(target, sliceSeconds))
+  }
+  const median = (values: number[]) => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)]!
+  return slices.map((results) => ({
+    rps:
+      results.reduce((sum, r) => sum + r.requests.total, 0) / results.reduce((sum, r) => sum + r.duration, 0),
+    p50: median(results.map((r) => r.latency.p50)),
+    p99: median(results.map((r) => r.latency.p99)),
+    errors: results.reduce((sum, r) => sum + r.errors + r.timeouts, 0),
+    non2xx: results.reduce((sum, r) => sum + r.non2xx, 0),
+    sliceRps: results.map((r) => r.requests.total / r.duration),
+  }))
+}
+
 /** The p-th percentile (0-100) of `values`. */
 export function percentile(values: readonly number[], p: number): number {
   if (values.length === 0) return Number.NaN
