@@ -132,7 +132,8 @@ export class OutboxRelay {
     this.leftovers = true
     await this.bus.publish(rows.map(rowToEvent))
     const sequences = rows.map((row) => row.sequence)
-    // Not prepared: planned for its array each time, it keeps to the (partial) sequence index.
+    // Not prepared: when it was, its time per call swung between 1 and 8 ms under load; planned per call
+    // it stays steady. `sequence IS NOT NULL` matches the partial sequence index for any plan.
     await this.db.query(
       'UPDATE outbox SET published_at = now() WHERE sequence = ANY($1::bigint[]) AND sequence IS NOT NULL',
       [sequences],
