@@ -3,6 +3,7 @@ import {
   createBenchDatabase,
   loadHttpAlternating,
   note,
+  percentile,
   report,
   startStratus,
 } from './lib.ts'
@@ -50,7 +51,6 @@ try {
     if (phase.errors || phase.non2xx) throw new Error(`requests failed: ${JSON.stringify(phase)}`)
   }
   const sliceRatios = (of: { sliceRps: number[] }) => of.sliceRps.map((rps, i) => rps / health!.sliceRps[i]!)
-  const median = (values: number[]) => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)]!
 
   report({
     name: 'functions-warm',
@@ -59,13 +59,13 @@ try {
     unit: 'req/s',
     baseline: health!.rps,
     ratio: fn!.rps / health!.rps,
-    median_slice_ratio: median(sliceRatios(fn!)),
+    median_slice_ratio: percentile(sliceRatios(fn!), 50),
     p50_ms: fn!.p50,
     p99_ms: fn!.p99,
     baseline_p99_ms: health!.p99,
     post_json_rps: post!.rps,
     post_json_ratio: post!.rps / health!.rps,
-    post_json_median_slice_ratio: median(sliceRatios(post!)),
+    post_json_median_slice_ratio: percentile(sliceRatios(post!), 50),
     goal_ratio: 0.5,
   })
 } finally {

@@ -207,12 +207,17 @@ export async function loadHttpAlternating(
   for (let round = 0; round < rounds; round++) {
     for (const [i, target] of targets.entries()) slices[i]!.push(await run(target, sliceSeconds))
   }
-  const median = (values: number[]) => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)]!
   return slices.map((results) => ({
     rps:
       results.reduce((sum, r) => sum + r.requests.total, 0) / results.reduce((sum, r) => sum + r.duration, 0),
-    p50: median(results.map((r) => r.latency.p50)),
-    p99: median(results.map((r) => r.latency.p99)),
+    p50: percentile(
+      results.map((r) => r.latency.p50),
+      50,
+    ),
+    p99: percentile(
+      results.map((r) => r.latency.p99),
+      50,
+    ),
     errors: results.reduce((sum, r) => sum + r.errors + r.timeouts, 0),
     non2xx: results.reduce((sum, r) => sum + r.non2xx, 0),
     sliceRps: results.map((r) => r.requests.total / r.duration),
