@@ -135,28 +135,35 @@ export interface HttpLoad {
   non2xx: number
 }
 
+/** A URL to load and how to call it. */
+export interface HttpTarget {
+  url: string
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
+  headers?: Record<string, string>
+  body?: string
+}
+
+/** One autocannon run against `target` for `seconds`, with `connections` (default 32) and no pipelining. */
+function loadFor(target: HttpTarget, seconds: number, connections = 32): Promise<autocannon.Result> {
+  return autocannon({
+    url: target.url,
+    method: target.method ?? 'GET',
+    headers: target.headers,
+    body: target.body,
+    connections,
+    pipelining: 1,
+    duration: seconds,
+  })
+}
+
 /** Runs autocannon against one URL for PHASE_SECONDS (after a short warm-up). */
 export async function loadHttp(
   url: string,
-  options: {
-    method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
-    headers?: Record<string, string>
-    body?: string
-    connections?: number
-    seconds?: number
-    warmupSeconds?: number
-  } = {},
+  options: Omit<HttpTarget, 'url'> & { connections?: number; seconds?: number; warmupSeconds?: number } = {},
 ): Promise<HttpLoad> {
-  const base = {
-    url,
-    method: options.method ?? 'GET',
-    headers: options.headers,
-    body: options.body,
-    connections: options.connections ?? 32,
-    pipelining: 1,
-  }
-  if ((options.warmupSeconds ?? 1) > 0) await autocannon({ ...base, duration: options.warmupSeconds ?? 1 })
-  const result = await autocannon({ ...base, duration: options.seconds ?? PHASE_SECONDS })
+  const target = { ...options, url }
+  if ((options.warmupSeconds ?? 1) > 0) await loadFor(target, options.warmupSeconds ?? 1, options.connections)
+  const result = await loadFor(target, options.seconds ?? PHASE_SECONDS, options.connections)
   return {
     rps: result.requests.average,
     p50: result.latency.p50,
@@ -164,14 +171,6 @@ export async function loadHttp(
     errors: result.errors + result.timeouts,
     non2xx: result.non2xx,
   }
-}
-
-/** One target of `loadHttpAlternating`: a URL and how to call it. */
-export interface HttpTarget {
-  url: string
-  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
-  headers?: Record<string, string>
-  body?: string
 }
 
 /** What `loadHttpAlternating` measured of one target: totals over its slices, medians of slice latency. */
@@ -192,20 +191,12 @@ export async function loadHttpAlternating(
 ): Promise<AlternatingLoad[]> {
   const sliceSeconds = options.sliceSeconds ?? 1
   const rounds = options.rounds ?? Math.max(2, Math.round(PHASE_SECONDS / sliceSeconds))
-  const run = (target: HttpTarget, duration: number) =>
-    autocannon({
-      url: target.url,
-      method: target.method ?? 'GET',
-      headers: target.headers,
-      body: target.body,
-      connections: options.connections ?? 32,
-      pipelining: 1,
-      duration,
-    })
-  for (const target of targets) await run(target, 1)
+  for (const target of targets) await loadFor(target, 1, options.connections)
   const slices = targets.map(() => [] as autocannon.Result[])
   for (let round = 0; round < rounds; round++) {
-    for (const [i, target] of targets.entries()) slices[i]!.push(await run(target, sliceSeconds))
+    for (const [i, target] of targets.entries()) {
+      slices[i]!.push(await loadFor(target, sliceSeconds, options.connections))
+    }
   }
   return slices.map((results) => ({
     rps:
