@@ -36,7 +36,8 @@ export interface RuntimeOptions {
   config: Config['functions']
   /** The platform's HTTP API in-process (ctx.db, ctx.storage, ctx.queue go through it). */
   http: InternalHttp
-  serviceKey: () => string
+  /** The bearer token function `name`'s ctx clients present (role `function`: never admitted to /admin). */
+  principal: (name: string) => Promise<string>
 }
 
 /** An HTTP invocation as the gateway hands it over. */
@@ -127,10 +128,13 @@ export class FunctionsRuntime {
     this.pool = new SandboxPool({
       host: createHost({
         http: options.http,
-        serviceKey: options.serviceKey,
+        principal: options.principal,
         allowFetch: options.config.allowFetch,
+        maxPayloadBytes: options.config.maxPayloadBytes,
       }),
       allowFetch: options.config.allowFetch,
+      maxPayloadBytes: options.config.maxPayloadBytes,
+      maxMemoryMb: options.config.maxMemoryMb,
       logLines: options.config.logLines,
       logLineLength: options.config.logLineLength,
       warmPoolSize: options.config.warmPoolSize,
@@ -814,6 +818,11 @@ function scheduleEvent(
 function httpAnswer(name: string, fn: FunctionVersion, { outcome, record }: RunOnce): HttpResponseData {
   if (outcome.status === 'timeout') {
     throw new StratusError('functions/timeout', `Function ${name} timed out after ${fn.timeoutMs} ms`, {
+      details: { executionId: record.id },
+    })
+  }
+  if (outcome.status === 'failed' && outcome.error?.name === 'ResultTooLargeError') {
+    throw new StratusError('functions/result-too-large', outcome.error.message, {
       details: { executionId: record.id },
     })
   }

@@ -174,7 +174,7 @@ export async function createPlatform(config: Config, role: Role, logger: Logger)
       mailbox: mail instanceof DevMailbox ? mail : undefined,
     }
     // Every role builds the gateway: workers do not listen, but functions' ctx.db/storage/queue call
-    // the platform's own HTTP API in-process through it (inject), with the service key.
+    // the platform's own HTTP API in-process through it (inject), as the function's own principal.
     let gateway: FastifyInstance | undefined
     const functionsRuntime = new FunctionsRuntime({
       db,
@@ -187,9 +187,12 @@ export async function createPlatform(config: Config, role: Role, logger: Logger)
         if (!gateway) throw new Error('the gateway is not built yet')
         return gateway.inject(request)
       },
-      serviceKey: () => keys.serviceToken(),
+      principal: (name) => keys.functionToken(name),
     })
-    const functionsDeps = { service: new FunctionsService(functionsRuntime), runtime: functionsRuntime }
+    const functionsDeps = {
+      service: new FunctionsService(functionsRuntime, { maxMemoryMb: config.functions.maxMemoryMb }),
+      runtime: functionsRuntime,
+    }
     const queueDeps = {
       service: new QueueService({
         db,

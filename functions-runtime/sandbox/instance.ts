@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs'
 import ivm from 'isolated-vm'
-import { BOOTSTRAP_SOURCE } from './bootstrap.ts'
+
+/** The script every isolate runs before the function's module (see bootstrap.js). */
+const BOOTSTRAP_SOURCE = readFileSync(new URL('./bootstrap.js', import.meta.url), 'utf8')
 
 /** What a sandbox needs to know about the function version it runs. */
 export interface VersionSpec {
@@ -30,17 +33,25 @@ export interface Invocation {
   droppedLogs: number
 }
 
-/** The answer of a host call: a JSON value and optional bytes. Errors are `{code, message, status?}`. */
+/**
+ * The answer of a host call: a value, or `json` (a JSON text handed to the isolate as it is, to be
+ * parsed there rather than on the host's thread), and optional bytes. Errors are `{code, message, status?}`.
+ */
 export interface HostAnswer {
   value?: unknown
+  json?: string
   bytes?: Uint8Array
 }
 
-/** Serves the capabilities a function reaches through `ctx` and `fetch` (see runtime/host.ts). */
+/**
+ * Serves the capabilities a function reaches through `ctx` and `fetch` (see runtime/host.ts). `body`
+ * is the call's body as the function gave it: bytes, or a string (JSON bodies are serialised inside
+ * the isolate and passed on as text).
+ */
 export type HostCallHandler = (
   op: string,
   payload: Record<string, unknown>,
-  bytes: Uint8Array | undefined,
+  body: Uint8Array | string | undefined,
   invocation: Invocation,
 ) => Promise<HostAnswer>
 
@@ -75,6 +86,13 @@ export interface InstanceOptions {
   allowFetch: boolean
   logLines: number
   logLineLength: number
+  /**
+   * Most bytes that cross the sandbox's boundary in one piece: a result, a ctx call's payload, an
+   * answer (FUNCTIONS_MAX_PAYLOAD_BYTES). Nothing larger is copied out of the isolate or parsed here.
+   */
+  maxPayloadBytes: number
+  /** The most memory an isolate may have, whatever its version asks (FUNCTIONS_MAX_MEMORY_MB). */
+  maxMemoryMb: number
 }
 
 /** How one invocation ended. */
@@ -155,8 +173,8 @@ export class SandboxInstance {
   private constructor(spec: VersionSpec, options: InstanceOptions) {
     this.spec = spec
     this.options = options
-    // isolated-vm's floor is 8 MB.
-    this.isolate = new ivm.Isolate({ memoryLimit: Math.max(8, spec.memoryMb) })
+    // isolated-vm's floor is 8 MB. A version deployed through a node allowing more is held to this one's cap.
+    this.isolate = new ivm.Isolate({ memoryLimit: Math.max(8, Math.min(spec.memoryMb, options.maxMemoryMb)) })
   }
 
   /** Builds an instance; throws CodeError when the module cannot run. */
@@ -202,9 +220,16 @@ export class SandboxInstance {
     const setHandler = (await api.get('setHandler', { reference: true })) as ivm.Reference
     // On this thread (no hand-off): the bootstrap's own code, before any of the function's is loaded.
     const configure = api.getSync('configure', { reference: true }) as ivm.Reference
-    configure.applySync(undefined, [this.spec.name, this.spec.version, JSON.stringify(this.spec.env)], {
-      timeout: EVALUATE_TIMEOUT_MS,
-    })
+    const limits = {
+      logLines: this.options.logLines,
+      logLineLength: this.options.logLineLength,
+      maxPayloadBytes: this.options.maxPayloadBytes,
+    }
+    configure.applySync(
+      undefined,
+      [this.spec.name, this.spec.version, JSON.stringify(this.spec.env), JSON.stringify(limits)],
+      { timeout: EVALUATE_TIMEOUT_MS },
+    )
     this.invokeRef = (await api.get('invoke', { reference: true })) as ivm.Reference
     this.startRef = (await api.get('start', { reference: true })) as ivm.Reference
     this.settledRef = (await api.get('settled', { reference: true })) as ivm.Reference
@@ -265,9 +290,9 @@ export class SandboxInstance {
       return this.finish(this.failure(error), undefined, invocation, startedAt, start)
     }
     if (!(ran instanceof Promise))
-      return this.finish(parseOutcome(ran.raw), ran.report, invocation, startedAt, start)
+      return this.finish(this.outcomeOf(ran.raw), ran.report, invocation, startedAt, start)
     return ran.then(
-      (settled) => this.finish(parseOutcome(settled.raw), settled.report, invocation, startedAt, start),
+      (settled) => this.finish(this.outcomeOf(settled.raw), settled.report, invocation, startedAt, start),
       (error: unknown) => this.finish(this.failure(error), undefined, invocation, startedAt, start),
     )
   }
@@ -290,7 +315,7 @@ export class SandboxInstance {
           timeout: Math.max(1, invocation.deadline - Date.now()),
         },
       )
-      outcome = parseOutcome(raw)
+      outcome = this.outcomeOf(raw)
     } catch (error) {
       outcome = this.failure(error)
     }
@@ -399,6 +424,24 @@ export class SandboxInstance {
     }
   }
 
+  /**
+   * The outcome the bootstrap reported, never parsed when it is larger than a result may be: the
+   * bootstrap refuses such results itself, so one this large means its code was bypassed.
+   */
+  private outcomeOf(raw: unknown): Outcome {
+    if (typeof raw === 'string' && utf8Exceeds(raw, this.options.maxPayloadBytes + ENVELOPE_BYTES)) {
+      return {
+        status: 'failed',
+        hasResult: false,
+        error: {
+          name: 'ResultTooLargeError',
+          message: `The result is larger than the ${this.options.maxPayloadBytes} bytes a result may have (FUNCTIONS_MAX_PAYLOAD_BYTES)`,
+        },
+      }
+    }
+    return parseOutcome(raw)
+  }
+
   private failure(error: unknown): Outcome {
     const message = error instanceof Error ? error.message : String(error)
     if (this.timedOut || /execution timed out/i.test(message)) {
@@ -427,10 +470,18 @@ export class SandboxInstance {
     return { status: 'failed', hasResult: false, error: { name: 'SandboxError', message } }
   }
 
-  /** `ctx.log.*` and `console.*` from inside: kept with the current invocation, bounded. */
+  /**
+   * `ctx.log.*` and `console.*` from inside: kept with the current invocation, bounded (the bootstrap
+   * stops sending lines past the limit and reports how many it held back as level `dropped`).
+   */
   private readonly logCall = (level: unknown, msg: unknown): void => {
     const invocation = this.current
     if (!invocation) return
+    if (level === 'dropped') {
+      const count = Number(msg)
+      if (Number.isSafeInteger(count) && count > 0) invocation.droppedLogs += count
+      return
+    }
     if (invocation.logs.length >= this.options.logLines) {
       invocation.droppedLogs++
       return
@@ -449,22 +500,36 @@ export class SandboxInstance {
   }
 
   /** Every call from inside the isolate to the host. Answers `[json, bytes?]`; never rejects. */
-  private readonly hostCall = async (op: unknown, json: unknown, bytes: unknown): Promise<unknown[]> => {
+  private readonly hostCall = async (op: unknown, json: unknown, body: unknown): Promise<unknown[]> => {
     this.calledHost = true
     const invocation = this.current
     try {
       if (!invocation) throw new HostCallError('functions/failed', 'No invocation is running in this sandbox')
       if (typeof op !== 'string' || typeof json !== 'string')
         throw new HostCallError('request/invalid', 'Bad host call')
+      const input = body instanceof Uint8Array || typeof body === 'string' ? body : undefined
+      // Checked before anything is parsed: the bootstrap refuses larger calls, so these come from code
+      // that bypassed it, and parsing them would hold the host's thread.
+      const size = json.length + (input === undefined ? 0 : input.length)
+      if (json.length > MAX_CALL_JSON_CHARS || size > this.options.maxPayloadBytes + MAX_CALL_JSON_CHARS) {
+        throw new HostCallError(
+          'request/too-large',
+          `A ctx call may carry at most ${this.options.maxPayloadBytes} bytes (FUNCTIONS_MAX_PAYLOAD_BYTES)`,
+          413,
+        )
+      }
       const payload = JSON.parse(json) as Record<string, unknown>
       if (!payload || typeof payload !== 'object') throw new HostCallError('request/invalid', 'Bad host call')
-      const input = bytes instanceof Uint8Array ? bytes : undefined
       const answer =
         op === 'sleep'
           ? await sleep(Number(payload.ms) || 0, invocation)
           : await this.options.host(op, payload, input, invocation)
       if (this.current !== invocation) throw new HostCallError('functions/failed', 'The invocation has ended')
-      const out: unknown[] = [JSON.stringify({ value: answer.value ?? null })]
+      const out: unknown[] = [
+        answer.json !== undefined
+          ? `{"value":${answer.json}}`
+          : JSON.stringify({ value: answer.value ?? null }),
+      ]
       if (answer.bytes) out.push(toArrayBuffer(answer.bytes))
       return out
     } catch (error) {
@@ -475,6 +540,21 @@ export class SandboxInstance {
       return [JSON.stringify({ error: e })]
     }
   }
+}
+
+/**
+ * A ctx call's JSON part (method, path, query, headers: its body travels beside it) is never this
+ * large in honest use; a larger one is refused unparsed.
+ */
+const MAX_CALL_JSON_CHARS = 256 * 1024
+/** Room for the bootstrap's `{"ok":true,"result":…}` around a result of the largest size. */
+const ENVELOPE_BYTES = 64
+
+/** Whether `text` takes more than `limit` bytes as UTF-8 (its length alone decides most cases). */
+function utf8Exceeds(text: string, limit: number): boolean {
+  if (text.length > limit) return true
+  if (text.length * 3 <= limit) return false
+  return Buffer.byteLength(text, 'utf8') > limit
 }
 
 /** How long a host timer may outlive its invocation's deadline, so that the deadline always wins. */

@@ -9,9 +9,9 @@ import {
 } from './instance.ts'
 import { SandboxPool } from './pool.ts'
 
-const calls: { op: string; payload: unknown }[] = []
-const host: HostCallHandler = async (op, payload) => {
-  calls.push({ op, payload })
+const calls: { op: string; payload: unknown; body: unknown }[] = []
+const host: HostCallHandler = async (op, payload, body) => {
+  calls.push({ op, payload, body })
   if (op === 'request' && payload.path === '/fail') throw new HostCallError('db/not-found', 'nope', 404)
   return { value: { echoed: payload } }
 }
@@ -20,6 +20,8 @@ const pool = new SandboxPool({
   allowFetch: false,
   logLines: 5,
   logLineLength: 50,
+  maxPayloadBytes: 64 * 1024,
+  maxMemoryMb: 64,
   warmPoolSize: 2,
   idleMs: 60_000,
 })
@@ -149,6 +151,64 @@ describe('sandbox', () => {
     })
   })
 
+  it('refuses a result larger than maxPayloadBytes, in the isolate or, multi-byte, at the host', async () => {
+    const big = await run(`export default async () => 'x'.repeat(200 * 1024)`, {}, { memoryMb: 64 })
+    expect(big.status).toBe('failed')
+    expect(big.error).toMatchObject({ name: 'ResultTooLargeError' })
+    expect(big.error!.message).toMatch(/at most 65536 bytes/)
+    // 30k characters fit the isolate's character count, but are 90 kB of UTF-8.
+    const wide = await run(`export default async () => '\u20ac'.repeat(30000)`)
+    expect(wide.status).toBe('failed')
+    expect(wide.error).toMatchObject({ name: 'ResultTooLargeError' })
+    const fits = await run(`export default async () => 'x'.repeat(60 * 1024)`)
+    expect(fits.status).toBe('succeeded')
+    expect((fits.result as string).length).toBe(60 * 1024)
+  })
+
+  it('refuses ctx calls whose body is larger than maxPayloadBytes, before they reach the host', async () => {
+    calls.length = 0
+    const out = await run(`export default async (e, ctx) => {
+      const r = []
+      try { await ctx.db.collection('c').add({ s: 'x'.repeat(100 * 1024) }) } catch (err) { r.push(err.code, err.status) }
+      try { await ctx.storage.from('b').upload('k', new Uint8Array(100 * 1024)) } catch (err) { r.push(err.code) }
+      return r
+    }`)
+    expect(out.result).toEqual(['request/too-large', 413, 'request/too-large'])
+    expect(calls).toHaveLength(0)
+  })
+
+  it('stops sending log lines past the limit, and cuts each in the isolate', async () => {
+    const out = await run(
+      `export default async () => { for (let i = 0; i < 1e6; i++) console.log('y'.repeat(1000)) }`,
+      {},
+      { timeoutMs: 10_000 },
+    )
+    expect(out.status).toBe('succeeded')
+    expect(out.logs).toHaveLength(6)
+    expect(out.logs[0]!.msg).toHaveLength(51)
+    expect(out.logs[5]!.msg).toMatch(/999995 more log lines were dropped/)
+  })
+
+  it("cuts a huge error message to a log line's length", async () => {
+    const out = await run(
+      `export default async () => { throw new Error('z'.repeat(5e6)) }`,
+      {},
+      { memoryMb: 64 },
+    )
+    expect(out.status).toBe('failed')
+    expect(out.error!.message.length).toBeLessThanOrEqual(50)
+  })
+
+  it("holds a version to the node's memory cap whatever it asks for", async () => {
+    const out = await run(
+      `export default async () => { const a = []; while (true) a.push(new Array(1e5).fill(1)) }`,
+      {},
+      { memoryMb: 100_000, timeoutMs: 20_000 },
+    )
+    expect(out.status).toBe('failed')
+    expect(out.error!.message).toMatch(/memory limit/)
+  })
+
   it('keeps functions apart: no state shared between versions', async () => {
     const a = await run(`globalThis.secret = 42; export default async () => globalThis.secret`)
     const b = await run(`export default async () => typeof globalThis.secret`)
@@ -187,7 +247,9 @@ describe('sandbox', () => {
       orderBy: '[["n","desc"]]',
       limit: '2',
     })
-    expect((calls[2]!.payload as { json: unknown }).json).toEqual({ payload: { to: 'a' }, delayMs: 5 })
+    // A JSON body is serialised inside the isolate and travels beside the call, as text.
+    expect((calls[2]!.payload as { jsonBody: unknown }).jsonBody).toBe(true)
+    expect(JSON.parse(calls[2]!.body as string)).toEqual({ payload: { to: 'a' }, delayMs: 5 })
   })
 
   it('runs a function that outgrows its inline slice again, threaded, once and whole', async () => {

@@ -16,6 +16,14 @@ import type { Database } from '../db/database.ts'
 
 type PrivateKey = Awaited<ReturnType<typeof importJWK>>
 
+/**
+ * Whether `auth` acts above the data rules: the service key, or a function through its ctx clients.
+ * Only the service key (and admins) may use the admin API: see `requireService`.
+ */
+export function bypassesRules(auth: AuthContext | null): boolean {
+  return auth?.role === 'service' || auth?.role === 'function'
+}
+
 /** Every token we issue or accept carries this audience and issuer. */
 export const TOKEN_AUDIENCE = 'stratus'
 export const TOKEN_ISSUER = 'stratus'
@@ -26,13 +34,20 @@ export const CLOCK_SKEW_SECONDS = 30
 // Verified tokens remembered, so a client presenting the same access token on every request pays one
 // ES256 verification (~0.2 ms of CPU) per token rather than per request. Bounded; oldest out first.
 const VERIFIED_CACHE_SIZE = 10_000
+// Functions' ctx clients present a token of their own (role `function`), signed here and never handed to
+// the function's code; re-signed at half its life so a rotation or retirement is picked up within it.
+const FUNCTION_TOKEN_LIFETIME_SECONDS = 3600
 // Service keys are long-lived credentials, as Supabase's service_role keys are; rotate to revoke.
 const SERVICE_TOKEN_LIFETIME_SECONDS = 10 * 365 * 24 * 3600
 
-/** Who is calling, as every service sees it. `null` (no token) is the `anon` role. */
+/**
+ * Who is calling, as every service sees it. `null` (no token) is the `anon` role. `function` is a
+ * deployed function acting through its `ctx` clients (uid `function:<name>`): like the service key it
+ * bypasses collection, bucket and queue rules, but it is never admitted to `/admin/v1`.
+ */
 export interface AuthContext {
   uid: string
-  role: 'authenticated' | 'service' | 'anon'
+  role: 'authenticated' | 'service' | 'anon' | 'function'
   email: string | null
   /** Every claim of the verified token (sid, aal, …), for rules. */
   claims: JWTPayload & Record<string, unknown>
@@ -61,6 +76,8 @@ export class SigningKeys {
   private lastReload = 0
   /** token → who it names and until when (unix seconds, skew included); only tokens that verified. */
   private readonly verified = new Map<string, { auth: AuthContext; until: number }>()
+  /** function name → its ctx clients' token, and when to sign a new one (epoch ms). */
+  private readonly functionTokens = new Map<string, { token: Promise<string>; renewAt: number }>()
 
   private constructor(db: Database) {
     this.db = db
@@ -120,6 +137,7 @@ export class SigningKeys {
     this.jwkSet = createLocalJWKSet(this.jwks())
     // A key may have been retired: tokens must verify again against the current set.
     this.verified.clear()
+    this.functionTokens.clear()
   }
 
   /** The public keys, as served at `/auth/v1/.well-known/jwks.json`. */
@@ -155,6 +173,24 @@ export class SigningKeys {
   }
 
   /**
+   * The token function `name`'s ctx clients call the platform with: role `function`, subject
+   * `function:<name>`. It bypasses data rules as the service key does, but the admin API refuses it,
+   * so a function that bends its own requests still cannot reach `/admin/v1`.
+   */
+  functionToken(name: string): Promise<string> {
+    const now = Date.now()
+    const cached = this.functionTokens.get(name)
+    if (cached && cached.renewAt > now) return cached.token
+    const token = this.sign(
+      { sub: `function:${name}`, role: 'function', fn: name },
+      FUNCTION_TOKEN_LIFETIME_SECONDS,
+    )
+    this.functionTokens.set(name, { token, renewAt: now + (FUNCTION_TOKEN_LIFETIME_SECONDS * 1000) / 2 })
+    token.catch(() => this.functionTokens.delete(name))
+    return token
+  }
+
+  /**
    * Verifies a bearer token and returns who it names. Expired → `auth/token-expired`; anything else
    * wrong (signature, audience, issuer, shape) → `auth/unauthenticated`.
    */
@@ -182,7 +218,7 @@ export class SigningKeys {
       const role = payload.role
       if (
         typeof payload.sub !== 'string' ||
-        (role !== 'authenticated' && role !== 'service' && role !== 'anon')
+        (role !== 'authenticated' && role !== 'service' && role !== 'anon' && role !== 'function')
       ) {
         throw new StratusError('auth/unauthenticated', 'The access token is missing its subject or role')
       }

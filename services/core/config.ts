@@ -1,3 +1,4 @@
+import { totalmem } from 'node:os'
 import path from 'node:path'
 import { z } from 'zod'
 
@@ -31,6 +32,14 @@ const url = (protocols: readonly string[]) =>
       },
       `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`,
     )
+
+/**
+ * What a node can give one isolate by default: a quarter of the machine's memory, at most 4096 MB
+ * (the most a deploy has ever accepted), so a few busy functions cannot take the node's memory.
+ */
+function defaultMaxMemoryMb(): number {
+  return Math.max(8, Math.min(4096, Math.floor(totalmem() / 2 ** 20 / 4)))
+}
 
 const nonEmpty = z.string().trim().min(1, 'must not be empty')
 
@@ -105,6 +114,9 @@ const VARIABLES = {
   FUNCTIONS_LOG_LINES: { schema: int(0, 10_000), default: '100' },
   FUNCTIONS_LOG_LINE_LENGTH: { schema: int(16, 100_000), default: '2000' },
   FUNCTIONS_ALLOW_FETCH: { schema: bool, default: 'false' },
+  // Lambda caps a synchronous response at 6 MB; ours is the same for everything that crosses the sandbox.
+  FUNCTIONS_MAX_PAYLOAD_BYTES: { schema: int(1024, 256 * 1024 * 1024), default: String(6 * 1024 * 1024) },
+  FUNCTIONS_MAX_MEMORY_MB: { schema: int(8, 65_536), default: String(defaultMaxMemoryMb()) },
   QUEUE_DEDUP_SECONDS: { schema: int(1, 7 * 24 * 3600), default: '300' },
   ACCESS_TOKEN_TTL_SECONDS: { schema: int(10, 7 * 24 * 3600), default: '3600' },
   AUTH_REDIRECT_URLS: { schema: list, default: '' },
@@ -210,6 +222,13 @@ export interface Config {
     readonly logLineLength: number
     /** Whether functions get a global `fetch` (outbound HTTP from the worker). */
     readonly allowFetch: boolean
+    /**
+     * Most bytes that cross the sandbox's boundary in one piece: a result, a ctx call's body, what a
+     * ctx call or `fetch` answers. Larger ones are refused (`functions/result-too-large`, `request/too-large`).
+     */
+    readonly maxPayloadBytes: number
+    /** The largest `memoryMb` a function may be deployed with, and the most any isolate here gets. */
+    readonly maxMemoryMb: number
   }
   readonly queue: {
     /** How long a `dedupId` is remembered per queue. */
@@ -364,6 +383,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, cw
       logLines: v.FUNCTIONS_LOG_LINES,
       logLineLength: v.FUNCTIONS_LOG_LINE_LENGTH,
       allowFetch: v.FUNCTIONS_ALLOW_FETCH,
+      maxPayloadBytes: v.FUNCTIONS_MAX_PAYLOAD_BYTES,
+      maxMemoryMb: v.FUNCTIONS_MAX_MEMORY_MB,
     },
     queue: { dedupSeconds: v.QUEUE_DEDUP_SECONDS },
     auth: {

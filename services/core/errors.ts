@@ -34,6 +34,8 @@ export const ERROR_STATUS = {
   'functions/timeout': 504,
   'functions/failed': 500,
   'functions/invalid-code': 400,
+  /** The function's result is larger than FUNCTIONS_MAX_PAYLOAD_BYTES (like a gateway refusing an upstream answer). */
+  'functions/result-too-large': 502,
   'realtime/replay-too-large': 400,
   'request/invalid': 400,
   'request/too-large': 413,

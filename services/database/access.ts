@@ -1,11 +1,11 @@
-import type { AuthContext } from '../auth/signing-keys.ts'
+import { type AuthContext, bypassesRules } from '../auth/signing-keys.ts'
 import { StratusError } from '../core/errors.ts'
 import type { RuleAuth } from '../rules/rules.ts'
 import { type ActiveCollection, type RuleAction, schemaErrors } from './collections.ts'
 
-/** The service key bypasses rules (never schemas). */
+/** The service key and functions' ctx clients bypass rules (never schemas). */
 export function isService(auth: AuthContext | null): boolean {
-  return auth?.role === 'service'
+  return bypassesRules(auth)
 }
 
 /** `auth` as rules see it. */

@@ -62,9 +62,12 @@ function view(v: FunctionVersion): VersionView {
 /** Deploys, versions, rollbacks, executions and dead letters: the admin side of functions. */
 export class FunctionsService {
   private readonly runtime: FunctionsRuntime
+  private readonly maxMemoryMb: number
 
-  constructor(runtime: FunctionsRuntime) {
+  /** `maxMemoryMb`: the largest `memoryMb` a deploy may ask for (FUNCTIONS_MAX_MEMORY_MB). */
+  constructor(runtime: FunctionsRuntime, options: { maxMemoryMb: number }) {
     this.runtime = runtime
+    this.maxMemoryMb = options.maxMemoryMb
   }
 
   /**
@@ -82,6 +85,13 @@ export class FunctionsService {
       concurrency: request.concurrency ?? DEPLOY_DEFAULTS.concurrency,
       retries: request.retries ?? DEPLOY_DEFAULTS.retries,
       triggers,
+    }
+    if (input.memoryMb > this.maxMemoryMb) {
+      throw new StratusError(
+        'request/invalid',
+        `memoryMb may be at most ${this.maxMemoryMb} on this platform (FUNCTIONS_MAX_MEMORY_MB)`,
+        { details: { memoryMb: input.memoryMb, max: this.maxMemoryMb } },
+      )
     }
     try {
       await this.runtime.pool.validate({ name, version: 0, ...input })

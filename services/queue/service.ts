@@ -1,6 +1,6 @@
 import type { QueueStats } from '../../functions-runtime/runtime.ts'
 import { QUEUE_EVENT_TYPE, QUEUE_SUBJECT_PREFIX } from '../../functions-runtime/triggers.ts'
-import type { AuthContext } from '../auth/signing-keys.ts'
+import { type AuthContext, bypassesRules } from '../auth/signing-keys.ts'
 import { StratusError } from '../core/errors.ts'
 import { makeEvent } from '../core/events.ts'
 import { newEventId } from '../core/ids.ts'
@@ -49,7 +49,7 @@ export class QueueService {
     auth: AuthContext | null,
   ): Promise<{ id: string; duplicate: boolean }> {
     assertQueueName(queue)
-    if (auth?.role !== 'service') await this.authorize(queue, input.payload, auth)
+    if (!bypassesRules(auth)) await this.authorize(queue, input.payload, auth)
     const id = newEventId()
     const delayMs = input.delayMs ?? 0
     return this.deps.db.tx(async (tx) => {

@@ -1,4 +1,4 @@
-import type { AuthContext, SigningKeys } from '../auth/signing-keys.ts'
+import { type AuthContext, bypassesRules, type SigningKeys } from '../auth/signing-keys.ts'
 import type { Bus } from '../bus/bus.ts'
 import { StratusError } from '../core/errors.ts'
 import type { StratusEvent } from '../core/events.ts'
@@ -300,7 +300,7 @@ export class RealtimeService {
     }
     const active = await this.collections.get(frame.collection)
     const viewer = connection.viewer
-    if (viewer.auth?.role !== 'service') {
+    if (!bypassesRules(viewer.auth)) {
       // As a list query does: refuse up front when the read rule cannot allow this caller anything.
       const verdict = active?.rules.read.decide(
         { auth: viewer.ruleAuth, request: { data: null, method: frame.docId ? 'get' : 'list' } },

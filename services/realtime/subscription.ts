@@ -1,4 +1,4 @@
-import type { AuthContext } from '../auth/signing-keys.ts'
+import { type AuthContext, bypassesRules } from '../auth/signing-keys.ts'
 import type { StratusEvent } from '../core/events.ts'
 import type { ActiveCollection } from '../database/collections.ts'
 import type { Document } from '../database/documents.ts'
@@ -146,7 +146,7 @@ export class Subscription {
    * and viewer, so most subscribers cost no rule evaluation per change.
    */
   readable(viewer: Viewer, active: ActiveCollection | null, data: unknown): boolean {
-    if (viewer.auth?.role === 'service') return true
+    if (bypassesRules(viewer.auth)) return true
     if (!active) return false
     const rule = active.rules.read
     const request = { data: null, method: this.docId ? 'get' : 'list' }

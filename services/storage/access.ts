@@ -1,4 +1,4 @@
-import type { AuthContext } from '../auth/signing-keys.ts'
+import { type AuthContext, bypassesRules } from '../auth/signing-keys.ts'
 import { StratusError } from '../core/errors.ts'
 import type { Logger } from '../core/logger.ts'
 import type { RuleAuth, RulesEvaluator } from '../rules/rules.ts'
@@ -40,7 +40,7 @@ export class StorageAccess {
     key: string,
     object: RuleObject | null,
   ): boolean {
-    if (caller?.role === 'service') return true
+    if (bypassesRules(caller)) return true
     if (action === 'read' && bucket.public) return true
     const source = bucket.rules[action]
     if (source === undefined) return false
@@ -72,6 +72,6 @@ export class StorageAccess {
 
   /** True when the caller may read any object of the bucket without a per-object rule check. */
   readsEverything(caller: Caller, bucket: Bucket): boolean {
-    return caller?.role === 'service' || bucket.public
+    return bypassesRules(caller) || bucket.public
   }
 }
