@@ -13,7 +13,10 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['services/**/*.test.ts', 'functions-runtime/**/*.test.ts'] },
+        test: {
+          name: 'unit',
+          include: ['services/**/*.test.ts', 'functions-runtime/**/*.test.ts', 'scripts/**/*.test.ts'],
+        },
       },
       {
         extends: true,
