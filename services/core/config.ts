@@ -33,14 +33,6 @@ const url = (protocols: readonly string[]) =>
       `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`,
     )
 
-/**
- * What a node can give one isolate by default: a quarter of the machine's memory, at most 4096 MB
- * (the most a deploy has ever accepted), so a few busy functions cannot take the node's memory.
- */
-function defaultMaxMemoryMb(): number {
-  return Math.max(8, Math.min(4096, Math.floor(totalmem() / 2 ** 20 / 4)))
-}
-
 const nonEmpty = z.string().trim().min(1, 'must not be empty')
 
 const list = z.string().transform((value) =>
@@ -66,84 +58,342 @@ const bool = z
   .refine((v) => ['true', 'false', '1', '0', 'yes', 'no'].includes(v), 'must be true or false')
   .transform((v) => v === 'true' || v === '1' || v === 'yes')
 
-/** Every variable Stratus reads: its parser and its default (a string, parsed like a user's value). */
+/** One environment variable: how to parse it, its default, and what it is for (for the docs). */
+interface Variable {
+  readonly schema: z.ZodType
+  /** Parsed like a user's value; `undefined` = unset unless given. */
+  readonly default: string | undefined
+  /** What leaving it unset means, when it has no default (e.g. "embedded PGlite"). */
+  readonly unset?: string
+  /** One or two sentences, Markdown: docs/configuration.md shows it as is. */
+  readonly description: string
+}
+
+/**
+ * Every variable Stratus reads: its parser, its default (a string, parsed like a user's value), and what
+ * it means. `unset` says what an unset variable without a default means. docs/configuration.md is
+ * generated from this table (`npm run docs`), and a test fails when the two disagree.
+ */
+/**
+ * What a node can give one isolate by default: a quarter of the machine's memory, at most 4096 MB
+ * (the most a deploy has ever accepted), so a few busy functions cannot take the node's memory.
+ */
+function defaultMaxMemoryMb(): number {
+  return Math.max(8, Math.min(4096, Math.floor(totalmem() / 2 ** 20 / 4)))
+}
+
 const VARIABLES = {
-  PORT: { schema: int(0, 65535), default: '8080' },
-  HOST: { schema: nonEmpty, default: '127.0.0.1' },
-  STRATUS_DATA_DIR: { schema: nonEmpty, default: './.stratus' },
-  DATABASE_URL: { schema: url(['postgres:', 'postgresql:']), default: undefined },
-  DATABASE_POOL_SIZE: { schema: int(1, 500), default: '10' },
-  REDIS_URL: { schema: url(['redis:', 'rediss:']), default: undefined },
+  PORT: { schema: int(0, 65535), default: '8080', description: 'HTTP port (`0` = any free port).' },
+  HOST: {
+    schema: nonEmpty,
+    default: '127.0.0.1',
+    description: 'Interface to listen on (`0.0.0.0` in containers).',
+  },
+  STRATUS_DATA_DIR: {
+    schema: nonEmpty,
+    default: './.stratus',
+    description:
+      'Holds the embedded database (`db/`), local storage (`storage/`) and generated keys (`keys/`).',
+  },
+  DATABASE_URL: {
+    schema: url(['postgres:', 'postgresql:']),
+    default: undefined,
+    unset: 'embedded PGlite',
+    description: '`postgres://…`: PostgreSQL, shared by every node.',
+  },
+  DATABASE_POOL_SIZE: {
+    schema: int(1, 500),
+    default: '10',
+    description: 'Database connections per process.',
+  },
+  REDIS_URL: {
+    schema: url(['redis:', 'rediss:']),
+    default: undefined,
+    unset: 'in-process bus',
+    description: '`redis://…`: BullMQ queues and pub/sub, shared by every node.',
+  },
   REDIS_PREFIX: {
     schema: z
       .string()
       .trim()
       .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 characters of [A-Za-z0-9_-]'),
     default: 'stratus',
+    description: 'Redis key namespace; processes sharing it form one cluster.',
   },
-  S3_ENDPOINT: { schema: url(['http:', 'https:']), default: undefined },
-  S3_ACCESS_KEY: { schema: nonEmpty, default: undefined },
-  S3_SECRET_KEY: { schema: nonEmpty, default: undefined },
+  S3_ENDPOINT: {
+    schema: url(['http:', 'https:']),
+    default: undefined,
+    unset: 'local disk',
+    description:
+      'S3-compatible storage (MinIO, AWS S3, R2). Set all four `S3_*` connection variables or none.',
+  },
+  S3_ACCESS_KEY: { schema: nonEmpty, default: undefined, description: 'S3 access key.' },
+  S3_SECRET_KEY: { schema: nonEmpty, default: undefined, description: 'S3 secret key.' },
   S3_BUCKET: {
     schema: z
       .string()
       .trim()
       .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name'),
     default: undefined,
+    description:
+      'The one S3 bucket that holds every Stratus bucket (as the key prefix `<bucket>/`); created at start if missing.',
   },
-  S3_REGION: { schema: nonEmpty, default: 'us-east-1' },
-  STORAGE_MAX_FILE_SIZE: { schema: int(0, 5 * 1024 ** 4), default: String(5 * 1024 ** 3) },
+  S3_REGION: { schema: nonEmpty, default: 'us-east-1', description: 'S3 region.' },
+  STORAGE_MAX_FILE_SIZE: {
+    schema: int(0, 5 * 1024 ** 4),
+    default: String(5 * 1024 ** 3),
+    description: "Largest object in bytes (5 GiB); a bucket's `maxFileSize` may only lower it.",
+  },
   LOG_LEVEL: {
     schema: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }),
     default: 'info',
+    description: `One of ${LOG_LEVELS.map((l) => `\`${l}\``).join(', ')}.`,
   },
-  BODY_LIMIT_BYTES: { schema: int(1024, 1024 * 1024 * 1024), default: String(2 * 1024 * 1024) },
-  CORS_ORIGINS: { schema: list, default: '*' },
-  TRUST_PROXY: { schema: bool, default: 'false' },
-  SHUTDOWN_TIMEOUT_MS: { schema: int(0, 600_000), default: '10000' },
-  OUTBOX_RETENTION_HOURS: { schema: int(1, 24 * 3650), default: '168' },
-  HOUSEKEEPING_INTERVAL_SECONDS: { schema: int(1, 24 * 3600), default: '300' },
-  RELAY_BATCH_SIZE: { schema: int(1, 10_000), default: '500' },
-  RELAY_POLL_MS: { schema: int(1, 60_000), default: '25' },
-  FUNCTIONS_WARM_POOL_SIZE: { schema: int(0, 1000), default: '32' },
-  FUNCTIONS_IDLE_MS: { schema: int(1000, 24 * 3600 * 1000), default: '300000' },
-  FUNCTIONS_WORKERS: { schema: int(0, 1000), default: '16' },
-  FUNCTIONS_RETRY_BACKOFF_MS: { schema: int(0, 3_600_000), default: '1000' },
-  FUNCTIONS_JOB_LOCK_MS: { schema: int(500, 600_000), default: '30000' },
-  FUNCTIONS_EXECUTION_RETENTION_HOURS: { schema: int(1, 24 * 365), default: '168' },
-  FUNCTIONS_LOG_LINES: { schema: int(0, 10_000), default: '100' },
-  FUNCTIONS_LOG_LINE_LENGTH: { schema: int(16, 100_000), default: '2000' },
-  FUNCTIONS_ALLOW_FETCH: { schema: bool, default: 'false' },
-  // Lambda caps a synchronous response at 6 MB; ours is the same for everything that crosses the sandbox.
-  FUNCTIONS_MAX_PAYLOAD_BYTES: { schema: int(1024, 256 * 1024 * 1024), default: String(6 * 1024 * 1024) },
-  FUNCTIONS_MAX_MEMORY_MB: { schema: int(8, 65_536), default: String(defaultMaxMemoryMb()) },
-  QUEUE_DEDUP_SECONDS: { schema: int(1, 7 * 24 * 3600), default: '300' },
-  ACCESS_TOKEN_TTL_SECONDS: { schema: int(10, 7 * 24 * 3600), default: '3600' },
-  AUTH_REDIRECT_URLS: { schema: list, default: '' },
-  REFRESH_TOKEN_TTL_SECONDS: { schema: int(60, 365 * 24 * 3600), default: String(30 * 24 * 3600) },
-  AUTH_SITE_URL: { schema: url(['http:', 'https:']), default: undefined },
-  AUTH_EMAIL_VERIFICATION: { schema: bool, default: 'false' },
-  AUTH_USER_CACHE_MS: { schema: int(0, 60_000), default: '1000' },
-  AUTH_EXTERNAL_URL: { schema: url(['http:', 'https:']), default: undefined },
-  AUTH_ENCRYPTION_KEY: { schema: key32, default: undefined },
-  SMTP_URL: { schema: url(['smtp:', 'smtps:']), default: undefined },
-  MAIL_FROM: { schema: nonEmpty, default: 'Stratus <no-reply@localhost>' },
-  RATE_LIMIT_WINDOW_SECONDS: { schema: int(1, 24 * 3600), default: '300' },
-  RATE_LIMIT_SIGNUP: { schema: int(0, 1_000_000), default: '30' },
-  RATE_LIMIT_SIGNIN: { schema: int(0, 1_000_000), default: '30' },
-  RATE_LIMIT_REFRESH: { schema: int(0, 1_000_000), default: '150' },
-  RATE_LIMIT_RECOVER: { schema: int(0, 1_000_000), default: '5' },
-  RATE_LIMIT_OAUTH: { schema: int(0, 1_000_000), default: '60' },
-  RATE_LIMIT_MFA: { schema: int(0, 1_000_000), default: '5' },
-  DB_MAX_DOCUMENT_BYTES: { schema: int(1024, 64 * 1024 * 1024), default: String(1024 * 1024) },
-  DB_MAX_DEPTH: { schema: int(2, 1000), default: '100' },
-  DB_CONFIG_CACHE_MS: { schema: int(0, 60_000), default: '1000' },
-  DB_LIST_MAX_SCAN: { schema: int(1, 1_000_000), default: '5000' },
-  REALTIME_MAX_REPLAY: { schema: int(0, 10_000_000), default: '10000' },
-  REALTIME_HEARTBEAT_MS: { schema: int(100, 600_000), default: '30000' },
-  REALTIME_MAX_BUFFER_BYTES: { schema: int(1024, 1024 ** 3), default: String(1024 * 1024) },
-  REALTIME_MAX_SUBSCRIPTIONS: { schema: int(1, 10_000), default: '100' },
-} as const
+  BODY_LIMIT_BYTES: {
+    schema: int(1024, 1024 * 1024 * 1024),
+    default: String(2 * 1024 * 1024),
+    description: 'Larger JSON bodies get 413 `request/too-large`.',
+  },
+  CORS_ORIGINS: { schema: list, default: '*', description: 'Comma-separated allowed origins.' },
+  TRUST_PROXY: {
+    schema: bool,
+    default: 'false',
+    description: 'Trust `X-Forwarded-*` headers from a proxy in front.',
+  },
+  SHUTDOWN_TIMEOUT_MS: {
+    schema: int(0, 600_000),
+    default: '10000',
+    description: 'How long SIGTERM/SIGINT lets in-flight requests finish before closing.',
+  },
+  OUTBOX_RETENTION_HOURS: {
+    schema: int(1, 24 * 3650),
+    default: '168',
+    description:
+      'Published events older than this are deleted (a realtime `since` before the oldest kept event gets `realtime/replay-too-large`).',
+  },
+  HOUSEKEEPING_INTERVAL_SECONDS: {
+    schema: int(1, 24 * 3600),
+    default: '300',
+    description: 'How often worker nodes delete old outbox events and spent auth tokens.',
+  },
+  RELAY_BATCH_SIZE: {
+    schema: int(1, 10_000),
+    default: '500',
+    description: 'Outbox rows published per relay cycle.',
+  },
+  RELAY_POLL_MS: {
+    schema: int(1, 60_000),
+    default: '25',
+    description:
+      "Fallback poll: how soon commits from other processes are relayed when no hint reaches the leader (the relay's own process wakes it at once; with Redis, other nodes hint it).",
+  },
+  FUNCTIONS_WARM_POOL_SIZE: {
+    schema: int(0, 1000),
+    default: '32',
+    description:
+      'Idle isolates kept per function version per process (a `concurrency` above it re-creates isolates under load).',
+  },
+  FUNCTIONS_IDLE_MS: {
+    schema: int(1000, 24 * 3600 * 1000),
+    default: '300000',
+    description: 'An idle isolate unused this long is disposed.',
+  },
+  FUNCTIONS_WORKERS: {
+    schema: int(0, 1000),
+    default: '16',
+    description:
+      "Function executions (event, queue, schedule) run at once per worker process: per job queue, and as many for event triggers' first attempts; `0` = none in this process.",
+  },
+  FUNCTIONS_RETRY_BACKOFF_MS: {
+    schema: int(0, 3_600_000),
+    default: '1000',
+    description: 'Delay before the first retry of a failed execution; doubles each retry.',
+  },
+  FUNCTIONS_JOB_LOCK_MS: {
+    schema: int(500, 600_000),
+    default: '30000',
+    description:
+      'With Redis: a job or bus delivery whose worker died runs again elsewhere about this long after (the lock is renewed while it runs).',
+  },
+  FUNCTIONS_EXECUTION_RETENTION_HOURS: {
+    schema: int(1, 24 * 365),
+    default: '168',
+    description: 'Executions (and dispatched queue messages) older than this are deleted.',
+  },
+  FUNCTIONS_LOG_LINES: {
+    schema: int(0, 10_000),
+    default: '100',
+    description: '`ctx.log` lines kept per execution.',
+  },
+  FUNCTIONS_LOG_LINE_LENGTH: {
+    schema: int(16, 100_000),
+    default: '2000',
+    description: 'Length each kept log line is cut to.',
+  },
+  FUNCTIONS_ALLOW_FETCH: {
+    schema: bool,
+    default: 'false',
+    description:
+      'Give functions a global `fetch` (outbound HTTP from the worker, to any address it can reach).',
+  },
+  FUNCTIONS_MAX_PAYLOAD_BYTES: {
+    // Lambda caps a synchronous response at 6 MB; ours is the same for everything that crosses the sandbox.
+    schema: int(1024, 256 * 1024 * 1024),
+    default: String(6 * 1024 * 1024),
+    description:
+      'Most bytes that cross the sandbox in one piece: a result (larger: 502 `functions/result-too-large`), a ctx call\'s body, a ctx answer, a download or a `fetch` body (larger: `request/too-large` inside the function).',
+  },
+  FUNCTIONS_MAX_MEMORY_MB: {
+    schema: int(8, 65_536),
+    default: undefined,
+    unset: "a quarter of the machine's memory, at most 4096",
+    description:
+      'The largest `memoryMb` a function may be deployed with (larger: 400 `request/invalid`), and the most memory any isolate on this node gets.',
+  },
+  QUEUE_DEDUP_SECONDS: {
+    schema: int(1, 7 * 24 * 3600),
+    default: '300',
+    description: 'How long a `dedupId` is remembered per queue.',
+  },
+  ACCESS_TOKEN_TTL_SECONDS: {
+    schema: int(10, 7 * 24 * 3600),
+    default: '3600',
+    description: 'Access token lifetime.',
+  },
+  AUTH_REDIRECT_URLS: {
+    schema: list,
+    default: '',
+    description:
+      'Comma-separated allow-list for OAuth `redirect_to` (exact URLs or globs); `PUT /admin/v1/auth/settings` adds to it.',
+  },
+  REFRESH_TOKEN_TTL_SECONDS: {
+    schema: int(60, 365 * 24 * 3600),
+    default: String(30 * 24 * 3600),
+    description: 'Lifetime of each refresh token (every refresh issues a new one).',
+  },
+  AUTH_SITE_URL: {
+    schema: url(['http:', 'https:']),
+    default: undefined,
+    unset: 'the token alone',
+    description:
+      'Where links in auth mail point (`<url>#type=recovery&token=…`), and where an OAuth callback with a bad `state` is sent.',
+  },
+  AUTH_EMAIL_VERIFICATION: {
+    schema: bool,
+    default: 'false',
+    description: 'Mail a verification token on sign-up and on an email change.',
+  },
+  AUTH_USER_CACHE_MS: {
+    schema: int(0, 60_000),
+    default: '1000',
+    description:
+      'How long a node may answer `GET /auth/v1/user` from memory (its own changes show at once); `0` = read the database every time.',
+  },
+  AUTH_EXTERNAL_URL: {
+    schema: url(['http:', 'https:']),
+    default: undefined,
+    unset: "the request's origin",
+    description:
+      'Public base URL of the API; OAuth providers redirect to `<url>/auth/v1/callback` (set it behind a proxy).',
+  },
+  AUTH_ENCRYPTION_KEY: {
+    schema: key32,
+    default: undefined,
+    unset: 'generated (embedded only)',
+    description:
+      '32 bytes, base64 (`openssl rand -base64 32`): encrypts OAuth client secrets and TOTP secrets. Required with `DATABASE_URL` (the same on every node); embedded mode generates `<STRATUS_DATA_DIR>/keys/auth-encryption.key`. Changing it makes stored secrets unreadable.',
+  },
+  SMTP_URL: {
+    schema: url(['smtp:', 'smtps:']),
+    default: undefined,
+    unset: 'dev mailbox',
+    description:
+      '`smtp://…` or `smtps://…` mail transport; unset, mail goes to a table read at `GET /admin/v1/mail`.',
+  },
+  MAIL_FROM: {
+    schema: nonEmpty,
+    default: 'Stratus <no-reply@localhost>',
+    description: 'Sender of auth mail.',
+  },
+  RATE_LIMIT_WINDOW_SECONDS: {
+    schema: int(1, 24 * 3600),
+    default: '300',
+    description:
+      'The window the `RATE_LIMIT_*` counts apply to (counted in Redis when configured, so across nodes).',
+  },
+  RATE_LIMIT_SIGNUP: {
+    schema: int(0, 1_000_000),
+    default: '30',
+    description: 'Sign-ups per client IP per window (`0` = unlimited).',
+  },
+  RATE_LIMIT_SIGNIN: {
+    schema: int(0, 1_000_000),
+    default: '30',
+    description: 'Sign-ins per client IP per window (`0` = unlimited).',
+  },
+  RATE_LIMIT_REFRESH: {
+    schema: int(0, 1_000_000),
+    default: '150',
+    description: 'Token refreshes per client IP per window (`0` = unlimited).',
+  },
+  RATE_LIMIT_RECOVER: {
+    schema: int(0, 1_000_000),
+    default: '5',
+    description: 'Password recovery requests per client IP per window (`0` = unlimited).',
+  },
+  RATE_LIMIT_OAUTH: {
+    schema: int(0, 1_000_000),
+    default: '60',
+    description: 'OAuth sign-ins started per client IP per window (`0` = unlimited).',
+  },
+  RATE_LIMIT_MFA: {
+    schema: int(0, 1_000_000),
+    default: '5',
+    description:
+      'MFA code attempts per user per window, TOTP and recovery codes counted apart (`0` = unlimited).',
+  },
+  DB_MAX_DOCUMENT_BYTES: {
+    schema: int(1024, 64 * 1024 * 1024),
+    default: String(1024 * 1024),
+    description: 'Larger documents (their JSON) get 413 `db/too-large`.',
+  },
+  DB_MAX_DEPTH: {
+    schema: int(2, 1000),
+    default: '100',
+    description: 'Deeper nesting of objects and arrays gets 400 `db/invalid-document`.',
+  },
+  DB_CONFIG_CACHE_MS: {
+    schema: int(0, 60_000),
+    default: '1000',
+    description:
+      "How long a node uses a collection's rules and schema from memory (changes made through that node apply at once).",
+  },
+  DB_LIST_MAX_SCAN: {
+    schema: int(1, 1_000_000),
+    default: '5000',
+    description: 'Rows one list page may examine when the read rule filters document by document.',
+  },
+  REALTIME_MAX_REPLAY: {
+    schema: int(0, 10_000_000),
+    default: '10000',
+    description: 'The most events a `since` replay may cover; beyond it, `realtime/replay-too-large`.',
+  },
+  REALTIME_HEARTBEAT_MS: {
+    schema: int(100, 600_000),
+    default: '30000',
+    description: 'WebSocket ping interval; a connection that answers none of two pings in a row is dropped.',
+  },
+  REALTIME_MAX_BUFFER_BYTES: {
+    schema: int(1024, 1024 ** 3),
+    default: String(1024 * 1024),
+    description: 'Bytes queued for one connection before it is closed (4008) as a slow consumer.',
+  },
+  REALTIME_MAX_SUBSCRIPTIONS: {
+    schema: int(1, 10_000),
+    default: '100',
+    description: 'Subscriptions per WebSocket connection.',
+  },
+} as const satisfies Record<string, Variable>
 
 type Variables = typeof VARIABLES
 type VariableName = keyof Variables
@@ -155,6 +405,22 @@ type Parsed = {
 
 /** The names of every environment variable Stratus reads, for documentation and tests. */
 export const CONFIG_VARIABLES = Object.keys(VARIABLES) as VariableName[]
+
+/** One row of the configuration reference (docs/configuration.md is generated from these). */
+export interface ConfigVariableDoc {
+  readonly name: string
+  /** The default as a user would write it; undefined when there is none. */
+  readonly default?: string
+  /** What leaving it unset means, for a variable without a default. */
+  readonly unset?: string
+  readonly description: string
+}
+
+/** Every variable with its default and description, in the schema's order. */
+export const CONFIG_REFERENCE: readonly ConfigVariableDoc[] = CONFIG_VARIABLES.map((name) => {
+  const spec: Variable = VARIABLES[name]
+  return { name, default: spec.default, unset: spec.unset, description: spec.description }
+})
 
 /** A configuration value that cannot be used: `message` is the one line start-up prints. */
 export class ConfigError extends Error {
@@ -384,7 +650,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, cw
       logLineLength: v.FUNCTIONS_LOG_LINE_LENGTH,
       allowFetch: v.FUNCTIONS_ALLOW_FETCH,
       maxPayloadBytes: v.FUNCTIONS_MAX_PAYLOAD_BYTES,
-      maxMemoryMb: v.FUNCTIONS_MAX_MEMORY_MB,
+      maxMemoryMb: v.FUNCTIONS_MAX_MEMORY_MB ?? defaultMaxMemoryMb(),
     },
     queue: { dedupSeconds: v.QUEUE_DEDUP_SECONDS },
     auth: {
