@@ -2,7 +2,7 @@ import { StratusError } from '../services/core/errors.ts'
 import { makeEvent } from '../services/core/events.ts'
 import { newEventId } from '../services/core/ids.ts'
 import type { Database, Row, Sql } from '../services/db/database.ts'
-import { addToOutbox } from '../services/db/outbox.ts'
+import { addToOutbox } from '../services/outbox/outbox.ts'
 import type { LogLine } from './sandbox/instance.ts'
 import type { Trigger } from './triggers.ts'
 

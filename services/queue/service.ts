@@ -5,7 +5,7 @@ import { StratusError } from '../core/errors.ts'
 import { makeEvent } from '../core/events.ts'
 import { newEventId } from '../core/ids.ts'
 import type { Database } from '../db/database.ts'
-import { addToOutbox } from '../db/outbox.ts'
+import { addToOutbox } from '../outbox/outbox.ts'
 import { RuleSyntaxError, type RulesEvaluator } from '../rules/rules.ts'
 
 /** Queue names appear in URLs, event subjects and job-queue names. */
