@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { Redis } from 'ioredis'
+import { functionsAdminPort } from '../functions-runtime/admin-port.ts'
 import { FunctionsRuntime } from '../functions-runtime/runtime.ts'
 import { DevMailbox } from './auth/mail/dev-mailbox.ts'
 import type { MailTransport } from './auth/mail/mail-transport.ts'
@@ -189,7 +190,10 @@ export async function createPlatform(config: Config, role: Role, logger: Logger)
       },
       serviceKey: () => keys.serviceToken(),
     })
-    const functionsDeps = { service: new FunctionsService(functionsRuntime), runtime: functionsRuntime }
+    const functionsDeps = {
+      service: new FunctionsService(functionsAdminPort(functionsRuntime)),
+      invoker: functionsRuntime,
+    }
     const queueDeps = {
       service: new QueueService({
         db,

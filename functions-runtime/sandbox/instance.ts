@@ -1,4 +1,5 @@
 import ivm from 'isolated-vm'
+import type { LogLine } from '../../services/functions/model.ts'
 import { BOOTSTRAP_SOURCE } from './bootstrap.ts'
 
 /** What a sandbox needs to know about the function version it runs. */
@@ -10,13 +11,6 @@ export interface VersionSpec {
   timeoutMs: number
   memoryMb: number
   concurrency: number
-}
-
-/** One `ctx.log` line kept with an execution. */
-export interface LogLine {
-  level: 'info' | 'warn' | 'error' | 'debug'
-  msg: string
-  time: string
 }
 
 /** The invocation an isolate is running: what host calls made from inside it are attributed to. */
