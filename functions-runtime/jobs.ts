@@ -1,6 +1,6 @@
 import { type JobInit, safeJobIdPart } from '../services/bus/jobs.ts'
 import type { StratusEvent } from '../services/core/events.ts'
-import type { FunctionVersion, TriggerKind } from './store.ts'
+import type { FunctionVersion, TriggerKind } from '../services/functions/model.ts'
 
 /** The job queue for event, schedule and redrive executions. */
 export const FUNCTIONS_JOB_QUEUE = 'functions'

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
+import type { Execution } from '../services/functions/model.ts'
 import { ExecutionRecorder } from './recorder.ts'
-import type { Execution, FunctionStore } from './store.ts'
+import type { FunctionStore } from './store.ts'
 
 function fakeStore() {
   const batches: string[][] = []

@@ -1,4 +1,5 @@
-import type { Execution, FunctionStore } from './store.ts'
+import type { Execution } from '../services/functions/model.ts'
+import type { FunctionStore } from './store.ts'
 
 export interface RecorderLogger {
   warn(details: object, message: string): void

@@ -1,4 +1,5 @@
-import type { FunctionStore, FunctionVersion } from './store.ts'
+import type { FunctionVersion } from '../services/functions/model.ts'
+import type { FunctionStore } from './store.ts'
 import { consumedQueues } from './triggers.ts'
 
 /**

@@ -3,11 +3,25 @@ import type { Bus, Subscription } from '../services/bus/bus.ts'
 import { type Job, type JobInit, type JobQueue, safeJobIdPart } from '../services/bus/jobs.ts'
 import type { Config } from '../services/core/config.ts'
 import { StratusError } from '../services/core/errors.ts'
-import { EVENT_SOURCE, type StratusEvent } from '../services/core/events.ts'
+import {
+  EVENT_SOURCE,
+  QUEUE_EVENT_TYPE,
+  QUEUE_SUBJECT_PREFIX,
+  type StratusEvent,
+} from '../services/core/events.ts'
 import { newEventId } from '../services/core/ids.ts'
 import { Limiter } from '../services/core/limiter.ts'
 import type { Logger } from '../services/core/logger.ts'
 import type { Database } from '../services/db/database.ts'
+import type {
+  Execution,
+  FunctionVersion,
+  HttpRequestData,
+  HttpResponseData,
+  TriggerKind,
+} from '../services/functions/model.ts'
+import type { QueueStats } from '../services/queue/service.ts'
+import { QueueStore } from '../services/queue/store.ts'
 import { Batcher } from './batcher.ts'
 import { createHost, type InternalHttp } from './host.ts'
 import { eventJob, FUNCTIONS_JOB_QUEUE, type FunctionJobData, queueJobQueue, retryJob } from './jobs.ts'
@@ -16,15 +30,8 @@ import { ExecutionRecorder } from './recorder.ts'
 import { FunctionRegistry } from './registry.ts'
 import type { Invocation } from './sandbox/instance.ts'
 import { type PoolRun, SandboxPool } from './sandbox/pool.ts'
-import {
-  type DeadLetter,
-  type Execution,
-  FUNCTION_CHANGED_EVENT,
-  FunctionStore,
-  type FunctionVersion,
-  type TriggerKind,
-} from './store.ts'
-import { matchEvent, QUEUE_EVENT_TYPE, QUEUE_SUBJECT_PREFIX } from './triggers.ts'
+import { FUNCTION_CHANGED_EVENT, FunctionStore } from './store.ts'
+import { matchEvent } from './triggers.ts'
 
 export interface RuntimeOptions {
   db: Database
@@ -40,44 +47,11 @@ export interface RuntimeOptions {
   principal: (name: string) => Promise<string>
 }
 
-/** An HTTP invocation as the gateway hands it over. */
-export interface HttpRequestData {
-  method: string
-  path: string
-  headers: Record<string, unknown>
-  query: Record<string, unknown>
-  body: unknown
-  auth: unknown
-}
-
-/** What the gateway sends back for an HTTP invocation. */
-export interface HttpResponseData {
-  status: number
-  headers: Record<string, string>
-  /** Sent as JSON when `json`; otherwise a string is sent as is and anything else as JSON. Undefined = no body. */
-  body?: unknown
-  /** True for a plain result (always JSON), false for a `{status, headers, body}` response. */
-  json: boolean
-  executionId: string
-}
-
 /** One execution's outcome and record; `written` settles once a `write` record is committed. */
 interface RunOnce {
   outcome: PoolRun
   record: Execution
   written?: Promise<boolean>
-}
-
-/** Per-queue counts for GET /admin/v1/queues. */
-export interface QueueStats {
-  name: string
-  /** Messages not yet handled: waiting + delayed (+ those waiting for a consumer to be deployed). */
-  depth: number
-  waiting: number
-  delayed: number
-  inFlight: number
-  dead: number
-  consumers: string[]
 }
 
 /** The durable bus subscriber that turns events into function jobs. */
@@ -99,6 +73,8 @@ export class FunctionsRuntime {
   readonly pool: SandboxPool
   readonly metrics: FunctionMetrics
   private readonly options: RuntimeOptions
+  /** The queue service's tables: delivery bookkeeping, backlog and retention of queue messages. */
+  private readonly queues: QueueStore
   private readonly recorder: ExecutionRecorder
   /** Concurrent jobs' idempotency checks share one query. */
   private readonly succeededChecks: Batcher<{ name: string; version: number; eventId: string }, boolean>
@@ -122,6 +98,7 @@ export class FunctionsRuntime {
   constructor(options: RuntimeOptions) {
     this.options = options
     this.store = new FunctionStore(options.db)
+    this.queues = new QueueStore(options.db)
     this.registry = new FunctionRegistry(this.store)
     this.metrics = createFunctionMetrics(options.registry)
     const metrics = this.metrics
@@ -280,10 +257,7 @@ export class FunctionsRuntime {
 
   /** Depth, in-flight and dead counts of every known queue. */
   async queueStats(): Promise<QueueStats[]> {
-    const rows = await this.options.db.query<{ name: string; undispatched: number }>(
-      `SELECT q.name, (SELECT count(*)::int FROM queue_messages m WHERE m.queue = q.name AND m.dispatched_at IS NULL) AS undispatched
-       FROM queues q ORDER BY q.name`,
-    )
+    const rows = await this.queues.undispatchedCounts()
     const names = new Map(rows.map((r) => [r.name, r.undispatched]))
     const consumers = new Map<string, string[]>()
     for (const fn of this.registry.all()) {
@@ -415,10 +389,7 @@ export class FunctionsRuntime {
       ])
     }
     if (queue && consumed) {
-      await this.options.db.query(
-        'UPDATE queue_messages SET dispatched_at = now() WHERE id = $1 AND dispatched_at IS NULL',
-        [(event.data as { id: string }).id],
-      )
+      await this.queues.markDispatched((event.data as { id: string }).id)
     }
   }
 
@@ -703,41 +674,26 @@ export class FunctionsRuntime {
   private async sweepQueueBacklog(): Promise<void> {
     const queues = [...this.registry.queues()]
     if (queues.length === 0) return
-    const rows = await this.options.db.query<{
-      id: string
-      queue: string
-      payload: unknown
-      available_at: Date
-      created_at: Date
-      sequence: number | null
-    }>(
-      `SELECT m.id, m.queue, m.payload, m.available_at, m.created_at, o.sequence
-       FROM queue_messages m LEFT JOIN outbox o ON o.event_id = m.id
-       WHERE m.dispatched_at IS NULL AND m.queue = ANY($1::text[])
-         AND (o.event_id IS NULL OR o.published_at IS NOT NULL)
-         AND ($2::int IS NULL OR m.available_at <= now() + make_interval(secs => $2::int / 1000.0))
-       ORDER BY m.available_at, m.created_at LIMIT 500`,
-      // In memory, a delayed message waits in the database until it is almost due (see dispatch).
-      [queues, this.jobsInMemory ? SWEEP_MS : null],
-    )
+    // In memory, a delayed message waits in the database until it is almost due (see dispatch).
+    const rows = await this.queues.backlog(queues, this.jobsInMemory ? SWEEP_MS : null)
     const handOvers: Promise<void>[] = []
     for (const row of rows) {
       // Still being handed over by an earlier sweep (in memory, that lasts until its executions end).
       if (this.sweeping.has(row.id)) continue
       this.sweeping.add(row.id)
-      const delayed = row.available_at.getTime() > row.created_at.getTime()
+      const delayed = row.availableAt.getTime() > row.createdAt.getTime()
       const handOver = this.dispatch({
         specversion: '1.0',
         id: row.id,
         source: EVENT_SOURCE,
         type: QUEUE_EVENT_TYPE,
         subject: `${QUEUE_SUBJECT_PREFIX}${row.queue}`,
-        time: row.created_at.toISOString(),
+        time: row.createdAt.toISOString(),
         datacontenttype: 'application/json',
         data: {
           id: row.id,
           payload: row.payload,
-          ...(delayed ? { availableAt: row.available_at.toISOString() } : {}),
+          ...(delayed ? { availableAt: row.availableAt.toISOString() } : {}),
         },
         sequence: row.sequence ?? 0,
       })
@@ -761,11 +717,7 @@ export class FunctionsRuntime {
   private async applyRetention(): Promise<void> {
     const hours = this.options.config.executionRetentionHours
     await this.store.deleteExecutionsOlderThan(hours)
-    await this.options.db.query(
-      `DELETE FROM queue_messages WHERE dispatched_at IS NOT NULL AND dispatched_at < now() - make_interval(hours => $1)`,
-      [hours],
-    )
-    await this.options.db.query('DELETE FROM queue_dedup WHERE expires_at < now()')
+    await this.queues.prune(hours)
   }
 
   private every(ms: number, task: () => Promise<unknown>): void {
@@ -859,5 +811,3 @@ function toHttpResponse(outcome: PoolRun, executionId: string): HttpResponseData
   }
   return { status: 200, headers: {}, body: result, executionId, json: true }
 }
-
-export type { DeadLetter, Execution, FunctionVersion }

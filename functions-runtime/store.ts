@@ -2,59 +2,18 @@ import { StratusError } from '../services/core/errors.ts'
 import { makeEvent } from '../services/core/events.ts'
 import { newEventId } from '../services/core/ids.ts'
 import type { Database, Row, Sql } from '../services/db/database.ts'
-import { addToOutbox } from '../services/db/outbox.ts'
-import type { LogLine } from './sandbox/instance.ts'
-import type { Trigger } from './triggers.ts'
-
-/** One immutable deploy of a function. */
-export interface FunctionVersion {
-  name: string
-  version: number
-  code: string
-  env: Record<string, string>
-  timeoutMs: number
-  memoryMb: number
-  concurrency: number
-  retries: number
-  triggers: Trigger[]
-  createdAt: string
-}
-
-/** What a deploy stores (the version number is assigned). */
-export type DeployInput = Omit<FunctionVersion, 'name' | 'version' | 'createdAt'>
-
-export type ExecutionStatus = 'succeeded' | 'failed' | 'timeout'
-export type TriggerKind = 'http' | 'event' | 'schedule' | 'queue'
-
-/** An execution (activation) record, as GET …/executions lists it. */
-export interface Execution {
-  id: string
-  function: string
-  version: number
-  trigger: TriggerKind
-  eventId: string
-  status: ExecutionStatus
-  attempt: number
-  startedAt: string
-  durationMs: number
-  coldStart: boolean
-  logs: LogLine[]
-  error: { name: string; message: string; stack?: string } | null
-}
-
-/** An event whose last attempt failed. */
-export interface DeadLetter {
-  id: string
-  function: string
-  version: number
-  trigger: TriggerKind
-  eventId: string
-  event: unknown
-  attempts: number
-  error: unknown
-  queue: string | null
-  failedAt: string
-}
+import type {
+  DeadLetter,
+  DeployInput,
+  Execution,
+  ExecutionStatus,
+  FunctionHistory,
+  FunctionVersion,
+  LogLine,
+  Trigger,
+  TriggerKind,
+} from '../services/functions/model.ts'
+import { addToOutbox } from '../services/outbox/outbox.ts'
 
 /** The bus events a deploy, rollback or delete emits, so every node refreshes its view of the function. */
 export const FUNCTION_CHANGED_EVENT = 'functions.function.changed'
@@ -224,11 +183,7 @@ export class FunctionStore {
   }
 
   /** Every version of `name`, newest first (without code), or undefined when there is no such function. */
-  async versions(
-    name: string,
-  ): Promise<
-    { liveVersion: number; createdAt: string; updatedAt: string; versions: FunctionVersion[] } | undefined
-  > {
+  async versions(name: string): Promise<FunctionHistory | undefined> {
     const fn = await this.db.query<{ live_version: number; created_at: Date; updated_at: Date }>(
       'SELECT live_version, created_at, updated_at FROM functions WHERE name = $1',
       [name],

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { globMatch, matchEvent, type Trigger } from './triggers.ts'
+import type { Trigger } from '../services/functions/model.ts'
+import { globMatch, matchEvent } from './triggers.ts'
 
 describe('globMatch', () => {
   it.each([

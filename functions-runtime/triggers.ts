@@ -1,15 +1,5 @@
-import type { StratusEvent } from '../services/core/events.ts'
-
-/** A function's triggers, as deployed (API.md). */
-export type Trigger =
-  | { type: 'http'; public?: boolean }
-  | { type: 'event'; event: string; subject?: string }
-  | { type: 'schedule'; cron: string; timezone?: string }
-  | { type: 'queue'; queue: string }
-
-/** The event type of a queue publish, and its subject prefix. */
-export const QUEUE_EVENT_TYPE = 'queue.message.published'
-export const QUEUE_SUBJECT_PREFIX = 'queues/'
+import { QUEUE_EVENT_TYPE, QUEUE_SUBJECT_PREFIX, type StratusEvent } from '../services/core/events.ts'
+import type { Trigger } from '../services/functions/model.ts'
 
 const cache = new Map<string, RegExp>()
 

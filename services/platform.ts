@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { Redis } from 'ioredis'
+import { functionsAdminPort } from '../functions-runtime/admin-port.ts'
 import { FunctionsRuntime } from '../functions-runtime/runtime.ts'
 import { DevMailbox } from './auth/mail/dev-mailbox.ts'
 import type { MailTransport } from './auth/mail/mail-transport.ts'
@@ -16,18 +17,18 @@ import { openJobQueue } from './bus/open-jobs.ts'
 import type { Config, Role } from './core/config.ts'
 import type { Logger } from './core/logger.ts'
 import { createMetrics, type Metrics } from './core/metrics.ts'
-import { databaseAdminRoutes, databaseRoutes } from './database/routes/index.ts'
-import { DatabaseService } from './database/service.ts'
 import type { Database } from './db/database.ts'
 import { migrate } from './db/migrate.ts'
 import { openDatabase } from './db/open-database.ts'
-import { outboxLagSeconds } from './db/outbox.ts'
-import { pruneOutbox } from './db/outbox-retention.ts'
-import { OutboxRelay, signalOutboxCommits } from './db/relay.ts'
+import { documentsAdminRoutes, documentsRoutes } from './documents/routes/index.ts'
+import { DocumentsService } from './documents/service.ts'
 import { functionsAdminRoutes, functionsRoutes } from './functions/routes/index.ts'
 import { FunctionsService } from './functions/service.ts'
 import { buildGateway } from './gateway/build.ts'
 import { Housekeeping } from './maintenance/housekeeping.ts'
+import { outboxLagSeconds } from './outbox/outbox.ts'
+import { pruneOutbox } from './outbox/outbox-retention.ts'
+import { OutboxRelay, signalOutboxCommits } from './outbox/relay.ts'
 import { queueAdminRoutes, queueRoutes } from './queue/routes/index.ts'
 import { QueueService } from './queue/service.ts'
 import { realtimeRoutes } from './realtime/routes/index.ts'
@@ -52,7 +53,7 @@ export interface Platform {
   /** Buckets and objects. */
   storage: StorageService
   /** The document database. */
-  documents: DatabaseService
+  documents: DocumentsService
   /** Functions: registry, sandbox pool and (worker roles) dispatcher, job processors and schedules. */
   functions: FunctionsRuntime
   /** Function executions' job queue. */
@@ -117,7 +118,7 @@ export async function createPlatform(config: Config, role: Role, logger: Logger)
       logger: logger.child({ component: 'storage' }),
       maxFileSize: config.storage.maxFileSize,
     })
-    const documents = await DatabaseService.create({
+    const documents = await DocumentsService.create({
       db,
       rules,
       logger: logger.child({ component: 'database' }),
@@ -162,7 +163,7 @@ export async function createPlatform(config: Config, role: Role, logger: Logger)
       rateLimitRedis.on('error', (error) => logger.debug({ err: error }, 'rate-limit redis error'))
     }
     const storageDeps = { service: storage, maxFileSize: config.storage.maxFileSize }
-    const databaseDeps = {
+    const documentsDeps = {
       service: documents,
       // A document's JSON plus its envelope must fit, whatever the general body limit.
       documentBodyLimit: Math.max(config.server.bodyLimit, config.documents.maxDocumentBytes + 64 * 1024),
@@ -190,8 +191,10 @@ export async function createPlatform(config: Config, role: Role, logger: Logger)
       principal: (name) => keys.functionToken(name),
     })
     const functionsDeps = {
-      service: new FunctionsService(functionsRuntime, { maxMemoryMb: config.functions.maxMemoryMb }),
-      runtime: functionsRuntime,
+      service: new FunctionsService(functionsAdminPort(functionsRuntime), {
+        maxMemoryMb: config.functions.maxMemoryMb,
+      }),
+      invoker: functionsRuntime,
     }
     const queueDeps = {
       service: new QueueService({
@@ -229,7 +232,7 @@ export async function createPlatform(config: Config, role: Role, logger: Logger)
       services: [
         { prefix: '/auth/v1', routes: authRoutes(authDeps) },
         { prefix: '/storage/v1', routes: storageRoutes(storageDeps) },
-        { prefix: '/db/v1', routes: databaseRoutes(databaseDeps) },
+        { prefix: '/db/v1', routes: documentsRoutes(documentsDeps) },
         { prefix: '/functions/v1', routes: functionsRoutes(functionsDeps) },
         { prefix: '/queue/v1', routes: queueRoutes(queueDeps) },
         ...(realtime ? [{ prefix: '/realtime/v1', routes: realtimeRoutes({ service: realtime }) }] : []),
@@ -237,7 +240,7 @@ export async function createPlatform(config: Config, role: Role, logger: Logger)
       admin: [
         authAdminRoutes(authDeps),
         storageAdminRoutes(storageDeps),
-        databaseAdminRoutes(databaseDeps),
+        documentsAdminRoutes(documentsDeps),
         functionsAdminRoutes(functionsDeps),
         queueAdminRoutes(queueDeps),
       ],

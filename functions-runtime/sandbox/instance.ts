@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import ivm from 'isolated-vm'
+import type { LogLine } from '../../services/functions/model.ts'
 
 /** The script every isolate runs before the function's module (see bootstrap.js). */
 const BOOTSTRAP_SOURCE = readFileSync(new URL('./bootstrap.js', import.meta.url), 'utf8')
@@ -13,13 +14,6 @@ export interface VersionSpec {
   timeoutMs: number
   memoryMb: number
   concurrency: number
-}
-
-/** One `ctx.log` line kept with an execution. */
-export interface LogLine {
-  level: 'info' | 'warn' | 'error' | 'debug'
-  msg: string
-  time: string
 }
 
 /** The invocation an isolate is running: what host calls made from inside it are attributed to. */

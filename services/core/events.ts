@@ -4,6 +4,10 @@ import { newEventId } from './ids.ts'
 /** The `source` attribute of every event Stratus emits. */
 export const EVENT_SOURCE = '/stratus'
 
+/** The event type of a queue publish, and its subject prefix (`queues/<name>`). */
+export const QUEUE_EVENT_TYPE = 'queue.message.published'
+export const QUEUE_SUBJECT_PREFIX = 'queues/'
+
 /** The CloudEvents 1.0 attributes every Stratus event carries (structured mode, JSON data). */
 type EventEnvelope<T> = {
   specversion: '1.0'

@@ -1,9 +1,14 @@
 import cron from 'node-cron'
-import type { FunctionsRuntime } from '../../functions-runtime/runtime.ts'
-import { CodeError } from '../../functions-runtime/sandbox/instance.ts'
-import type { DeadLetter, Execution, FunctionVersion } from '../../functions-runtime/store.ts'
-import type { Trigger } from '../../functions-runtime/triggers.ts'
 import { StratusError } from '../core/errors.ts'
+import type {
+  CodeProblem,
+  DeadLetter,
+  DeployInput,
+  Execution,
+  FunctionHistory,
+  FunctionVersion,
+  Trigger,
+} from './model.ts'
 
 /** Function names: they appear in URLs, job ids and metrics labels (no dots: job ids split on them). */
 export const FUNCTION_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/
@@ -59,14 +64,53 @@ function view(v: FunctionVersion): VersionView {
   }
 }
 
+/**
+ * What the admin side of functions needs from whatever stores and runs them (the functions runtime
+ * implements it): the service declares it so that it never imports the runtime.
+ */
+export interface FunctionsAdminPort {
+  /** Loads `input`'s code in a throwaway sandbox: the problem when it cannot run, else undefined. */
+  validate(name: string, input: DeployInput): Promise<CodeProblem | undefined>
+  /** Stores a new immutable version, makes it live and tells every node. */
+  deploy(name: string, input: DeployInput): Promise<FunctionVersion>
+  /** Makes an earlier version live again and tells every node (`functions/not-found` if there is none). */
+  rollback(name: string, version: number): Promise<void>
+  /** Deletes the function with its versions and tells every node (`functions/not-found` if there is none). */
+  remove(name: string): Promise<void>
+  /** The live version of every function. */
+  liveVersions(): Promise<FunctionVersion[]>
+  /** Every version of `name`, or undefined when there is no such function. */
+  versions(name: string): Promise<FunctionHistory | undefined>
+  /** Executions of `name`, newest first. */
+  executions(
+    name: string,
+    filter: {
+      limit: number
+      cursor?: string
+      status?: string
+      trigger?: string
+      eventId?: string
+      version?: number
+    },
+  ): Promise<{ executions: Execution[]; nextCursor: string | null }>
+  /** Dead letters not retried yet, newest first, optionally of one function. */
+  deadLetters(filter: {
+    function?: string
+    limit: number
+    cursor?: string
+  }): Promise<{ deadLetters: DeadLetter[]; nextCursor: string | null }>
+  /** Re-runs a dead letter on the live version of its function (`functions/not-found` if it is gone). */
+  redrive(id: string): Promise<{ id: string; function: string; version: number }>
+}
+
 /** Deploys, versions, rollbacks, executions and dead letters: the admin side of functions. */
 export class FunctionsService {
-  private readonly runtime: FunctionsRuntime
+  private readonly functions: FunctionsAdminPort
   private readonly maxMemoryMb: number
 
   /** `maxMemoryMb`: the largest `memoryMb` a deploy may ask for (FUNCTIONS_MAX_MEMORY_MB). */
-  constructor(runtime: FunctionsRuntime, options: { maxMemoryMb: number }) {
-    this.runtime = runtime
+  constructor(functions: FunctionsAdminPort, options: { maxMemoryMb: number }) {
+    this.functions = functions
     this.maxMemoryMb = options.maxMemoryMb
   }
 
@@ -93,37 +137,30 @@ export class FunctionsService {
         { details: { memoryMb: input.memoryMb, max: this.maxMemoryMb } },
       )
     }
-    try {
-      await this.runtime.pool.validate({ name, version: 0, ...input })
-    } catch (error) {
-      if (error instanceof CodeError) {
-        throw new StratusError('functions/invalid-code', error.message, {
-          details: error.line === undefined ? undefined : { line: error.line, column: error.column },
-        })
-      }
-      throw error
+    const problem = await this.functions.validate(name, input)
+    if (problem) {
+      throw new StratusError('functions/invalid-code', problem.message, {
+        details: problem.line === undefined ? undefined : { line: problem.line, column: problem.column },
+      })
     }
-    const version = await this.runtime.store.deploy(name, input)
-    await this.runtime.afterChange(name)
+    const version = await this.functions.deploy(name, input)
     return { name, version: version.version }
   }
 
   async rollback(name: string, version: number): Promise<{ name: string; version: number }> {
     assertName(name)
-    await this.runtime.store.rollback(name, version)
-    await this.runtime.afterChange(name)
+    await this.functions.rollback(name, version)
     return { name, version }
   }
 
   async remove(name: string): Promise<void> {
     assertName(name)
-    await this.runtime.store.delete(name)
-    await this.runtime.afterChange(name)
+    await this.functions.remove(name)
   }
 
   async list(): Promise<FunctionSummary[]> {
-    const live = await this.runtime.store.liveVersions()
-    const details = await Promise.all(live.map((v) => this.runtime.store.versions(v.name)))
+    const live = await this.functions.liveVersions()
+    const details = await Promise.all(live.map((v) => this.functions.versions(v.name)))
     return live.map((v, i) => ({
       name: v.name,
       version: v.version,
@@ -145,7 +182,7 @@ export class FunctionsService {
     versions: VersionView[]
   }> {
     assertName(name)
-    const found = await this.runtime.store.versions(name)
+    const found = await this.functions.versions(name)
     const live = found?.versions.find((v) => v.version === found.liveVersion)
     if (!found || !live) throw new StratusError('functions/not-found', `No function named ${name}`)
     return {
@@ -170,9 +207,9 @@ export class FunctionsService {
     },
   ): Promise<{ executions: Omit<Execution, 'function'>[]; nextCursor: string | null }> {
     assertName(name)
-    if (!(await this.runtime.store.versions(name)))
+    if (!(await this.functions.versions(name)))
       throw new StratusError('functions/not-found', `No function named ${name}`)
-    const page = await this.runtime.store.executions(name, filter)
+    const page = await this.functions.executions(name, filter)
     return {
       executions: page.executions.map(({ function: _f, ...rest }) => rest),
       nextCursor: page.nextCursor,
@@ -183,11 +220,11 @@ export class FunctionsService {
     deadLetters: DeadLetter[]
     nextCursor: string | null
   }> {
-    return this.runtime.store.deadLetters(filter)
+    return this.functions.deadLetters(filter)
   }
 
   retryDeadLetter(id: string): Promise<{ id: string; function: string; version: number }> {
-    return this.runtime.redrive(id)
+    return this.functions.redrive(id)
   }
 }
 

@@ -1,17 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { ERROR_STATUS, type ErrorBody, type ErrorCode, isStratusError } from '../core/errors.ts'
+import { type ErrorCode, isStratusError } from '../core/errors.ts'
 import { sqlState } from '../db/database.ts'
-
-/** The one place an error becomes an HTTP answer: `{error:{code,message,details?}}` with the table's status. */
-export function sendError(
-  reply: FastifyReply,
-  code: ErrorCode,
-  message: string,
-  details?: unknown,
-): FastifyReply {
-  const body: ErrorBody = { error: details === undefined ? { code, message } : { code, message, details } }
-  return reply.code(ERROR_STATUS[code]).type('application/json; charset=utf-8').send(body)
-}
+import { sendError } from '../http/send-error.ts'
 
 /** Maps an error that is not ours (fastify's parsers, schema validation, plugins) to a public code. */
 function classify(error: FastifyError): { code: ErrorCode; message: string; details?: unknown } | undefined {

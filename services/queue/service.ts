@@ -1,11 +1,9 @@
-import type { QueueStats } from '../../functions-runtime/runtime.ts'
-import { QUEUE_EVENT_TYPE, QUEUE_SUBJECT_PREFIX } from '../../functions-runtime/triggers.ts'
 import { type AuthContext, bypassesRules } from '../auth/signing-keys.ts'
 import { StratusError } from '../core/errors.ts'
-import { makeEvent } from '../core/events.ts'
+import { makeEvent, QUEUE_EVENT_TYPE, QUEUE_SUBJECT_PREFIX } from '../core/events.ts'
 import { newEventId } from '../core/ids.ts'
 import type { Database } from '../db/database.ts'
-import { addToOutbox } from '../db/outbox.ts'
+import { addToOutbox } from '../outbox/outbox.ts'
 import { RuleSyntaxError, type RulesEvaluator } from '../rules/rules.ts'
 
 /** Queue names appear in URLs, event subjects and job-queue names. */
@@ -13,6 +11,18 @@ export const QUEUE_NAME_PATTERN = /^[A-Za-z0-9_-]{1,100}$/
 
 /** The longest a message may be delayed. */
 export const MAX_DELAY_MS = 7 * 24 * 3600 * 1000
+
+/** Per-queue counts for GET /admin/v1/queues. */
+export interface QueueStats {
+  name: string
+  /** Messages not yet handled: waiting + delayed (+ those waiting for a consumer to be deployed). */
+  depth: number
+  waiting: number
+  delayed: number
+  inFlight: number
+  dead: number
+  consumers: string[]
+}
 
 export interface QueueServiceDeps {
   db: Database

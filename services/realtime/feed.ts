@@ -2,7 +2,7 @@ import type { Bus, Subscription as BusSubscription } from '../bus/bus.ts'
 import type { StratusEvent } from '../core/events.ts'
 import type { Logger } from '../core/logger.ts'
 import type { Sql } from '../db/database.ts'
-import { lastSequence, readOutbox } from '../db/outbox.ts'
+import { lastSequence, readOutbox } from '../outbox/outbox.ts'
 
 /** Events read from the outbox per query while filling a gap. */
 const FILL_PAGE = 1000

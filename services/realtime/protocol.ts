@@ -1,5 +1,5 @@
 import { StratusError } from '../core/errors.ts'
-import { parseWhere, type WhereClause } from '../database/query/query.ts'
+import { parseWhere, type WhereClause } from '../documents/query/query.ts'
 
 /**
  * The wire protocol of `/realtime/v1` (API.md "Realtime"): JSON text frames. This module parses what

@@ -1,9 +1,9 @@
 import { type AuthContext, bypassesRules } from '../auth/signing-keys.ts'
 import type { StratusEvent } from '../core/events.ts'
-import type { ActiveCollection } from '../database/collections.ts'
-import type { Document } from '../database/documents.ts'
-import { matchesWhere } from '../database/query/matcher.ts'
-import type { WhereClause } from '../database/query/query.ts'
+import type { ActiveCollection } from '../documents/collections.ts'
+import type { Document } from '../documents/documents.ts'
+import { matchesWhere } from '../documents/query/matcher.ts'
+import type { WhereClause } from '../documents/query/query.ts'
 import type { RuleAuth } from '../rules/rules.ts'
 import { type ChangeKind, changeFrame } from './protocol.ts'
 

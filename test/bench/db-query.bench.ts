@@ -1,6 +1,6 @@
 import pg from 'pg'
-import { parseOrderBy, parseWhere, resolveOrder } from '../../services/database/query/query.ts'
-import { compileList } from '../../services/database/query/sql.ts'
+import { parseOrderBy, parseWhere, resolveOrder } from '../../services/documents/query/query.ts'
+import { compileList } from '../../services/documents/query/sql.ts'
 import { configureCollection, signUpBenchUser } from './db-helpers.ts'
 import {
   createBenchDatabase,

@@ -1,9 +1,9 @@
 import { Redis } from 'ioredis'
 import { RedisBus } from '../../services/bus/redis/redis-bus.ts'
 import { makeEvent } from '../../services/core/events.ts'
-import { addToOutbox } from '../../services/db/outbox.ts'
 import { PgDatabase } from '../../services/db/pg-database.ts'
-import { signalOutboxCommits } from '../../services/db/relay.ts'
+import { addToOutbox } from '../../services/outbox/outbox.ts'
+import { signalOutboxCommits } from '../../services/outbox/relay.ts'
 import {
   BENCH_REDIS_URL,
   createBenchDatabase,

@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process'
 import { Redis } from 'ioredis'
 import { RedisBus } from '../../services/bus/redis/redis-bus.ts'
 import { makeEvent } from '../../services/core/events.ts'
-import { addToOutbox } from '../../services/db/outbox.ts'
 import { PgDatabase } from '../../services/db/pg-database.ts'
+import { addToOutbox } from '../../services/outbox/outbox.ts'
 import {
   BENCH_REDIS_URL,
   createBenchDatabase,

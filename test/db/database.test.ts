@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { makeEvent } from '../../services/core/events.ts'
 import { type Database, isUniqueViolation } from '../../services/db/database.ts'
 import { migrate, readMigrations } from '../../services/db/migrate.ts'
-import { addToOutbox, lastSequence, readOutbox } from '../../services/db/outbox.ts'
+import { addToOutbox, lastSequence, readOutbox } from '../../services/outbox/outbox.ts'
 import { createTestDatabase, DB_LANES, type TestDatabase } from '../support/databases.ts'
 
 describe.each(DB_LANES)('database contract (%s)', (lane) => {

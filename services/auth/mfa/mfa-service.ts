@@ -1,7 +1,7 @@
 import { StratusError } from '../../core/errors.ts'
 import { newId } from '../../core/ids.ts'
 import type { Database, Sql } from '../../db/database.ts'
-import { addToOutbox } from '../../db/outbox.ts'
+import { addToOutbox } from '../../outbox/outbox.ts'
 import type { SecretBox } from '../secret-box.ts'
 import type { Aal, Session, Sessions } from '../sessions.ts'
 import type { AuthContext } from '../signing-keys.ts'

@@ -1,6 +1,6 @@
 import { newId } from '../../core/ids.ts'
 import { type Database, isUniqueViolation, type Sql } from '../../db/database.ts'
-import { addToOutbox } from '../../db/outbox.ts'
+import { addToOutbox } from '../../outbox/outbox.ts'
 import type { Session, Sessions } from '../sessions.ts'
 import { normalizeEmail, USER_COLUMNS, type UserRow, userEvent } from '../users.ts'
 import { OAuthFailure, type ProviderProfile } from './clients.ts'

@@ -42,7 +42,7 @@ export async function invokeRoutes(app: FastifyInstance, deps: FunctionsRouteDep
 
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const params = request.params as { name: string; '*'?: string }
-    const ran = deps.runtime.invokeHttp(params.name, {
+    const ran = deps.invoker.invokeHttp(params.name, {
       method: request.method,
       path: `/${params['*'] ?? ''}`,
       headers: request.headers,

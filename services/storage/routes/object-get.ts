@@ -1,6 +1,6 @@
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { sendError } from '../../gateway/errors.ts'
+import { sendError } from '../../http/send-error.ts'
 import type { ReadAccess, ReadResult } from '../service.ts'
 import type { StorageRouteDeps } from './deps.ts'
 import { setObjectHeaders } from './http.ts'

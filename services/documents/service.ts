@@ -4,7 +4,7 @@ import { StratusError } from '../core/errors.ts'
 import { CLIENT_ID_PATTERN, newId } from '../core/ids.ts'
 import type { Logger } from '../core/logger.ts'
 import { type Database, type Sql, sqlState } from '../db/database.ts'
-import { addToOutbox } from '../db/outbox.ts'
+import { addToOutbox } from '../outbox/outbox.ts'
 import type { RulesEvaluator } from '../rules/rules.ts'
 import { authorize, forbidden, isService, ruleAuth } from './access.ts'
 import {
@@ -38,8 +38,8 @@ import { applyWrite, insertPrepared, prepareCreate, type Write, WriteRace } from
 
 export type { CollectionConfig, CollectionInput, Document, Write }
 
-/** What the database service needs; built by the composition root. */
-export interface DatabaseServiceOptions {
+/** What the documents service needs; built by the composition root. */
+export interface DocumentsServiceOptions {
   db: Database
   rules: RulesEvaluator
   logger: Logger
@@ -111,7 +111,7 @@ function atIndex(error: unknown, index: number): unknown {
  * schemas per collection, and the admin operations. Every write commits with its `db.document.*`
  * event through the outbox. Knows nothing of HTTP.
  */
-export class DatabaseService {
+export class DocumentsService {
   private readonly db: Database
   private readonly logger: Logger
   private readonly limits: DocumentLimits
@@ -120,7 +120,7 @@ export class DatabaseService {
   /** Collection configurations (rules, schemas, indexes). */
   readonly collections: Collections
 
-  private constructor(options: DatabaseServiceOptions, cursors: CursorCodec) {
+  private constructor(options: DocumentsServiceOptions, cursors: CursorCodec) {
     this.db = options.db
     this.logger = options.logger
     this.limits = options.limits
@@ -135,7 +135,7 @@ export class DatabaseService {
   }
 
   /** Opens the service, creating the project's cursor secret on first use (shared by every node). */
-  static async create(options: DatabaseServiceOptions): Promise<DatabaseService> {
+  static async create(options: DocumentsServiceOptions): Promise<DocumentsService> {
     await options.db.query(
       'INSERT INTO project_settings (key, value) VALUES ($1, $2::jsonb) ON CONFLICT (key) DO NOTHING',
       [CURSOR_SECRET_KEY, JSON.stringify(randomBytes(32).toString('base64'))],
@@ -144,7 +144,7 @@ export class DatabaseService {
       'SELECT value FROM project_settings WHERE key = $1',
       [CURSOR_SECRET_KEY],
     )
-    return new DatabaseService(options, new CursorCodec(Buffer.from(row!.value, 'base64')))
+    return new DocumentsService(options, new CursorCodec(Buffer.from(row!.value, 'base64')))
   }
 
   // ---- documents ----

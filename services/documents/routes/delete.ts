@@ -1,6 +1,6 @@
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
 import type { FastifyInstance } from 'fastify'
-import type { DatabaseRouteDeps } from './deps.ts'
+import type { DocumentsRouteDeps } from './deps.ts'
 import { bearerSecurity, documentParams, errorResponse, ifMatchHeaders, parseIfMatch } from './schemas.ts'
 
 const schema = {
@@ -13,7 +13,7 @@ const schema = {
 } as const
 
 /** DELETE /collections/:col/documents/:id */
-export async function deleteRoute(app: FastifyInstance, deps: DatabaseRouteDeps): Promise<void> {
+export async function deleteRoute(app: FastifyInstance, deps: DocumentsRouteDeps): Promise<void> {
   app
     .withTypeProvider<JsonSchemaToTsProvider>()
     .delete('/collections/:col/documents/:id', { schema }, async (request, reply) => {

@@ -1,6 +1,6 @@
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
 import type { FastifyInstance } from 'fastify'
-import type { DatabaseRouteDeps } from './deps.ts'
+import type { DocumentsRouteDeps } from './deps.ts'
 import { bearerSecurity, documentParams, documentSchema, errorResponse, withEtag } from './schemas.ts'
 
 const schema = {
@@ -12,7 +12,7 @@ const schema = {
 } as const
 
 /** GET /collections/:col/documents/:id */
-export async function getRoute(app: FastifyInstance, deps: DatabaseRouteDeps): Promise<void> {
+export async function getRoute(app: FastifyInstance, deps: DocumentsRouteDeps): Promise<void> {
   app
     .withTypeProvider<JsonSchemaToTsProvider>()
     .get('/collections/:col/documents/:id', { schema }, async (request, reply) =>

@@ -1,7 +1,7 @@
 import request from 'supertest'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { parseOrderBy, parseWhere, resolveOrder } from '../../services/database/query/query.ts'
-import { compileList } from '../../services/database/query/sql.ts'
+import { parseOrderBy, parseWhere, resolveOrder } from '../../services/documents/query/query.ts'
+import { compileList } from '../../services/documents/query/sql.ts'
 import { LANES, usePlatform } from '../support/platform.ts'
 import {
   bearer,

@@ -1,7 +1,7 @@
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
 import type { FastifyInstance } from 'fastify'
 import type { IndexDeclaration } from '../indexes.ts'
-import type { DatabaseRouteDeps } from './deps.ts'
+import type { DocumentsRouteDeps } from './deps.ts'
 import { collectionParams, errorResponse } from './schemas.ts'
 
 const ruleField = {
@@ -121,7 +121,7 @@ const deleteSchema = {
 } as const
 
 /** /admin/v1/collections: the service key's view of the document database. */
-export async function adminCollectionRoutes(app: FastifyInstance, deps: DatabaseRouteDeps): Promise<void> {
+export async function adminCollectionRoutes(app: FastifyInstance, deps: DocumentsRouteDeps): Promise<void> {
   const r = app.withTypeProvider<JsonSchemaToTsProvider>()
 
   r.get('/collections', { schema: listSchema }, async () => ({

@@ -3,16 +3,16 @@ import { adminCollectionRoutes } from './admin-collections.ts'
 import { batchRoute } from './batch.ts'
 import { createRoute } from './create.ts'
 import { deleteRoute } from './delete.ts'
-import type { DatabaseRouteDeps } from './deps.ts'
+import type { DocumentsRouteDeps } from './deps.ts'
 import { getRoute } from './get.ts'
 import { listRoute } from './list.ts'
 import { setRoute } from './set.ts'
 import { updateRoute } from './update.ts'
 
-export type { DatabaseRouteDeps }
+export type { DocumentsRouteDeps }
 
 /** The public document database API, mounted at `/db/v1`. */
-export function databaseRoutes(deps: DatabaseRouteDeps): FastifyPluginAsync {
+export function documentsRoutes(deps: DocumentsRouteDeps): FastifyPluginAsync {
   return async (app: FastifyInstance) => {
     for (const routes of [createRoute, listRoute, getRoute, setRoute, updateRoute, deleteRoute, batchRoute]) {
       await routes(app, deps)
@@ -20,8 +20,8 @@ export function databaseRoutes(deps: DatabaseRouteDeps): FastifyPluginAsync {
   }
 }
 
-/** The database admin API, mounted under `/admin/v1` (behind the service-key guard). */
-export function databaseAdminRoutes(deps: DatabaseRouteDeps): FastifyPluginAsync {
+/** The document database admin API, mounted under `/admin/v1` (behind the service-key guard). */
+export function documentsAdminRoutes(deps: DocumentsRouteDeps): FastifyPluginAsync {
   return async (app: FastifyInstance) => {
     await adminCollectionRoutes(app, deps)
   }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { Bus, Subscription } from '../bus/bus.ts'
 import type { Logger } from '../core/logger.ts'
 import type { Metrics } from '../core/metrics.ts'
-import type { Database, Sql } from './database.ts'
+import type { Database, Sql } from '../db/database.ts'
 import { EVENT_COLUMNS, type OutboxRow, rowToEvent } from './outbox.ts'
 
 /** Options of the outbox relay. */

@@ -1,7 +1,7 @@
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
 import type { FastifyInstance } from 'fastify'
 import { MAX_BATCH_WRITES } from '../service.ts'
-import type { DatabaseRouteDeps } from './deps.ts'
+import type { DocumentsRouteDeps } from './deps.ts'
 import { bearerSecurity, dataField, documentSchema, errorResponse, idField } from './schemas.ts'
 
 const schema = {
@@ -49,7 +49,7 @@ const schema = {
 } as const
 
 /** POST /batch */
-export async function batchRoute(app: FastifyInstance, deps: DatabaseRouteDeps): Promise<void> {
+export async function batchRoute(app: FastifyInstance, deps: DocumentsRouteDeps): Promise<void> {
   app.withTypeProvider<JsonSchemaToTsProvider>().post('/batch', { schema }, async (request) => ({
     results: await deps.service.batch(request.auth, request.body.writes),
   }))

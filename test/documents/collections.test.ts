@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createLogger } from '../../services/core/logger.ts'
-import { Collections } from '../../services/database/collections.ts'
 import type { Database } from '../../services/db/database.ts'
+import { Collections } from '../../services/documents/collections.ts'
 import { RulesEvaluator } from '../../services/rules/rules.ts'
 import { createTestDatabase, DB_LANES, type TestDatabase } from '../support/databases.ts'
 

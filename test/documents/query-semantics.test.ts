@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { compareDocuments, matchesWhere } from '../../services/database/query/matcher.ts'
-import { parseOrderBy, parseWhere, resolveOrder, WHERE_OPS } from '../../services/database/query/query.ts'
-import { sortKey } from '../../services/database/query/sort-key.ts'
-import { compileList } from '../../services/database/query/sql.ts'
 import type { Database } from '../../services/db/database.ts'
+import { compareDocuments, matchesWhere } from '../../services/documents/query/matcher.ts'
+import { parseOrderBy, parseWhere, resolveOrder, WHERE_OPS } from '../../services/documents/query/query.ts'
+import { sortKey } from '../../services/documents/query/sort-key.ts'
+import { compileList } from '../../services/documents/query/sql.ts'
 import { createTestDatabase, DB_LANES, type TestDatabase } from '../support/databases.ts'
 
 // The SQL compiler and the in-memory matcher/comparator must agree on every op, type and order: the

@@ -1,5 +1,5 @@
 import type { PendingEvent, StratusEvent } from '../core/events.ts'
-import type { Sql } from './database.ts'
+import type { Sql } from '../db/database.ts'
 
 /**
  * Appends events to the outbox inside the caller's transaction: they become visible to the relay only

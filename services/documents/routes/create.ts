@@ -1,6 +1,6 @@
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
 import type { FastifyInstance } from 'fastify'
-import type { DatabaseRouteDeps } from './deps.ts'
+import type { DocumentsRouteDeps } from './deps.ts'
 import {
   bearerSecurity,
   collectionParams,
@@ -26,7 +26,7 @@ const schema = {
 } as const
 
 /** POST /collections/:col/documents */
-export async function createRoute(app: FastifyInstance, deps: DatabaseRouteDeps): Promise<void> {
+export async function createRoute(app: FastifyInstance, deps: DocumentsRouteDeps): Promise<void> {
   app
     .withTypeProvider<JsonSchemaToTsProvider>()
     .post(

@@ -1,6 +1,6 @@
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
 import type { FastifyInstance } from 'fastify'
-import type { DatabaseRouteDeps } from './deps.ts'
+import type { DocumentsRouteDeps } from './deps.ts'
 import {
   bearerSecurity,
   dataBody,
@@ -23,7 +23,7 @@ const schema = {
 } as const
 
 /** PATCH /collections/:col/documents/:id */
-export async function updateRoute(app: FastifyInstance, deps: DatabaseRouteDeps): Promise<void> {
+export async function updateRoute(app: FastifyInstance, deps: DocumentsRouteDeps): Promise<void> {
   app
     .withTypeProvider<JsonSchemaToTsProvider>()
     .patch(

@@ -1,6 +1,6 @@
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
 import type { FastifyInstance } from 'fastify'
-import type { DatabaseRouteDeps } from './deps.ts'
+import type { DocumentsRouteDeps } from './deps.ts'
 import { bearerSecurity, collectionParams, documentSchema, errorResponse } from './schemas.ts'
 
 const schema = {
@@ -39,7 +39,7 @@ const schema = {
 } as const
 
 /** GET /collections/:col/documents */
-export async function listRoute(app: FastifyInstance, deps: DatabaseRouteDeps): Promise<void> {
+export async function listRoute(app: FastifyInstance, deps: DocumentsRouteDeps): Promise<void> {
   app
     .withTypeProvider<JsonSchemaToTsProvider>()
     .get('/collections/:col/documents', { schema }, async (request) =>

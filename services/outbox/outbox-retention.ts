@@ -1,5 +1,5 @@
-import { deleteInBatches } from './batched-delete.ts'
-import type { Sql } from './database.ts'
+import { deleteInBatches } from '../db/batched-delete.ts'
+import type { Sql } from '../db/database.ts'
 import { readSettledWatermark } from './relay.ts'
 
 /** Rows deleted per statement: short transactions, so commits and the relay never wait long. */

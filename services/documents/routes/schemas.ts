@@ -3,7 +3,7 @@ import { StratusError } from '../../core/errors.ts'
 import type { Document } from '../documents.ts'
 
 /**
- * JSON schemas shared by the database routes (`as const`, so the type provider infers handler types).
+ * JSON schemas shared by the document routes (`as const`, so the type provider infers handler types).
  * Names and ids are checked here (400 `request/invalid`); everything about the data itself (depth,
  * size, JSON Schema) is the service's, with its own codes.
  */

@@ -1,0 +1,40 @@
+import type { FunctionsAdminPort } from '../services/functions/service.ts'
+import type { FunctionsRuntime } from './runtime.ts'
+import { CodeError } from './sandbox/instance.ts'
+
+/**
+ * The functions admin service's port, served by `runtime`: versions live in its store, code is checked
+ * in its sandbox pool, and every change also refreshes this node (warm sandbox, schedules) at once.
+ */
+export function functionsAdminPort(runtime: FunctionsRuntime): FunctionsAdminPort {
+  return {
+    async validate(name, input) {
+      try {
+        await runtime.pool.validate({ name, version: 0, ...input })
+        return undefined
+      } catch (error) {
+        if (error instanceof CodeError)
+          return { message: error.message, line: error.line, column: error.column }
+        throw error
+      }
+    },
+    async deploy(name, input) {
+      const version = await runtime.store.deploy(name, input)
+      await runtime.afterChange(name)
+      return version
+    },
+    async rollback(name, version) {
+      await runtime.store.rollback(name, version)
+      await runtime.afterChange(name)
+    },
+    async remove(name) {
+      await runtime.store.delete(name)
+      await runtime.afterChange(name)
+    },
+    liveVersions: () => runtime.store.liveVersions(),
+    versions: (name) => runtime.store.versions(name),
+    executions: (name, filter) => runtime.store.executions(name, filter),
+    deadLetters: (filter) => runtime.store.deadLetters(filter),
+    redrive: (id) => runtime.redrive(id),
+  }
+}

@@ -1,0 +1,80 @@
+import type { Database } from '../db/database.ts'
+
+/** A stored message not yet handed to its consumers. */
+export interface BacklogMessage {
+  id: string
+  queue: string
+  payload: unknown
+  availableAt: Date
+  createdAt: Date
+  /** The outbox sequence of its publish event, or null when the outbox row is gone (retention). */
+  sequence: number | null
+}
+
+/**
+ * The queue tables as the functions runtime needs them (delivery bookkeeping, backlog, retention), so
+ * that the runtime reads and writes them through the queue service's module instead of its own SQL.
+ */
+export class QueueStore {
+  private readonly db: Database
+
+  constructor(db: Database) {
+    this.db = db
+  }
+
+  /** Every known queue, by name, with its messages not yet handed to a consumer. */
+  undispatchedCounts(): Promise<{ name: string; undispatched: number }[]> {
+    return this.db.query<{ name: string; undispatched: number }>(
+      `SELECT q.name, (SELECT count(*)::int FROM queue_messages m WHERE m.queue = q.name AND m.dispatched_at IS NULL) AS undispatched
+       FROM queues q ORDER BY q.name`,
+    )
+  }
+
+  /** Records that message `id` was handed to its consumers (once: a second call changes nothing). */
+  async markDispatched(id: string): Promise<void> {
+    await this.db.query(
+      'UPDATE queue_messages SET dispatched_at = now() WHERE id = $1 AND dispatched_at IS NULL',
+      [id],
+    )
+  }
+
+  /**
+   * Up to 500 messages of `queues` not handed over yet, oldest due first, whose publish event the relay
+   * has published (the others are the dispatcher's). With `dueWithinMs`, only those due by then.
+   */
+  async backlog(queues: readonly string[], dueWithinMs: number | null): Promise<BacklogMessage[]> {
+    const rows = await this.db.query<{
+      id: string
+      queue: string
+      payload: unknown
+      available_at: Date
+      created_at: Date
+      sequence: number | null
+    }>(
+      `SELECT m.id, m.queue, m.payload, m.available_at, m.created_at, o.sequence
+       FROM queue_messages m LEFT JOIN outbox o ON o.event_id = m.id
+       WHERE m.dispatched_at IS NULL AND m.queue = ANY($1::text[])
+         AND (o.event_id IS NULL OR o.published_at IS NOT NULL)
+         AND ($2::int IS NULL OR m.available_at <= now() + make_interval(secs => $2::int / 1000.0))
+       ORDER BY m.available_at, m.created_at LIMIT 500`,
+      [queues, dueWithinMs],
+    )
+    return rows.map((row) => ({
+      id: row.id,
+      queue: row.queue,
+      payload: row.payload,
+      availableAt: row.available_at,
+      createdAt: row.created_at,
+      sequence: row.sequence,
+    }))
+  }
+
+  /** Deletes messages handed over more than `hours` ago, and dedup entries whose window has passed. */
+  async prune(hours: number): Promise<void> {
+    await this.db.query(
+      `DELETE FROM queue_messages WHERE dispatched_at IS NOT NULL AND dispatched_at < now() - make_interval(hours => $1)`,
+      [hours],
+    )
+    await this.db.query('DELETE FROM queue_dedup WHERE expires_at < now()')
+  }
+}
