@@ -241,7 +241,7 @@ const VARIABLES = {
     schema: int(1024, 256 * 1024 * 1024),
     default: String(6 * 1024 * 1024),
     description:
-      'Most bytes that cross the sandbox in one piece: a result (larger: 502 `functions/result-too-large`), a ctx call\'s body, a ctx answer, a download or a `fetch` body (larger: `request/too-large` inside the function).',
+      "Most bytes that cross the sandbox in one piece: a result (larger: 502 `functions/result-too-large`), a ctx call's body, a ctx answer, a download or a `fetch` body (larger: `request/too-large` inside the function).",
   },
   FUNCTIONS_MAX_MEMORY_MB: {
     schema: int(8, 65_536),
