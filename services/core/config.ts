@@ -96,6 +96,7 @@ const VARIABLES = {
   HOUSEKEEPING_INTERVAL_SECONDS: { schema: int(1, 24 * 3600), default: '300' },
   RELAY_BATCH_SIZE: { schema: int(1, 10_000), default: '500' },
   RELAY_POLL_MS: { schema: int(1, 60_000), default: '25' },
+  RELAY_POLL_MAX_MS: { schema: int(1, 60_000), default: '1000' },
   FUNCTIONS_WARM_POOL_SIZE: { schema: int(0, 1000), default: '32' },
   FUNCTIONS_IDLE_MS: { schema: int(1000, 24 * 3600 * 1000), default: '300000' },
   FUNCTIONS_WORKERS: { schema: int(0, 1000), default: '16' },
@@ -185,7 +186,12 @@ export interface Config {
   /** Object storage limits (a bucket may set a lower `maxFileSize`). */
   readonly storage: { readonly maxFileSize: number }
   readonly log: { readonly level: (typeof LOG_LEVELS)[number] }
-  readonly relay: { readonly batchSize: number; readonly pollMs: number }
+  readonly relay: {
+    readonly batchSize: number
+    readonly pollMs: number
+    /** While nothing happens, the fallback poll backs off from `pollMs` up to this (never below `pollMs`). */
+    readonly pollMaxMs: number
+  }
   /** Cleanup on worker nodes (services/maintenance). */
   readonly housekeeping: {
     readonly intervalMs: number
@@ -349,7 +355,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, cw
     },
     storage: { maxFileSize: v.STORAGE_MAX_FILE_SIZE },
     log: { level: v.LOG_LEVEL },
-    relay: { batchSize: v.RELAY_BATCH_SIZE, pollMs: v.RELAY_POLL_MS },
+    relay: {
+      batchSize: v.RELAY_BATCH_SIZE,
+      pollMs: v.RELAY_POLL_MS,
+      pollMaxMs: Math.max(v.RELAY_POLL_MS, v.RELAY_POLL_MAX_MS),
+    },
     housekeeping: {
       intervalMs: v.HOUSEKEEPING_INTERVAL_SECONDS * 1000,
       outboxRetentionHours: v.OUTBOX_RETENTION_HOURS,
