@@ -96,7 +96,7 @@ const VARIABLES = {
   HOUSEKEEPING_INTERVAL_SECONDS: { schema: int(1, 24 * 3600), default: '300' },
   RELAY_BATCH_SIZE: { schema: int(1, 10_000), default: '500' },
   RELAY_POLL_MS: { schema: int(1, 60_000), default: '25' },
-  RELAY_POLL_MAX_MS: { schema: int(1, 60_000), default: '1000' },
+  RELAY_POLL_MAX_MS: { schema: int(1, 60_000), default: '2000' },
   FUNCTIONS_WARM_POOL_SIZE: { schema: int(0, 1000), default: '32' },
   FUNCTIONS_IDLE_MS: { schema: int(1000, 24 * 3600 * 1000), default: '300000' },
   FUNCTIONS_WORKERS: { schema: int(0, 1000), default: '16' },
