@@ -187,6 +187,12 @@ const VARIABLES = {
     description:
       "Fallback poll: how soon commits from other processes are relayed when no hint reaches the leader (the relay's own process wakes it at once; with Redis, other nodes hint it).",
   },
+  RELAY_POLL_MAX_MS: {
+    schema: int(1, 60_000),
+    default: '2000',
+    description:
+      'While polls find nothing, the fallback poll backs off from `RELAY_POLL_MS` up to this; any wake-up or published row brings it back (an idle server costs almost nothing).',
+  },
   FUNCTIONS_WARM_POOL_SIZE: {
     schema: int(0, 1000),
     default: '32',
@@ -463,7 +469,12 @@ export interface Config {
   /** Object storage limits (a bucket may set a lower `maxFileSize`). */
   readonly storage: { readonly maxFileSize: number }
   readonly log: { readonly level: (typeof LOG_LEVELS)[number] }
-  readonly relay: { readonly batchSize: number; readonly pollMs: number }
+  readonly relay: {
+    readonly batchSize: number
+    readonly pollMs: number
+    /** While nothing happens, the fallback poll backs off from `pollMs` up to this (never below `pollMs`). */
+    readonly pollMaxMs: number
+  }
   /** Cleanup on worker nodes (services/maintenance). */
   readonly housekeeping: {
     readonly intervalMs: number
@@ -634,7 +645,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, cw
     },
     storage: { maxFileSize: v.STORAGE_MAX_FILE_SIZE },
     log: { level: v.LOG_LEVEL },
-    relay: { batchSize: v.RELAY_BATCH_SIZE, pollMs: v.RELAY_POLL_MS },
+    relay: {
+      batchSize: v.RELAY_BATCH_SIZE,
+      pollMs: v.RELAY_POLL_MS,
+      pollMaxMs: Math.max(v.RELAY_POLL_MS, v.RELAY_POLL_MAX_MS),
+    },
     housekeeping: {
       intervalMs: v.HOUSEKEEPING_INTERVAL_SECONDS * 1000,
       outboxRetentionHours: v.OUTBOX_RETENTION_HOURS,

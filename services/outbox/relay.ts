@@ -10,6 +10,12 @@ export interface RelayOptions {
   batchSize: number
   /** Poll interval when idle (ms): how soon commits made by other processes are picked up. */
   pollMs: number
+  /**
+   * Ceiling of the poll interval (ms; default `pollMs`, no back-off): each poll that finds nothing doubles
+   * the interval up to this, and any wake-up or published row brings it back to `pollMs`. Wake-ups
+   * (commits in this process, hints from others) are as prompt either way; only a lost hint waits longer.
+   */
+  pollMaxMs?: number
   /** How long a leadership lease lasts without renewal (ms). */
   leaseMs?: number
   logger: Logger
@@ -50,6 +56,7 @@ export class OutboxRelay {
   private loop: Promise<void> | undefined
   private wakeUp: (() => void) | undefined
   private woken = false
+  private idlePollMs: number
   private unsubscribe: (() => void) | undefined
   private signals: Subscription | undefined
   /** Whether sequenced-but-unpublished rows may exist (after start, or after a failed publish). */
@@ -63,7 +70,20 @@ export class OutboxRelay {
   constructor(db: Database, bus: Bus, options: RelayOptions) {
     this.db = db
     this.bus = bus
-    this.options = { leaseMs: 10_000, ...options }
+    this.options = {
+      leaseMs: 10_000,
+      ...options,
+      pollMaxMs: Math.max(options.pollMs, options.pollMaxMs ?? 0),
+    }
+    this.idlePollMs = options.pollMs
+  }
+
+  /**
+   * How long the leader's current (or next) poll waits when nothing wakes it: `pollMs` after activity,
+   * doubling while polls find nothing, up to `pollMaxMs`.
+   */
+  get pollIntervalMs(): number {
+    return this.idlePollMs
   }
 
   /**
@@ -85,6 +105,7 @@ export class OutboxRelay {
   /** Asks the loop to look for new rows now. */
   wake(): void {
     this.woken = true
+    this.idlePollMs = this.options.pollMs
     this.wakeUp?.()
   }
 
@@ -163,29 +184,37 @@ export class OutboxRelay {
         this.options.logger.error({ err: error, failures }, 'outbox relay cycle failed; retrying')
       }
       if (!this.running) break
-      if (published > 0 && failures === 0) continue
+      if (published > 0 && failures === 0) {
+        this.idlePollMs = this.options.pollMs
+        continue
+      }
       // Back off on repeated failures (bus or database down), up to 5 s; otherwise wait for a wake-up.
+      const leading = failures === 0 && this.leaseUntil > Date.now()
       const wait =
         failures > 0
           ? Math.min(5000, 100 * 2 ** failures)
-          : this.leaseUntil > Date.now()
-            ? this.options.pollMs
+          : leading
+            ? // However long the back-off, wake in time to renew the lease (see holdLease).
+              Math.min(this.idlePollMs, Math.max(1, this.leaseUntil - this.options.leaseMs / 2 - Date.now()))
             : this.options.leaseMs / 2
-      if (!this.woken || failures > 0) await this.sleep(wait)
+      if (this.woken && failures === 0) continue
+      // A poll that found nothing and was not cut short by a wake-up: the next one may wait longer.
+      if (!(await this.sleep(wait)) && leading) {
+        this.idlePollMs = Math.min(this.options.pollMaxMs, this.idlePollMs * 2)
+      }
     }
   }
 
-  private sleep(ms: number): Promise<void> {
+  /** Resolves true when woken before `ms`. */
+  private sleep(ms: number): Promise<boolean> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms)
-      function done() {
+      const timer = setTimeout(() => done(false), ms)
+      const done = (woken: boolean) => {
         clearTimeout(timer)
-        resolve()
-      }
-      this.wakeUp = () => {
         this.wakeUp = undefined
-        done()
+        resolve(woken)
       }
+      this.wakeUp = () => done(true)
     })
   }
 

@@ -74,4 +74,36 @@ describe('EventFeed', () => {
     expect(feed.position).toBe(9)
     await feed.close()
   })
+
+  it('backs its quiet poll off while it finds nothing, and still finds what the bus lost', async () => {
+    const bus = {
+      listen: async () => ({ close: async () => {} }),
+    } as unknown as Bus
+    let total = 1
+    const outbox = fakeOutbox(() => total)
+    let polls = 0
+    const db = {
+      query: (text: string, params?: unknown[]) => {
+        if (!text.includes('max(sequence)')) polls++
+        return outbox.query(text, params)
+      },
+    } as unknown as Sql
+    const seen: number[] = []
+    const feed = new EventFeed({
+      db,
+      bus,
+      logger: silent,
+      pollMs: 20,
+      pollMaxMs: 160,
+      deliver: (e) => void seen.push(e.sequence!),
+    })
+    await feed.start()
+    await new Promise((resolve) => setTimeout(resolve, 1000))
+    // At 20 ms a second of quiet is about 50 polls; backed off (20, 40, 80, then 160 ms), under 10.
+    expect(polls).toBeGreaterThan(0)
+    expect(polls).toBeLessThan(20)
+    total = 3
+    await expect.poll(() => seen, { timeout: 2000 }).toEqual([2, 3])
+    await feed.close()
+  })
 })

@@ -19,6 +19,10 @@ export class EventFeed {
   private readonly bus: Bus
   private readonly logger: Logger
   private readonly pollMs: number
+  /** Poll ticks between quiet polls: 1 after the bus brought something, doubling up to `maxQuietTicks`. */
+  private quietTicks = 1
+  private readonly maxQuietTicks: number
+  private ticksToSkip = 0
   private readonly deliver: (event: StratusEvent) => void | Promise<void>
   private readonly pending: StratusEvent[] = []
   private running?: Promise<void>
@@ -38,12 +42,18 @@ export class EventFeed {
     bus: Bus
     logger: Logger
     pollMs: number
+    /**
+     * While the bus stays quiet and polls find nothing, the poll backs off from `pollMs` up to this
+     * (default `pollMs`, no back-off); anything the bus brings sets it back.
+     */
+    pollMaxMs?: number
     deliver: (event: StratusEvent) => void | Promise<void>
   }) {
     this.db = options.db
     this.bus = options.bus
     this.logger = options.logger
     this.pollMs = options.pollMs
+    this.maxQuietTicks = Math.max(1, Math.floor((options.pollMaxMs ?? options.pollMs) / options.pollMs))
     this.deliver = options.deliver
   }
 
@@ -59,6 +69,8 @@ export class EventFeed {
   private receive(event: StratusEvent): void {
     if (this.closed || typeof event.sequence !== 'number') return
     this.lastHeard = Date.now()
+    this.quietTicks = 1
+    this.ticksToSkip = 0
     this.pending.push(event)
     this.kick()
   }
@@ -66,7 +78,17 @@ export class EventFeed {
   /** The bus was quiet for a poll interval: make sure nothing was published that it failed to bring. */
   private poll(): void {
     if (this.closed || this.running || Date.now() - this.lastHeard < this.pollMs) return
+    if (this.ticksToSkip > 0) {
+      this.ticksToSkip--
+      return
+    }
+    const before = this.position
     this.running = this.catchUp(Number.POSITIVE_INFINITY)
+      .then(() => {
+        // Nothing was missing: the next quiet poll may wait longer. Something was: poll at full rate.
+        this.quietTicks = this.position === before ? Math.min(this.maxQuietTicks, this.quietTicks * 2) : 1
+        this.ticksToSkip = this.quietTicks - 1
+      })
       .catch((error) => this.logger.warn({ err: error }, 'realtime: outbox poll failed'))
       .finally(() => {
         this.running = undefined

@@ -53,6 +53,8 @@ export interface RealtimeServiceOptions {
   limits: RealtimeLimits
   /** How often a quiet feed checks the outbox for events the bus did not bring. Default 1000 ms. */
   pollMs?: number
+  /** Ceiling of that poll's back-off while polls find nothing. Default 4000 ms. */
+  pollMaxMs?: number
   /** Told about the number of open connections (the websocket gauge). */
   onConnections?: (count: number) => void
 }
@@ -170,6 +172,7 @@ export class RealtimeService {
       bus: options.bus,
       logger: options.logger,
       pollMs: options.pollMs ?? 1000,
+      pollMaxMs: options.pollMaxMs ?? 4000,
       deliver: (event) => this.deliver(event),
     })
   }

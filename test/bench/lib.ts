@@ -341,14 +341,19 @@ export async function rawBullmqRate(
 /**
  * CPU time (user + system, ms) a process has used so far, from /proc (Linux); undefined elsewhere.
  * A bench reads it around a phase to report CPU per operation, which drifts less than rates on a
- * shared machine.
+ * shared machine. `children` adds the time of its children it has waited for.
  */
-export function processCpuMs(pid: number | undefined): number | undefined {
+export function processCpuMs(
+  pid: number | undefined,
+  options: { children?: boolean } = {},
+): number | undefined {
   if (pid === undefined) return undefined
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND
+    const own = Number(fields[11]) + Number(fields[12])
+    const children = options.children ? Number(fields[13]) + Number(fields[14]) : 0
+    return ((own + children) * 1000) / CLOCK_TICKS_PER_SECOND
   } catch {
     return undefined
   }

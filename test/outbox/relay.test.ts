@@ -80,7 +80,13 @@ describe.each(LANES)('outbox relay (%s lane)', (lane) => {
     await env?.cleanup()
   })
   const relay = (db: Database, bus: Bus, batchSize = 100) => {
-    const r = new OutboxRelay(db, bus, { batchSize, pollMs: 20, logger, metrics: createMetrics() })
+    const r = new OutboxRelay(db, bus, {
+      batchSize,
+      pollMs: 20,
+      pollMaxMs: 1000,
+      logger,
+      metrics: createMetrics(),
+    })
     relays.push(r)
     return r
   }
@@ -155,6 +161,40 @@ describe.each(LANES)('outbox relay (%s lane)', (lane) => {
       }
     },
   )
+
+  // The fallback poll backs off while idle; a commit then must not wait for it. In the real lane the
+  // commit comes from another node, so only the bus's hint can wake the relay.
+  it('relays a commit promptly through the wake-up path while its poll is backed off', async () => {
+    env = await setup(lane)
+    const bus = env.openBus()
+    const seen: string[] = []
+    await bus.subscribe('recorder', async (event) => {
+      seen.push(event.id)
+    })
+    const ceiling = 4000
+    // A long lease, so that its renewal (due after 30% of it) does not cut the backed-off sleep short.
+    const r = new OutboxRelay(env.db, bus, {
+      batchSize: 100,
+      pollMs: 125,
+      pollMaxMs: ceiling,
+      leaseMs: 60_000,
+      logger,
+    })
+    relays.push(r)
+    await r.start()
+    // After empty polls of 125, 250, …, 2000 ms, the relay sleeps 4 s: a delivery within 2 s was woken.
+    await eventually(() => r.pollIntervalMs === ceiling, 15_000, 'poll backed off to its ceiling')
+    const other = lane === 'real' ? await env.test.open() : env.db
+    try {
+      if (lane === 'real') signalOutboxCommits(other, env.openBus())
+      const [id] = await commitEvents(other, 1)
+      await eventually(() => seen.includes(id!), 2000, 'delivery woken while backed off')
+      // A wake-up brings the poll back to its floor.
+      expect(r.pollIntervalMs).toBeLessThan(ceiling)
+    } finally {
+      if (other !== env.db) await other.close()
+    }
+  })
 
   it('lets one relay lead when several run, still delivering each event once with unique sequences', async () => {
     env = await setup(lane)
