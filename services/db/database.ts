@@ -1,5 +1,3 @@
-import type { PrismaClient } from '@prisma/client'
-
 /** A result row as the drivers return it: int8 → number, timestamptz → Date, json/jsonb → parsed. */
 export type Row = Record<string, unknown>
 
@@ -31,13 +29,12 @@ export interface Sql {
 /**
  * The database contract. Two drivers implement it on one schema and one set of migrations:
  * PostgreSQL (`pg` pool) and the embedded PGlite. Services write raw, parameterised SQL through `query`
- * and `tx` on hot paths, and may use the typed `prisma` client (built on the same pool) elsewhere.
+ * and `tx`. Prisma is the schema and migration source only, not a run-time client
+ * (docs/architecture-decisions.md).
  */
 export interface Database extends Sql {
   /** `postgres` or `pglite`, for logs and metrics. */
   readonly driver: 'postgres' | 'pglite'
-  /** The Prisma client on this driver's connections (outside any `tx`). */
-  readonly prisma: PrismaClient
   /**
    * Runs `fn` in one transaction (READ COMMITTED): committed if it resolves, rolled back if it throws.
    * Everything a service writes together with its outbox event goes through here.

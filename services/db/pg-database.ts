@@ -1,5 +1,3 @@
-import { PrismaPg } from '@prisma/adapter-pg'
-import { PrismaClient } from '@prisma/client'
 import pg from 'pg'
 import { BaseDatabase, type Database, type QueryOptions, type Row, type Sql } from './database.ts'
 
@@ -51,10 +49,9 @@ function sqlOn(client: pg.Pool | pg.PoolClient, outboxWritten: () => void): Sql 
   }
 }
 
-/** The production database driver: a `pg` pool shared by raw SQL and the Prisma client. */
+/** The production database driver: a `pg` pool. */
 export class PgDatabase extends BaseDatabase implements Database {
   readonly driver = 'postgres' as const
-  readonly prisma: PrismaClient
   private readonly pool: pg.Pool
   protected readonly sql: Sql
 
@@ -69,7 +66,6 @@ export class PgDatabase extends BaseDatabase implements Database {
     // An idle client losing its connection must not crash the process; the pool replaces it.
     this.pool.on('error', () => {})
     this.sql = sqlOn(this.pool, () => this.committed.emit())
-    this.prisma = new PrismaClient({ adapter: new PrismaPg(this.pool) })
   }
 
   tx<T>(fn: (tx: Sql) => Promise<T>): Promise<T> {
@@ -113,7 +109,6 @@ export class PgDatabase extends BaseDatabase implements Database {
   }
 
   async close(): Promise<void> {
-    await this.prisma.$disconnect().catch(() => {})
     await this.pool.end()
   }
 }

@@ -1,7 +1,5 @@
 import { mkdirSync } from 'node:fs'
 import { PGlite, type Transaction } from '@electric-sql/pglite'
-import { PrismaClient } from '@prisma/client'
-import { PrismaPGlite } from 'pglite-prisma-adapter'
 import { BaseDatabase, type Database, type Row, type Sql } from './database.ts'
 import { acquireDirLock, type DirLock } from './dir-lock.ts'
 
@@ -12,8 +10,6 @@ export interface PgliteDatabaseOptions {
 }
 
 // int8 as number, matching the PostgreSQL driver.
-type PrismaAdapter = NonNullable<ConstructorParameters<typeof PrismaClient>[0]>['adapter']
-
 const INT8_OID = 20
 const parsers = { [INT8_OID]: (value: string) => Number(value) }
 
@@ -37,7 +33,6 @@ function sqlOn(client: PGlite | Transaction, outboxWritten: () => void): Sql {
  */
 export class PgliteDatabase extends BaseDatabase implements Database {
   readonly driver = 'pglite' as const
-  readonly prisma: PrismaClient
   private readonly pg: PGlite
   protected readonly sql: Sql
   private readonly lock: DirLock | undefined
@@ -48,10 +43,6 @@ export class PgliteDatabase extends BaseDatabase implements Database {
     this.pg = pg
     this.lock = lock
     this.sql = sqlOn(pg, () => this.committed.emit())
-    // The adapter is typed against an older @prisma/driver-adapter-utils than the client; the runtime
-    // contract is the same (checked by the database contract tests), so only the types need bridging.
-    const adapter = new PrismaPGlite(pg) as unknown as PrismaAdapter
-    this.prisma = new PrismaClient({ adapter })
   }
 
   /** Opens (creating on first use) the database in `dataDir`. */
@@ -92,7 +83,6 @@ export class PgliteDatabase extends BaseDatabase implements Database {
   }
 
   async close(): Promise<void> {
-    await this.prisma.$disconnect().catch(() => {})
     await this.pg.close()
     this.lock?.release()
   }
