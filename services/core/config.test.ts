@@ -60,6 +60,8 @@ const BAD_VALUES: Record<string, string> = {
   FUNCTIONS_LOG_LINES: '100000',
   FUNCTIONS_LOG_LINE_LENGTH: '8',
   FUNCTIONS_ALLOW_FETCH: 'perhaps',
+  FUNCTIONS_MAX_PAYLOAD_BYTES: '100',
+  FUNCTIONS_MAX_MEMORY_MB: '4',
   QUEUE_DEDUP_SECONDS: '0',
 }
 
@@ -68,6 +70,9 @@ describe('configuration', () => {
     const config = loadConfig({}, '/srv/app')
     expect(config.server).toMatchObject({ host: '127.0.0.1', port: 8080 })
     expect(config.dataDir).toBe('/srv/app/.stratus')
+    expect(config.functions.maxPayloadBytes).toBe(6 * 1024 * 1024)
+    expect(config.functions.maxMemoryMb).toBeGreaterThanOrEqual(8)
+    expect(config.functions.maxMemoryMb).toBeLessThanOrEqual(4096)
     expect(config.database.url).toBeUndefined()
     expect(config.redis.url).toBeUndefined()
     expect(config.s3.endpoint).toBeUndefined()
