@@ -31,6 +31,8 @@
   const ArrayBufferCtor = ArrayBuffer
   const freeze = Object.freeze
   const isView = ArrayBuffer.isView
+  const keysOf = Object.keys
+  const isArray = Array.isArray
   const encode = encodeURIComponent
   const fromCodePoint = String.fromCodePoint
   // Prototype methods as plain functions: `then(p, f)` instead of `p.then(f)`.
@@ -45,6 +47,8 @@
   const apply = uncurry(Function.prototype.apply)
   const setAdd = uncurry(Set.prototype.add)
   const setDelete = uncurry(Set.prototype.delete)
+  const setHas = uncurry(Set.prototype.has)
+  const SetCtor = Set
   const hostApply = uncurry(Object.getPrototypeOf(host).apply)
 
   // Set once by configure, before the function's module is loaded.
@@ -61,15 +65,7 @@
     const json = stringify(payload)
     const size =
       json.length + (body === undefined ? 0 : body.length === undefined ? body.byteLength : body.length)
-    if (size > limits.maxPayloadBytes) {
-      return PromiseCtor.reject(
-        new StratusError(
-          'request/too-large',
-          `A ctx call may carry at most ${limits.maxPayloadBytes} bytes (FUNCTIONS_MAX_PAYLOAD_BYTES)`,
-          413,
-        ),
-      )
-    }
+    if (size > limits.maxPayloadBytes) return PromiseCtor.reject(tooLargeCall())
     sent++
     return then(
       hostApply(host, undefined, [op, json, body], {
@@ -81,6 +77,14 @@
         if (answer?.error) throw toError(answer.error)
         return { value: answer ? answer.value : undefined, bytes: out[1] }
       },
+    )
+  }
+
+  function tooLargeCall() {
+    return new StratusError(
+      'request/too-large',
+      `A ctx call may carry at most ${limits.maxPayloadBytes} bytes (FUNCTIONS_MAX_PAYLOAD_BYTES)`,
+      413,
     )
   }
 
@@ -102,6 +106,39 @@
     )
   }
 
+  // JSON.stringify of a huge value is one long engine call that a time limit cannot interrupt: on
+  // an inline run it would hold the host's thread. This walk (plain JavaScript, so interruptible) says
+  // whether the JSON would certainly be longer than `limit` characters, counting only string lengths
+  // and one character per value, so a value it passes is cheap to serialise.
+  function jsonExceeds(value, limit) {
+    let size = 0
+    const seen = new SetCtor()
+    const stack = [value]
+    while (stack.length > 0) {
+      const v = stack.pop()
+      size++
+      if (typeof v === 'string') size += v.length
+      else if (v !== null && typeof v === 'object') {
+        if (setHas(seen, v)) continue
+        setAdd(seen, v)
+        if (isView(v)) size += v.length === undefined ? v.byteLength : v.length * 2
+        else if (isArray(v)) {
+          size += v.length
+          if (size > limit) return true
+          for (let i = 0; i < v.length; i++) push(stack, v[i])
+        } else {
+          const keys = keysOf(v)
+          for (let i = 0; i < keys.length; i++) {
+            size += keys[i].length + 3
+            push(stack, v[keys[i]])
+          }
+        }
+      }
+      if (size > limit) return true
+    }
+    return false
+  }
+
   function format(args) {
     let out = ''
     for (let i = 0; i < args.length; i++) {
@@ -111,12 +148,15 @@
       else if (a instanceof ErrorCtor) s = a.stack || StringCtor(a)
       else {
         try {
-          s = stringify(a)
+          // Serialised up to a bound well past the line's length (its start is what the line shows).
+          s = jsonExceeds(a, limits.logLineLength * 64) ? '[a value too large to log]' : stringify(a)
           if (s === undefined) s = StringCtor(a)
         } catch (_) {
           s = StringCtor(a)
         }
       }
+      // Cut before joining: a line is cut to logLineLength anyway, and a huge piece would be copied.
+      if (s.length > limits.logLineLength) s = sliceString(s, 0, limits.logLineLength + 1)
       out += (i ? ' ' : '') + s
     }
     return out
@@ -207,6 +247,9 @@
     const o = options || {}
     const bytes = toBytes(o.body)
     let body = bytes
+    if (bytes === undefined && o.json !== undefined && jsonExceeds(o.json, limits.maxPayloadBytes)) {
+      return PromiseCtor.reject(tooLargeCall())
+    }
     if (body === undefined)
       body = o.json !== undefined ? stringify(o.json) : typeof o.body === 'string' ? o.body : undefined
     const payload = { method: method, path: path, query: o.query, headers: o.headers, raw: !!o.raw }
@@ -473,6 +516,9 @@
     try {
       const result = await handler(parse(eventJson), ctx)
       if (result === undefined) return '{"ok":true}'
+      if (jsonExceeds(result, limits.maxPayloadBytes)) {
+        return stringify({ ok: false, error: { name: 'ResultTooLargeError', message: tooLargeMessage() } })
+      }
       let json
       try {
         json = stringify(result)
@@ -483,7 +529,7 @@
       if (json !== undefined && json.length > limits.maxPayloadBytes) {
         return stringify({
           ok: false,
-          error: { name: 'ResultTooLargeError', message: tooLargeMessage(json.length) },
+          error: { name: 'ResultTooLargeError', message: tooLargeMessage() },
         })
       }
       return `{"ok":true,"result":${json === undefined ? 'null' : json}}`
@@ -507,15 +553,10 @@
       endLogs()
     }
   }
-  function tooLargeMessage(length) {
-    return (
-      'The result is ' +
-      length +
-      ' characters of JSON; a result may have at most ' +
-      limits.maxPayloadBytes +
-      ' bytes (FUNCTIONS_MAX_PAYLOAD_BYTES)'
-    )
+  function tooLargeMessage() {
+    return `The result is larger than a result may be: at most ${limits.maxPayloadBytes} bytes of JSON (FUNCTIONS_MAX_PAYLOAD_BYTES)`
   }
+
   return {
     configure: (functionName, versionNumber, envJson, limitsJson) => {
       fixed = freeze({

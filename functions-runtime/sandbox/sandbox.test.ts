@@ -189,6 +189,29 @@ describe('sandbox', () => {
     expect(out.logs[5]!.msg).toMatch(/999995 more log lines were dropped/)
   })
 
+  it('never serialises a value far larger than the limit (a result, a logged object, a ctx body)', async () => {
+    calls.length = 0
+    const out = await run(
+      `export default async (e, ctx) => {
+        const big = { rows: Array.from({ length: 20000 }, (_, i) => ({ i, s: 'v'.repeat(10) })) }
+        console.log('small', { a: 1 })
+        console.log('big', big)
+        try { await ctx.db.collection('c').add(big) } catch (err) { console.log(err.code) }
+        return big
+      }`,
+      {},
+      { memoryMb: 64 },
+    )
+    expect(out.status).toBe('failed')
+    expect(out.error).toMatchObject({ name: 'ResultTooLargeError' })
+    expect(out.logs.map((l) => l.msg)).toEqual([
+      'small {"a":1}',
+      'big [a value too large to log]',
+      'request/too-large',
+    ])
+    expect(calls).toHaveLength(0)
+  })
+
   it("cuts a huge error message to a log line's length", async () => {
     const out = await run(
       `export default async () => { throw new Error('z'.repeat(5e6)) }`,
