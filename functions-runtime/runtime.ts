@@ -12,6 +12,7 @@ import {
 import { newEventId } from '../services/core/ids.ts'
 import { Limiter } from '../services/core/limiter.ts'
 import type { Logger } from '../services/core/logger.ts'
+import { andThen, type MaybePromise } from '../services/core/maybe-promise.ts'
 import type { Database } from '../services/db/database.ts'
 import type {
   Execution,
@@ -187,7 +188,7 @@ export class FunctionsRuntime {
   }
 
   /** Runs an HTTP-triggered invocation synchronously in this process's pool. */
-  invokeHttp(name: string, request: HttpRequestData): HttpResponseData | Promise<HttpResponseData> {
+  invokeHttp(name: string, request: HttpRequestData): MaybePromise<HttpResponseData> {
     const fn = this.registry.get(name)
     if (!fn) return this.lookup(name).then((found) => this.invokeHttpOn(name, found, request))
     return this.invokeHttpOn(name, fn, request)
@@ -198,7 +199,7 @@ export class FunctionsRuntime {
     name: string,
     fn: FunctionVersion | undefined,
     request: HttpRequestData,
-  ): HttpResponseData | Promise<HttpResponseData> {
+  ): MaybePromise<HttpResponseData> {
     const trigger = fn?.triggers.find((t) => t.type === 'http')
     if (!fn || !trigger || trigger.type !== 'http') {
       throw new StratusError('functions/not-found', `No function named ${name} with an HTTP trigger`)
@@ -216,9 +217,7 @@ export class FunctionsRuntime {
       datacontenttype: 'application/json',
       data: request,
     }
-    const ran = this.runOnce(fn, event, 'http', 1, 'enqueue')
-    if (ran instanceof Promise) return ran.then((done) => httpAnswer(name, fn, done))
-    return httpAnswer(name, fn, ran)
+    return andThen(this.runOnce(fn, event, 'http', 1, 'enqueue'), (done) => httpAnswer(name, fn, done))
   }
 
   /** Re-runs a dead letter on the live version of its function. */
@@ -512,7 +511,7 @@ export class FunctionsRuntime {
     trigger: TriggerKind,
     attempt: number,
     recording: 'write' | 'enqueue',
-  ): RunOnce | Promise<RunOnce> {
+  ): MaybePromise<RunOnce> {
     const executionId = newEventId()
     const invocation: Invocation = {
       functionName: fn.name,
@@ -524,12 +523,9 @@ export class FunctionsRuntime {
     }
     const ran = this.pool.run(fn, JSON.stringify(event), invocation)
     // A warm inline run answers without a promise: so does this, and invokeHttp after it.
-    if (ran instanceof Promise) {
-      return ran.then((outcome) =>
-        this.recordRun(fn, event, trigger, attempt, recording, executionId, outcome),
-      )
-    }
-    return this.recordRun(fn, event, trigger, attempt, recording, executionId, ran)
+    return andThen(ran, (outcome) =>
+      this.recordRun(fn, event, trigger, attempt, recording, executionId, outcome),
+    )
   }
 
   /** Counts `outcome` in the metrics and records its execution. */
