@@ -6,6 +6,7 @@ import type { Logger } from '../services/core/logger.ts'
 import type { MaybePromise } from '../services/core/maybe-promise.ts'
 import type { Database } from '../services/db/database.ts'
 import type { FunctionVersion, HttpRequestData, HttpResponseData } from '../services/functions/model.ts'
+import type { HousekeepingTask } from '../services/maintenance/housekeeping.ts'
 import type { QueueStats } from '../services/queue/service.ts'
 import { QueueStore } from '../services/queue/store.ts'
 import { DISPATCHER_SUBSCRIBER, Dispatcher, SWEEP_MS } from './dispatcher.ts'
@@ -35,7 +36,6 @@ export interface RuntimeOptions {
   principal: (name: string) => Promise<string>
 }
 
-const RETENTION_MS = 10 * 60_000
 const REGISTRY_POLL_MS = 5000
 
 /**
@@ -43,7 +43,7 @@ const REGISTRY_POLL_MS = 5000
  * warm sandbox pool (every process), HTTP invocations (`http.ts`), and in worker processes the
  * dispatcher (`dispatcher.ts`: bus → trigger match → first attempt or job), the job processors that
  * feed the executor (`executor.ts`: job → execution, retries, dead letters), the schedules
- * (`schedules.ts`) and the maintenance sweeps.
+ * (`schedules.ts`) and the queue backlog sweep. Retention is left to housekeeping (`retentionTasks`).
  */
 export class FunctionsRuntime {
   readonly store: FunctionStore
@@ -146,7 +146,6 @@ export class FunctionsRuntime {
     }
     await this.schedules.syncAll()
     this.every(SWEEP_MS, () => this.dispatcher.sweepQueueBacklog())
-    this.every(RETENTION_MS, () => this.applyRetention())
   }
 
   /** After this node deployed, rolled back or deleted `name`: refresh, warm up, schedules, backlog. */
@@ -172,6 +171,18 @@ export class FunctionsRuntime {
   /** Re-runs a dead letter on the live version of its function. */
   redrive(id: string): Promise<{ id: string; function: string; version: number }> {
     return this.dispatcher.redrive(id)
+  }
+
+  /**
+   * Retention as housekeeping tasks (run on worker nodes): executions, and queue messages handed to
+   * their consumers, older than FUNCTIONS_EXECUTION_RETENTION_HOURS.
+   */
+  retentionTasks(): HousekeepingTask[] {
+    const hours = this.options.config.executionRetentionHours
+    return [
+      { name: 'function-executions', run: () => this.store.deleteExecutionsOlderThan(hours) },
+      { name: 'queue-messages', run: () => this.queues.prune(hours) },
+    ]
   }
 
   /** Depth, in-flight and dead counts of every known queue. */
@@ -233,12 +244,6 @@ export class FunctionsRuntime {
       this.options.logger.error({ err: error, queue }, 'functions: could not start a queue processor')
     })
     this.queueProcessors.set(queue, started)
-  }
-
-  private async applyRetention(): Promise<void> {
-    const hours = this.options.config.executionRetentionHours
-    await this.store.deleteExecutionsOlderThan(hours)
-    await this.queues.prune(hours)
   }
 
   private every(ms: number, task: () => Promise<unknown>): void {
