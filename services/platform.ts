@@ -265,6 +265,7 @@ export async function createPlatform(config: Config, role: Role, logger: Logger)
                   }),
               },
               { name: 'auth-tokens', run: () => purgeAuthTokens(db) },
+              ...functionsRuntime.retentionTasks(),
             ],
             {
               intervalMs: config.housekeeping.intervalMs,

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import ivm from 'isolated-vm'
+import { andThen, type MaybePromise } from '../../services/core/maybe-promise.ts'
 import type { LogLine } from '../../services/functions/model.ts'
 
 /** The script every isolate runs before the function's module (see bootstrap.js). */
@@ -270,22 +271,21 @@ export class SandboxInstance {
    * safe because everything it asked of the host (ctx calls, logs) is only queued on the host's event
    * loop while the host's thread is inside the isolate, and is refused once the invocation is over.
    */
-  run(eventJson: string, invocation: Invocation, inline = false): InstanceRun | Promise<InstanceRun> {
+  run(eventJson: string, invocation: Invocation, inline = false): MaybePromise<InstanceRun> {
     const startedAt = new Date()
     const start = performance.now()
     this.current = invocation
     this.seq++
     if (!inline || !this.inlineCapable) return this.runThreaded(eventJson, invocation, startedAt, start)
     // Without a promise when it settles here (most warm calls): each await costs a turn of the loop.
-    let ran: InlineSettled | Promise<InlineSettled>
+    let ran: MaybePromise<InlineSettled>
     try {
       ran = this.runInline(eventJson, invocation)
     } catch (error) {
       return this.finish(this.failure(error), undefined, invocation, startedAt, start)
     }
-    if (!(ran instanceof Promise))
-      return this.finish(this.outcomeOf(ran.raw), ran.report, invocation, startedAt, start)
-    return ran.then(
+    return andThen(
+      ran,
       (settled) => this.finish(this.outcomeOf(settled.raw), settled.report, invocation, startedAt, start),
       (error: unknown) => this.finish(this.failure(error), undefined, invocation, startedAt, start),
     )
@@ -368,7 +368,7 @@ export class SandboxInstance {
    * no host calls), else once its queued messages are delivered or, when it awaits the host, once it
    * settles threaded (under the deadline timer from then on).
    */
-  private runInline(eventJson: string, invocation: Invocation): InlineSettled | Promise<InlineSettled> {
+  private runInline(eventJson: string, invocation: Invocation): MaybePromise<InlineSettled> {
     const seq = this.seq
     const remaining = Math.max(1, invocation.deadline - Date.now())
     const slice = Math.min(remaining, INLINE_SLICE_MS)

@@ -1,4 +1,5 @@
 import { StratusError } from '../../services/core/errors.ts'
+import { andFinally, andThen, type MaybePromise } from '../../services/core/maybe-promise.ts'
 import {
   type InlineReport,
   type InstanceOptions,
@@ -99,12 +100,9 @@ export class SandboxPool {
    * failures. Answers without a promise when a slot and a warm isolate are free and the run settles
    * inline (the common warm call): each await would cost a turn of the event loop.
    */
-  run(spec: VersionSpec, eventJson: string, invocation: Invocation): PoolRun | Promise<PoolRun> {
+  run(spec: VersionSpec, eventJson: string, invocation: Invocation): MaybePromise<PoolRun> {
     if (this.closed) throw new StratusError('service/unavailable', 'The functions runtime is shutting down')
-    const entering = this.enter(spec)
-    if (entering instanceof Promise)
-      return entering.then((gate) => this.runEntered(spec, eventJson, invocation, gate))
-    return this.runEntered(spec, eventJson, invocation, entering)
+    return andThen(this.enter(spec), (gate) => this.runEntered(spec, eventJson, invocation, gate))
   }
 
   private runEntered(
@@ -112,23 +110,22 @@ export class SandboxPool {
     eventJson: string,
     invocation: Invocation,
     gate: Gate,
-  ): PoolRun | Promise<PoolRun> {
+  ): MaybePromise<PoolRun> {
     const pool = this.pool(spec)
     let instance: SandboxInstance | undefined
     while (pool.idle.length > 0 && !instance) {
       const candidate = pool.idle.pop()!
       if (candidate.usable) instance = candidate
     }
-    let ran: PoolRun | Promise<PoolRun>
+    let ran: MaybePromise<PoolRun>
     try {
       if (instance) {
+        const warm = instance
         // The timeout counts from here: time spent waiting for a concurrency slot is not the function's.
         invocation.deadline = Date.now() + spec.timeoutMs
-        const first = instance.run(eventJson, invocation, pool.inline)
-        ran =
-          first instanceof Promise
-            ? first.then((outcome) => this.afterRun(pool, instance!, eventJson, invocation, outcome, false))
-            : this.afterRun(pool, instance, eventJson, invocation, first, false)
+        ran = andThen(warm.run(eventJson, invocation, pool.inline), (outcome) =>
+          this.afterRun(pool, warm, eventJson, invocation, outcome, false),
+        )
       } else {
         ran = this.runCold(pool, eventJson, invocation)
       }
@@ -136,11 +133,7 @@ export class SandboxPool {
       this.leave(gate)
       throw error
     }
-    if (!(ran instanceof Promise)) {
-      this.leave(gate)
-      return ran
-    }
-    return ran.finally(() => this.leave(gate))
+    return andFinally(ran, () => this.leave(gate))
   }
 
   /** A run that found no warm isolate: builds one (a cold start) and runs on it. */
@@ -176,7 +169,7 @@ export class SandboxPool {
     invocation: Invocation,
     outcome: InstanceRun,
     coldStart: boolean,
-  ): PoolRun | Promise<PoolRun> {
+  ): MaybePromise<PoolRun> {
     if (outcome.inline) this.demote(pool, outcome.inline)
     if (outcome.inline === 'sliced' || outcome.inline === 'preempted') {
       return this.rerunThreaded(pool, eventJson, invocation, outcome)
@@ -267,7 +260,7 @@ export class SandboxPool {
   }
 
   /** A slot under `spec`'s concurrency: at once when one is free (no promise), else once one frees up. */
-  private enter(spec: VersionSpec): Gate | Promise<Gate> {
+  private enter(spec: VersionSpec): MaybePromise<Gate> {
     let gate = this.gates.get(spec.name)
     if (!gate) {
       gate = { running: 0, waiting: [] }

@@ -275,6 +275,14 @@ describe('sandbox', () => {
     expect(JSON.parse(calls[2]!.body as string)).toEqual({ payload: { to: 'a' }, delayMs: 5 })
   })
 
+  it('answers a warm call that settles inline without a promise', async () => {
+    const s = spec(`export default async (e) => e.n + 1`)
+    await pool.prewarm(s)
+    const ran = pool.run(s, '{"n":1}', invocation(s))
+    expect(ran).not.toBeInstanceOf(Promise)
+    expect(ran).toMatchObject({ status: 'succeeded', result: 2, coldStart: false, inline: 'fast' })
+  })
+
   it('runs a function that outgrows its inline slice again, threaded, once and whole', async () => {
     // Busy for 3× the slice: the inline run is stopped and the invocation re-run in a new isolate.
     const s = spec(

@@ -174,7 +174,8 @@ const VARIABLES = {
   HOUSEKEEPING_INTERVAL_SECONDS: {
     schema: int(1, 24 * 3600),
     default: '300',
-    description: 'How often worker nodes delete old outbox events and spent auth tokens.',
+    description:
+      'How often worker nodes delete old outbox events, spent auth tokens, function executions and handed-over queue messages.',
   },
   RELAY_BATCH_SIZE: {
     schema: int(1, 10_000),

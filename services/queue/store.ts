@@ -12,8 +12,8 @@ export interface BacklogMessage {
 }
 
 /**
- * The queue tables as the functions runtime needs them (delivery bookkeeping, backlog, retention), so
- * that the runtime reads and writes them through the queue service's module instead of its own SQL.
+ * The queue tables as the functions runtime and housekeeping need them (delivery bookkeeping, backlog,
+ * retention), so that they read and write them through the queue service's module instead of their own SQL.
  */
 export class QueueStore {
   private readonly db: Database
@@ -69,12 +69,21 @@ export class QueueStore {
     }))
   }
 
-  /** Deletes messages handed over more than `hours` ago, and dedup entries whose window has passed. */
-  async prune(hours: number): Promise<void> {
-    await this.db.query(
-      `DELETE FROM queue_messages WHERE dispatched_at IS NOT NULL AND dispatched_at < now() - make_interval(hours => $1)`,
+  /**
+   * Deletes messages handed over more than `hours` ago, and dedup entries whose window has passed (a
+   * housekeeping task on worker nodes). Says how many of each went.
+   */
+  async prune(hours: number): Promise<{ messages: number; dedup: number }> {
+    const [messages] = await this.db.query<{ n: number }>(
+      `WITH gone AS (
+         DELETE FROM queue_messages WHERE dispatched_at IS NOT NULL AND dispatched_at < now() - make_interval(hours => $1)
+         RETURNING 1)
+       SELECT count(*)::int AS n FROM gone`,
       [hours],
     )
-    await this.db.query('DELETE FROM queue_dedup WHERE expires_at < now()')
+    const [dedup] = await this.db.query<{ n: number }>(
+      'WITH gone AS (DELETE FROM queue_dedup WHERE expires_at < now() RETURNING 1) SELECT count(*)::int AS n FROM gone',
+    )
+    return { messages: messages?.n ?? 0, dedup: dedup?.n ?? 0 }
   }
 }

@@ -1,6 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest'
+import { uuidv7Floor } from '../../functions-runtime/store.ts'
 import { makeEvent } from '../../services/core/events.ts'
+import { newEventId } from '../../services/core/ids.ts'
 import type { Database } from '../../services/db/database.ts'
+import type { Execution } from '../../services/functions/model.ts'
 import { addToOutbox } from '../../services/outbox/outbox.ts'
 import { oldestSequence, pruneOutbox } from '../../services/outbox/outbox-retention.ts'
 import { SETTLED_KEY } from '../../services/outbox/relay.ts'
@@ -92,6 +95,56 @@ describe.each(LANES)('housekeeping on a running platform (%s)', (lane) => {
     const replayed = await client.waitChanges('ok', 2)
     expect(replayed.map((f) => f.document.id)).toEqual(['d4', 'd5'])
     client.close()
+  })
+
+  it('deletes function executions and handed-over queue messages past FUNCTIONS_EXECUTION_RETENTION_HOURS', async () => {
+    const db = t.platform.db
+    const hours = t.platform.config.functions.executionRetentionHours
+    const name = `hk${Date.now().toString(36)}`
+    const execution = (id: string): Execution => ({
+      id,
+      function: name,
+      version: 1,
+      trigger: 'http',
+      eventId: id,
+      status: 'succeeded',
+      attempt: 1,
+      startedAt: new Date().toISOString(),
+      durationMs: 1,
+      coldStart: false,
+      logs: [],
+      error: null,
+    })
+    // Execution ids are UUIDv7: their time is what retention goes by.
+    const old = uuidv7Floor(Date.now() - (hours + 1) * 3600_000)
+    const recent = newEventId()
+    await t.platform.functions.store.insertExecutions([execution(old), execution(recent)])
+    await db.query('INSERT INTO queues (name) VALUES ($1)', [name])
+    const message = async (id: string, dispatchedHoursAgo: number | null) =>
+      db.query(
+        `INSERT INTO queue_messages (id, queue, payload, created_at, available_at, dispatched_at)
+         VALUES ($1, $2, '{}', now() - interval '1000 hours', now() - interval '1000 hours',
+                 CASE WHEN $3::int IS NULL THEN NULL ELSE now() - make_interval(hours => $3::int) END)`,
+        [`${name}-${id}`, name, dispatchedHoursAgo],
+      )
+    await message('old', hours + 1)
+    await message('recent', 0)
+    // Never handed over (its queue has no consumer yet): kept whatever its age.
+    await message('waiting', null)
+    await db.query(
+      `INSERT INTO queue_dedup (queue, dedup_id, message_id, expires_at)
+       VALUES ($1, 'spent', 'm1', now() - interval '1 minute'), ($1, 'live', 'm2', now() + interval '1 hour')`,
+      [name],
+    )
+
+    await t.platform.housekeeping!.runOnce()
+    const ids = async (sql: string) => (await db.query<{ id: string }>(sql, [name])).map((r) => r.id).sort()
+    expect(await ids('SELECT id FROM function_executions WHERE function_name = $1')).toEqual([recent])
+    expect(await ids('SELECT id FROM queue_messages WHERE queue = $1')).toEqual([
+      `${name}-recent`,
+      `${name}-waiting`,
+    ])
+    expect(await ids('SELECT dedup_id AS id FROM queue_dedup WHERE queue = $1')).toEqual(['live'])
   })
 
   it('purges spent and expired auth tokens and revoked sessions, and live sessions keep working', async () => {

@@ -1,10 +1,11 @@
+import type { MaybePromise } from '../../core/maybe-promise.ts'
 import type { HttpRequestData, HttpResponseData } from '../model.ts'
 import type { FunctionsService } from '../service.ts'
 
 /** Runs HTTP-triggered functions in this process (the functions runtime implements it). */
 export interface HttpInvoker {
   /** Answers without a promise when the run settles inline (a warm sandbox). */
-  invokeHttp(name: string, request: HttpRequestData): HttpResponseData | Promise<HttpResponseData>
+  invokeHttp(name: string, request: HttpRequestData): MaybePromise<HttpResponseData>
 }
 
 /** What the functions routes need. */
