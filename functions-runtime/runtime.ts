@@ -3,12 +3,8 @@ import type { Bus, Subscription } from '../services/bus/bus.ts'
 import { type Job, type JobInit, type JobQueue, safeJobIdPart } from '../services/bus/jobs.ts'
 import type { Config } from '../services/core/config.ts'
 import { StratusError } from '../services/core/errors.ts'
-import {
-  EVENT_SOURCE,
-  QUEUE_EVENT_TYPE,
-  QUEUE_SUBJECT_PREFIX,
-  type StratusEvent,
-} from '../services/core/events.ts'
+import { EventTypes } from '../services/core/event-catalog.ts'
+import { EVENT_SOURCE, QUEUE_SUBJECT_PREFIX, type StratusEvent } from '../services/core/events.ts'
 import { newEventId } from '../services/core/ids.ts'
 import { Limiter } from '../services/core/limiter.ts'
 import type { Logger } from '../services/core/logger.ts'
@@ -30,7 +26,7 @@ import { ExecutionRecorder } from './recorder.ts'
 import { FunctionRegistry } from './registry.ts'
 import type { Invocation } from './sandbox/instance.ts'
 import { type PoolRun, SandboxPool } from './sandbox/pool.ts'
-import { FUNCTION_CHANGED_EVENT, FunctionStore } from './store.ts'
+import { FunctionStore } from './store.ts'
 import { matchEvent } from './triggers.ts'
 
 export interface RuntimeOptions {
@@ -143,7 +139,7 @@ export class FunctionsRuntime {
     await this.registry.reload()
     this.subscriptions.push(
       await this.options.bus.listen(async (event) => {
-        if (event.type === FUNCTION_CHANGED_EVENT)
+        if (event.type === EventTypes.functionChanged)
           await this.registry.refresh((event.data as { name: string }).name)
       }),
     )
@@ -210,7 +206,7 @@ export class FunctionsRuntime {
       specversion: '1.0',
       id: newEventId(),
       source: EVENT_SOURCE,
-      type: 'http.request',
+      type: EventTypes.httpRequest,
       subject: `functions/${name}`,
       time: new Date().toISOString(),
       datacontenttype: 'application/json',
@@ -321,12 +317,12 @@ export class FunctionsRuntime {
   // ---- dispatch: bus event → jobs ----
 
   private async dispatch(event: StratusEvent): Promise<void> {
-    if (event.type === FUNCTION_CHANGED_EVENT) {
+    if (event.type === EventTypes.functionChanged) {
       await this.registry.refresh((event.data as { name: string }).name)
       return
     }
     const queue =
-      event.type === QUEUE_EVENT_TYPE && event.subject.startsWith(QUEUE_SUBJECT_PREFIX)
+      event.type === EventTypes.queueMessagePublished && event.subject.startsWith(QUEUE_SUBJECT_PREFIX)
         ? event.subject.slice(QUEUE_SUBJECT_PREFIX.length)
         : undefined
     const delayMs = queue ? availableIn(event) : 0
@@ -686,7 +682,7 @@ export class FunctionsRuntime {
         specversion: '1.0',
         id: row.id,
         source: EVENT_SOURCE,
-        type: QUEUE_EVENT_TYPE,
+        type: EventTypes.queueMessagePublished,
         subject: `${QUEUE_SUBJECT_PREFIX}${row.queue}`,
         time: row.createdAt.toISOString(),
         datacontenttype: 'application/json',
@@ -757,7 +753,7 @@ function scheduleEvent(
     specversion: '1.0',
     id: safeJobIdPart(jobId),
     source: EVENT_SOURCE,
-    type: 'schedule.tick',
+    type: EventTypes.scheduleTick,
     subject: `functions/${name}`,
     time: scheduledAt,
     datacontenttype: 'application/json',
