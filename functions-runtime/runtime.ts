@@ -370,12 +370,11 @@ export class FunctionsRuntime {
     // In memory, the event counts as handled (for the in-process bus's settled watermark) and a queue
     // message as dispatched only once its executions are done: after a kill -9 the relay re-delivers
     // the event, or the backlog sweep finds the message again.
-    const settled = this.options.jobs.settled?.bind(this.options.jobs)
-    if (settled && this.options.config.workers > 0 && byJobQueue.size > 0) {
+    if (this.jobsInMemory && this.options.config.workers > 0 && byJobQueue.size > 0) {
       await Promise.race([
         Promise.all(
           [...byJobQueue].map(([jobQueue, jobs]) =>
-            settled(
+            this.options.jobs.settled(
               jobQueue,
               jobs.map((j) => j.id),
             ),
@@ -707,7 +706,7 @@ export class FunctionsRuntime {
 
   /** Function jobs live in this process's memory (the local driver): they die with it. */
   private get jobsInMemory(): boolean {
-    return this.options.jobs.settled !== undefined
+    return this.options.jobs.capabilities.delivery === 'in-memory'
   }
 
   private async applyRetention(): Promise<void> {

@@ -1,7 +1,14 @@
 import { PrismaPg } from '@prisma/adapter-pg'
 import { PrismaClient } from '@prisma/client'
 import pg from 'pg'
-import { BaseDatabase, type Database, type QueryOptions, type Row, type Sql } from './database.ts'
+import {
+  BaseDatabase,
+  type Database,
+  type DatabaseCapabilities,
+  type QueryOptions,
+  type Row,
+  type Sql,
+} from './database.ts'
 
 /** Options of the PostgreSQL driver. */
 export interface PgDatabaseOptions {
@@ -54,6 +61,7 @@ function sqlOn(client: pg.Pool | pg.PoolClient, outboxWritten: () => void): Sql 
 /** The production database driver: a `pg` pool shared by raw SQL and the Prisma client. */
 export class PgDatabase extends BaseDatabase implements Database {
   readonly driver = 'postgres' as const
+  readonly capabilities: DatabaseCapabilities = { connections: 'pool' }
   readonly prisma: PrismaClient
   private readonly pool: pg.Pool
   protected readonly sql: Sql
