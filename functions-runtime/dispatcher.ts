@@ -1,12 +1,8 @@
 import { type JobInit, type JobQueue, safeJobIdPart } from '../services/bus/jobs.ts'
 import type { Config } from '../services/core/config.ts'
 import { StratusError } from '../services/core/errors.ts'
-import {
-  EVENT_SOURCE,
-  QUEUE_EVENT_TYPE,
-  QUEUE_SUBJECT_PREFIX,
-  type StratusEvent,
-} from '../services/core/events.ts'
+import { EventTypes } from '../services/core/event-catalog.ts'
+import { EVENT_SOURCE, QUEUE_SUBJECT_PREFIX, type StratusEvent } from '../services/core/events.ts'
 import { Limiter } from '../services/core/limiter.ts'
 import type { Logger } from '../services/core/logger.ts'
 import type { FunctionVersion } from '../services/functions/model.ts'
@@ -16,7 +12,7 @@ import type { Executor } from './executor.ts'
 import { eventJob, FUNCTIONS_JOB_QUEUE, type FunctionJobData, queueJobQueue, retryJob } from './jobs.ts'
 import type { FunctionLookup } from './lookup.ts'
 import type { FunctionRegistry } from './registry.ts'
-import { FUNCTION_CHANGED_EVENT, type FunctionStore } from './store.ts'
+import type { FunctionStore } from './store.ts'
 import { matchEvent } from './triggers.ts'
 
 /** The durable bus subscriber that turns events into function jobs. */
@@ -66,7 +62,7 @@ export class Dispatcher {
 
   /** Function jobs live in this process's memory (the local driver): they die with it. */
   get jobsInMemory(): boolean {
-    return this.options.jobs.settled !== undefined
+    return this.options.jobs.capabilities.delivery === 'in-memory'
   }
 
   /** Dispatches waiting for their in-memory jobs give up; the backlog sweep's failures go unlogged. */
@@ -77,13 +73,13 @@ export class Dispatcher {
 
   /** The bus subscriber: one event's matching triggers, run or queued. */
   async dispatch(event: StratusEvent): Promise<void> {
-    if (event.type === FUNCTION_CHANGED_EVENT) {
+    if (event.type === EventTypes.functionChanged) {
       await this.options.registry.refresh((event.data as { name: string }).name)
       return
     }
     const { config, jobs } = this.options
     const queue =
-      event.type === QUEUE_EVENT_TYPE && event.subject.startsWith(QUEUE_SUBJECT_PREFIX)
+      event.type === EventTypes.queueMessagePublished && event.subject.startsWith(QUEUE_SUBJECT_PREFIX)
         ? event.subject.slice(QUEUE_SUBJECT_PREFIX.length)
         : undefined
     const delayMs = queue ? availableIn(event) : 0
@@ -131,12 +127,11 @@ export class Dispatcher {
     // In memory, the event counts as handled (for the in-process bus's settled watermark) and a queue
     // message as dispatched only once its executions are done: after a kill -9 the relay re-delivers
     // the event, or the backlog sweep finds the message again.
-    const settled = jobs.settled?.bind(jobs)
-    if (settled && config.workers > 0 && byJobQueue.size > 0) {
+    if (this.jobsInMemory && config.workers > 0 && byJobQueue.size > 0) {
       await Promise.race([
         Promise.all(
           [...byJobQueue].map(([jobQueue, list]) =>
-            settled(
+            jobs.settled(
               jobQueue,
               list.map((j) => j.id),
             ),
@@ -170,7 +165,7 @@ export class Dispatcher {
         specversion: '1.0',
         id: row.id,
         source: EVENT_SOURCE,
-        type: QUEUE_EVENT_TYPE,
+        type: EventTypes.queueMessagePublished,
         subject: `${QUEUE_SUBJECT_PREFIX}${row.queue}`,
         time: row.createdAt.toISOString(),
         datacontenttype: 'application/json',

@@ -1,4 +1,5 @@
 import { StratusError } from '../services/core/errors.ts'
+import { EventTypes } from '../services/core/event-catalog.ts'
 import { EVENT_SOURCE } from '../services/core/events.ts'
 import { newEventId } from '../services/core/ids.ts'
 import { andThen, type MaybePromise } from '../services/core/maybe-promise.ts'
@@ -49,7 +50,7 @@ export class HttpInvocations {
       specversion: '1.0',
       id: newEventId(),
       source: EVENT_SOURCE,
-      type: 'http.request',
+      type: EventTypes.httpRequest,
       subject: `functions/${name}`,
       time: new Date().toISOString(),
       datacontenttype: 'application/json',

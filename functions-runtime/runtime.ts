@@ -2,6 +2,7 @@ import type { Registry } from 'prom-client'
 import type { Bus, Subscription } from '../services/bus/bus.ts'
 import type { JobQueue } from '../services/bus/jobs.ts'
 import type { Config } from '../services/core/config.ts'
+import { EventTypes } from '../services/core/event-catalog.ts'
 import type { Logger } from '../services/core/logger.ts'
 import type { MaybePromise } from '../services/core/maybe-promise.ts'
 import type { Database } from '../services/db/database.ts'
@@ -20,7 +21,7 @@ import { queueStats } from './queue-stats.ts'
 import { FunctionRegistry } from './registry.ts'
 import { SandboxPool } from './sandbox/pool.ts'
 import { Schedules } from './schedules.ts'
-import { FUNCTION_CHANGED_EVENT, FunctionStore } from './store.ts'
+import { FunctionStore } from './store.ts'
 
 export interface RuntimeOptions {
   db: Database
@@ -119,7 +120,7 @@ export class FunctionsRuntime {
     await this.registry.reload()
     this.subscriptions.push(
       await bus.listen(async (event) => {
-        if (event.type === FUNCTION_CHANGED_EVENT)
+        if (event.type === EventTypes.functionChanged)
           await this.registry.refresh((event.data as { name: string }).name)
       }),
     )

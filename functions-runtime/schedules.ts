@@ -1,4 +1,5 @@
 import { type JobQueue, safeJobIdPart } from '../services/bus/jobs.ts'
+import { EventTypes } from '../services/core/event-catalog.ts'
 import { EVENT_SOURCE, type StratusEvent } from '../services/core/events.ts'
 import { FUNCTIONS_JOB_QUEUE, type FunctionJobData } from './jobs.ts'
 import type { FunctionRegistry } from './registry.ts'
@@ -82,7 +83,7 @@ export function scheduleEvent(
     specversion: '1.0',
     id: safeJobIdPart(jobId),
     source: EVENT_SOURCE,
-    type: 'schedule.tick',
+    type: EventTypes.scheduleTick,
     subject: `functions/${name}`,
     time: scheduledAt,
     datacontenttype: 'application/json',

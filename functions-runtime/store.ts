@@ -1,4 +1,5 @@
 import { StratusError } from '../services/core/errors.ts'
+import { EventTypes } from '../services/core/event-catalog.ts'
 import { makeEvent } from '../services/core/events.ts'
 import { newEventId } from '../services/core/ids.ts'
 import type { Database, Row, Sql } from '../services/db/database.ts'
@@ -14,9 +15,6 @@ import type {
   TriggerKind,
 } from '../services/functions/model.ts'
 import { addToOutbox } from '../services/outbox/outbox.ts'
-
-/** The bus events a deploy, rollback or delete emits, so every node refreshes its view of the function. */
-export const FUNCTION_CHANGED_EVENT = 'functions.function.changed'
 
 interface VersionRow extends Row {
   function_name: string
@@ -148,7 +146,11 @@ export class FunctionStore {
   private async changed(tx: Sql, name: string, liveVersion: number | null): Promise<void> {
     await addToOutbox(
       tx,
-      makeEvent({ type: FUNCTION_CHANGED_EVENT, subject: `functions/${name}`, data: { name, liveVersion } }),
+      makeEvent({
+        type: EventTypes.functionChanged,
+        subject: `functions/${name}`,
+        data: { name, liveVersion },
+      }),
     )
   }
 

@@ -1,37 +1,7 @@
-import { QUEUE_EVENT_TYPE, QUEUE_SUBJECT_PREFIX, type StratusEvent } from '../services/core/events.ts'
+import { EventTypes } from '../services/core/event-catalog.ts'
+import { QUEUE_SUBJECT_PREFIX, type StratusEvent } from '../services/core/events.ts'
+import { globMatch } from '../services/core/glob.ts'
 import type { Trigger } from '../services/functions/model.ts'
-
-const cache = new Map<string, RegExp>()
-
-/**
- * A glob over a path made of `separator`-separated segments: `*` matches within one segment, `**` across
- * segments, `?` one character of a segment; everything else is literal.
- */
-export function globToRegExp(glob: string, separator: '/' | '.'): RegExp {
-  const key = `${separator}${glob}`
-  let re = cache.get(key)
-  if (re) return re
-  const sep = separator === '/' ? '/' : '\\.'
-  let source = ''
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]!
-    if (c === '*' && glob[i + 1] === '*') {
-      source += '.*'
-      i++
-    } else if (c === '*') source += `[^${sep}]*`
-    else if (c === '?') source += `[^${sep}]`
-    else source += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')
-  }
-  re = new RegExp(`^${source}$`)
-  if (cache.size > 10_000) cache.clear()
-  cache.set(key, re)
-  return re
-}
-
-/** True when `value` matches `glob` (see globToRegExp). */
-export function globMatch(glob: string, value: string, separator: '/' | '.'): boolean {
-  return globToRegExp(glob, separator).test(value)
-}
 
 /** The kind of trigger an event fires on a function, or undefined when none of `triggers` matches. */
 export function matchEvent(
@@ -41,7 +11,10 @@ export function matchEvent(
   let matched: 'event' | 'queue' | undefined
   for (const trigger of triggers) {
     if (trigger.type === 'queue') {
-      if (event.type === QUEUE_EVENT_TYPE && event.subject === `${QUEUE_SUBJECT_PREFIX}${trigger.queue}`) {
+      if (
+        event.type === EventTypes.queueMessagePublished &&
+        event.subject === `${QUEUE_SUBJECT_PREFIX}${trigger.queue}`
+      ) {
         return 'queue'
       }
     } else if (trigger.type === 'event') {

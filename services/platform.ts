@@ -261,7 +261,7 @@ export async function createPlatform(config: Config, role: Role, logger: Logger)
                 run: () =>
                   pruneOutbox(db, {
                     retentionHours: config.housekeeping.outboxRetentionHours,
-                    keepUnsettled: liveBus.settledThrough !== undefined,
+                    keepUnsettled: liveBus.capabilities.delivery === 'in-memory',
                   }),
               },
               { name: 'auth-tokens', run: () => purgeAuthTokens(db) },

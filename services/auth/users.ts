@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { EventTypes, type UserEventData } from '../core/event-catalog.ts'
 import { makeEvent, type PendingEvent } from '../core/events.ts'
 
 /** A provider account linked to a user (`user.identities`). */
@@ -120,12 +121,18 @@ export function toAdminUser(row: UserRow): AdminUser {
   }
 }
 
+const USER_EVENT_TYPES = {
+  created: EventTypes.userCreated,
+  updated: EventTypes.userUpdated,
+  deleted: EventTypes.userDeleted,
+} as const
+
 /** An `auth.user.*` event for `row` (data `{user}`, the public view). */
 export function userEvent(
   kind: 'created' | 'updated' | 'deleted',
   row: UserRow,
-): PendingEvent<{ user: User }> {
-  return makeEvent({ type: `auth.user.${kind}`, subject: `users/${row.id}`, data: { user: toUser(row) } })
+): PendingEvent<UserEventData> {
+  return makeEvent({ type: USER_EVENT_TYPES[kind], subject: `users/${row.id}`, data: { user: toUser(row) } })
 }
 
 /** Emails are compared and stored lower-cased and trimmed (a unique text column: PGlite has no citext). */

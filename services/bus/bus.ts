@@ -26,6 +26,9 @@ export interface Bus {
   /** The driver's name, for logs and metrics: `local` or `redis`. */
   readonly driver: string
 
+  /** What the driver can do: callers switch on these, never on which driver it is. */
+  readonly capabilities: BusCapabilities
+
   /**
    * Hands `events` (sorted by sequence) to every registered durable subscriber and every listener.
    * Resolves once the events are durably queued for every subscriber (for the local driver: queued in
@@ -50,22 +53,25 @@ export interface Bus {
   stats(): Promise<SubscriberStats[]>
 
   /**
-   * Only for drivers that hold deliveries in memory (the local driver): the highest sequence `n` such
-   * that every event up to `n` published so far has been handled, or has failed for good, by every
-   * durable subscriber. The relay persists it and, after a crash, republishes the events above it, so
-   * a kill -9 loses nothing (delivery stays at least once). Drivers that queue durably omit it.
+   * The highest sequence `n` such that no event up to `n` that this process published can be lost any
+   * more if the process dies. With `delivery: 'in-memory'`: every one has been handled, or has failed
+   * for good, by every durable subscriber; the relay persists it and, after a crash, republishes the
+   * events above it, so a kill -9 loses nothing (delivery stays at least once). With `durable`: every
+   * one has been published, since `publish` resolves once they are stored outside the process.
    */
-  settledThrough?(): number
+  settledThrough(): number
 
   /**
-   * Only for drivers shared by several processes (Redis): tells every process that outbox rows were
-   * committed, so that the relay leader, wherever it runs, wakes now instead of at its next poll. A
-   * hint, not a delivery: fire and forget, coalesced, and its loss only costs the poll interval.
+   * Tells every process sharing the bus that outbox rows were committed, so that the relay leader,
+   * wherever it runs, wakes now instead of at its next poll. A hint, not a delivery: fire and forget,
+   * coalesced, and its loss only costs the poll interval. With `reach: 'process'` the only process to
+   * tell is this one, whose commits already wake its relay directly (`signalOutboxCommits` then sends
+   * no hints).
    */
-  signalOutbox?(): void
+  signalOutbox(): void
 
-  /** With `signalOutbox`: calls `listener` on each hint from any process until the subscription closes. */
-  onOutboxSignal?(listener: () => void): Promise<Subscription>
+  /** Calls `listener` on each `signalOutbox` hint from any process sharing the bus, until closed. */
+  onOutboxSignal(listener: () => void): Promise<Subscription>
 
   /** Resolves when the bus's backing service answers; rejects otherwise (used by /ready). */
   ping(): Promise<void>
@@ -78,6 +84,22 @@ export interface Bus {
 
   /** Stops this process's subscribers after their in-flight handlers finish, and closes connections. */
   close(): Promise<void>
+}
+
+/** What a bus driver can do, declared by the driver rather than inferred from the methods it has. */
+export interface BusCapabilities {
+  /**
+   * Where published deliveries wait for their subscribers. `in-memory`: in this process, dying with
+   * it, so the relay tracks `settledThrough` and republishes above it after a crash (and outbox
+   * retention keeps what is not settled). `durable`: outside the process (Redis), so a published event
+   * survives the publisher.
+   */
+  readonly delivery: 'in-memory' | 'durable'
+  /**
+   * Who shares the bus. `process`: this process alone (the local driver). `cluster`: every process
+   * connected to the same backing store, across nodes; `signalOutbox` hints reach all of them.
+   */
+  readonly reach: 'process' | 'cluster'
 }
 
 /** Handles one event for a durable subscriber; throwing or rejecting asks for a retry. */

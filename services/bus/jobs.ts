@@ -16,6 +16,9 @@ export interface JobQueue {
   /** `local` or `redis`, for logs and metrics. */
   readonly driver: string
 
+  /** What the driver can do: callers switch on these, never on which driver it is. */
+  readonly capabilities: JobQueueCapabilities
+
   /** Adds jobs to `queue`. Resolves once they are durably queued (in-process: queued in memory). */
   add(queue: string, jobs: readonly JobInit[]): Promise<void>
 
@@ -38,12 +41,13 @@ export interface JobQueue {
   schedules(queue: string): Promise<ScheduleInfo[]>
 
   /**
-   * Only for drivers that hold jobs in memory (the local driver): resolves once each of `ids` on `queue`
-   * has finished (succeeded, or failed for good); at once for ids not pending. The functions dispatcher
-   * waits for it, so the in-process bus counts an event settled only once its executions are done and
-   * a kill -9 loses nothing (the relay republishes unsettled events). Durable drivers omit it.
+   * Resolves once none of `ids` on `queue` can be lost any more if this process dies. With
+   * `delivery: 'in-memory'`: once each has finished (succeeded, or failed for good), at once for ids not
+   * pending; the functions dispatcher waits for it, so the in-process bus counts an event settled only
+   * once its executions are done and a kill -9 loses nothing (the relay republishes unsettled events).
+   * With `durable`: at once, since `add` stored them outside the process.
    */
-  settled?(queue: string, ids: readonly string[]): Promise<void>
+  settled(queue: string, ids: readonly string[]): Promise<void>
 
   /** Job counts of `queue` (in every process, for the Redis driver). */
   counts(queue: string): Promise<JobCounts>
@@ -56,6 +60,16 @@ export interface JobQueue {
 
   /** Stops processing (after in-flight handlers finish), stops schedules, closes connections. */
   close(): Promise<void>
+}
+
+/** What a job queue driver can do, declared by the driver rather than inferred from the methods it has. */
+export interface JobQueueCapabilities {
+  /**
+   * Where added jobs wait. `in-memory`: in this process, dying with it (callers that must not lose
+   * work wait for `settled`, or keep it elsewhere until it is due). `durable`: outside the process
+   * (Redis), where a job whose process died runs again.
+   */
+  readonly delivery: 'in-memory' | 'durable'
 }
 
 /** A job to add. */

@@ -1,11 +1,11 @@
 import type { CloudEventV1 } from 'cloudevents'
+import type { EventData, EventType } from './event-catalog.ts'
 import { newEventId } from './ids.ts'
 
 /** The `source` attribute of every event Stratus emits. */
 export const EVENT_SOURCE = '/stratus'
 
-/** The event type of a queue publish, and its subject prefix (`queues/<name>`). */
-export const QUEUE_EVENT_TYPE = 'queue.message.published'
+/** The subject prefix of a queue publish (`queues/<name>`). */
 export const QUEUE_SUBJECT_PREFIX = 'queues/'
 
 /** The CloudEvents 1.0 attributes every Stratus event carries (structured mode, JSON data). */
@@ -35,18 +35,21 @@ export type IsCloudEvent = StratusEvent extends CloudEventV1<unknown> ? true : n
 const _isCloudEvent: IsCloudEvent = true
 void _isCloudEvent
 
-/** The fields a service chooses; the envelope (id, time, source, specversion) is filled in. */
-export interface EventInit<T> {
-  type: string
+/**
+ * The fields a service chooses; the envelope (id, time, source, specversion) is filled in. `type` is
+ * one of the catalog's, and `data` must be of that type's data type.
+ */
+export interface EventInit<T extends EventType> {
+  type: T
   subject: string
-  data: T
+  data: EventData<T>
   /** Defaults to a new time-ordered id; pass one to make a retried write idempotent. */
   id?: string
   time?: Date
 }
 
 /** Builds the CloudEvents envelope for a change a service is about to commit. */
-export function makeEvent<T>(init: EventInit<T>): PendingEvent<T> {
+export function makeEvent<T extends EventType>(init: EventInit<T>): PendingEvent<EventData<T>> {
   return {
     specversion: '1.0',
     id: init.id ?? newEventId(),

@@ -35,6 +35,8 @@ export interface Sql {
 export interface Database extends Sql {
   /** `postgres` or `pglite`, for logs and metrics. */
   readonly driver: 'postgres' | 'pglite'
+  /** What the driver can do: callers switch on these, never on which driver it is. */
+  readonly capabilities: DatabaseCapabilities
   /**
    * Runs `fn` in one transaction (READ COMMITTED): committed if it resolves, rolled back if it throws.
    * Everything a service writes together with its outbox event goes through here.
@@ -50,6 +52,17 @@ export interface Database extends Sql {
   /** Resolves when the database answers a trivial query; rejects otherwise (used by /ready). */
   ping(): Promise<void>
   close(): Promise<void>
+}
+
+/** What a database driver can do, declared by the driver. */
+export interface DatabaseCapabilities {
+  /**
+   * `pool`: statements and transactions of different callers run at once on several connections
+   * (PostgreSQL), so a long statement such as an index build should let writes through (CONCURRENTLY).
+   * `single`: one connection runs everything in turn (PGlite), so nothing runs beside a statement and
+   * building in place is all there is.
+   */
+  readonly connections: 'pool' | 'single'
 }
 
 /** The SQLSTATE of a driver error (both drivers expose `code`), if any. */

@@ -1,5 +1,12 @@
 import pg from 'pg'
-import { BaseDatabase, type Database, type QueryOptions, type Row, type Sql } from './database.ts'
+import {
+  BaseDatabase,
+  type Database,
+  type DatabaseCapabilities,
+  type QueryOptions,
+  type Row,
+  type Sql,
+} from './database.ts'
 
 /** Options of the PostgreSQL driver. */
 export interface PgDatabaseOptions {
@@ -52,6 +59,7 @@ function sqlOn(client: pg.Pool | pg.PoolClient, outboxWritten: () => void): Sql 
 /** The production database driver: a `pg` pool. */
 export class PgDatabase extends BaseDatabase implements Database {
   readonly driver = 'postgres' as const
+  readonly capabilities: DatabaseCapabilities = { connections: 'pool' }
   private readonly pool: pg.Pool
   protected readonly sql: Sql
 

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs'
 import { PGlite, type Transaction } from '@electric-sql/pglite'
-import { BaseDatabase, type Database, type Row, type Sql } from './database.ts'
+import { BaseDatabase, type Database, type DatabaseCapabilities, type Row, type Sql } from './database.ts'
 import { acquireDirLock, type DirLock } from './dir-lock.ts'
 
 /** Options of the embedded driver. */
@@ -33,6 +33,7 @@ function sqlOn(client: PGlite | Transaction, outboxWritten: () => void): Sql {
  */
 export class PgliteDatabase extends BaseDatabase implements Database {
   readonly driver = 'pglite' as const
+  readonly capabilities: DatabaseCapabilities = { connections: 'single' }
   private readonly pg: PGlite
   protected readonly sql: Sql
   private readonly lock: DirLock | undefined

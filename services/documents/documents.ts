@@ -1,3 +1,4 @@
+import { EventTypes } from '../core/event-catalog.ts'
 import { makeEvent, type PendingEvent } from '../core/events.ts'
 import type { Sql } from '../db/database.ts'
 
@@ -123,15 +124,19 @@ function subject(document: Document): string {
 
 /** `db.document.created` `{document}`. */
 export function createdEvent(document: Document): PendingEvent {
-  return makeEvent({ type: 'db.document.created', subject: subject(document), data: { document } })
+  return makeEvent({ type: EventTypes.documentCreated, subject: subject(document), data: { document } })
 }
 
 /** `db.document.updated` `{document, previous}`. */
 export function updatedEvent(document: Document, previous: Document): PendingEvent {
-  return makeEvent({ type: 'db.document.updated', subject: subject(document), data: { document, previous } })
+  return makeEvent({
+    type: EventTypes.documentUpdated,
+    subject: subject(document),
+    data: { document, previous },
+  })
 }
 
 /** `db.document.deleted` `{previous}`. */
 export function deletedEvent(previous: Document): PendingEvent {
-  return makeEvent({ type: 'db.document.deleted', subject: subject(previous), data: { previous } })
+  return makeEvent({ type: EventTypes.documentDeleted, subject: subject(previous), data: { previous } })
 }

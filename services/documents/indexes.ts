@@ -65,7 +65,7 @@ export async function syncIndexes(
   wanted: readonly IndexField[][],
   previous: readonly IndexField[][],
 ): Promise<void> {
-  const concurrently = db.driver === 'postgres'
+  const concurrently = db.capabilities.connections === 'pool'
   const wantedNames = new Set<string>()
   for (const fields of wanted) {
     const name = indexName(collection, fields)

@@ -40,7 +40,7 @@ export const SETTLED_KEY = 'relay.settled'
  * statement, and the unique index on `sequence` rejects a stale leader's numbers, so two relays can
  * never hand out one sequence twice.
  *
- * With a bus that holds deliveries in memory (`bus.settledThrough`), publishing is not the end of the
+ * With a bus that holds deliveries in memory (`delivery: 'in-memory'`), publishing is not the end of the
  * story: the relay persists the settled watermark and, on taking the lead after a crash, republishes
  * the events above it before anything new, so subscribers get them at least once.
  */
@@ -95,7 +95,7 @@ export class OutboxRelay {
     this.running = true
     this.unsubscribe = this.db.onOutboxCommit(() => this.wake())
     try {
-      this.signals = await this.bus.onOutboxSignal?.(() => this.wake())
+      this.signals = await this.bus.onOutboxSignal(() => this.wake())
     } catch (error) {
       this.options.logger.warn({ err: error }, 'outbox relay: no commit hints from other nodes; polling')
     }
@@ -238,7 +238,7 @@ export class OutboxRelay {
     this.leaseUntil = held ? Date.now() + this.options.leaseMs * 0.8 : 0
     if (held && !wasLeader) {
       this.leftovers = true
-      if (this.bus.settledThrough) {
+      if (this.bus.capabilities.delivery === 'in-memory') {
         this.persistedSettled = await readSettledWatermark(this.db)
         this.replayAfter = this.persistedSettled
       }
@@ -252,8 +252,9 @@ export class OutboxRelay {
    * it backwards: after a restart the bus starts again from nothing while the database remembers.
    */
   private async persistSettled(force: boolean): Promise<void> {
-    const settled = this.bus.settledThrough?.()
-    if (settled === undefined || settled <= this.persistedSettled) return
+    if (this.bus.capabilities.delivery !== 'in-memory') return
+    const settled = this.bus.settledThrough()
+    if (settled <= this.persistedSettled) return
     if (!force && Date.now() - this.lastPersist < 500) return
     this.lastPersist = Date.now()
     await this.db.query(
@@ -306,12 +307,14 @@ export class OutboxRelay {
 }
 
 /**
- * Makes each outbox commit through `db` hint the relay leader over `bus` (when the bus can), so that a
- * leader in another process publishes it at once rather than at its next poll. Returns an unsubscribe.
+ * Makes each outbox commit through `db` hint the relay leader over `bus` (when other processes share
+ * it), so that a leader in another process publishes it at once rather than at its next poll. Returns
+ * an unsubscribe.
  */
 export function signalOutboxCommits(db: Database, bus: Bus): () => void {
-  const signal = bus.signalOutbox?.bind(bus)
-  return signal ? db.onOutboxCommit(signal) : () => {}
+  // This process's relay is woken by its database's commits already: a hint would wake it twice.
+  if (bus.capabilities.reach === 'process') return () => {}
+  return db.onOutboxCommit(() => bus.signalOutbox())
 }
 
 /** The in-memory bus's settled watermark as the relay last persisted it (0 when never). */

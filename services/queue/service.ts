@@ -1,6 +1,7 @@
 import { type AuthContext, bypassesRules } from '../auth/signing-keys.ts'
 import { StratusError } from '../core/errors.ts'
-import { makeEvent, QUEUE_EVENT_TYPE, QUEUE_SUBJECT_PREFIX } from '../core/events.ts'
+import { EventTypes } from '../core/event-catalog.ts'
+import { makeEvent, QUEUE_SUBJECT_PREFIX } from '../core/events.ts'
 import { newEventId } from '../core/ids.ts'
 import type { Database } from '../db/database.ts'
 import { addToOutbox } from '../outbox/outbox.ts'
@@ -92,7 +93,7 @@ export class QueueService {
         tx,
         makeEvent({
           id,
-          type: QUEUE_EVENT_TYPE,
+          type: EventTypes.queueMessagePublished,
           subject: `${QUEUE_SUBJECT_PREFIX}${queue}`,
           data: {
             id,

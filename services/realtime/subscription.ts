@@ -1,4 +1,5 @@
 import { type AuthContext, bypassesRules } from '../auth/signing-keys.ts'
+import { EventTypes } from '../core/event-catalog.ts'
 import type { StratusEvent } from '../core/events.ts'
 import type { ActiveCollection } from '../documents/collections.ts'
 import type { Document } from '../documents/documents.ts'
@@ -6,6 +7,13 @@ import { matchesWhere } from '../documents/query/matcher.ts'
 import type { WhereClause } from '../documents/query/query.ts'
 import type { RuleAuth } from '../rules/rules.ts'
 import { type ChangeKind, changeFrame } from './protocol.ts'
+
+/** The catalog's document events, by the change each one is. */
+const CHANGE_KINDS: ReadonlyMap<string, ChangeKind> = new Map([
+  [EventTypes.documentCreated, 'created'],
+  [EventTypes.documentUpdated, 'updated'],
+  [EventTypes.documentDeleted, 'deleted'],
+])
 
 /**
  * One document change as realtime fans it out: parsed once from its event, serialised lazily once, then
@@ -41,9 +49,9 @@ export class DocumentChange {
 
   /** The change an event describes, or null for an event that is not a well-formed `db.document.*`. */
   static from(event: StratusEvent): DocumentChange | null {
-    if (!event.type.startsWith('db.document.') || typeof event.sequence !== 'number') return null
+    const kind = CHANGE_KINDS.get(event.type)
+    if (kind === undefined || typeof event.sequence !== 'number') return null
     const data = event.data as { document?: Document; previous?: Document } | null
-    const kind = event.type.slice('db.document.'.length)
     const ok = (d: unknown): d is Document =>
       !!d &&
       typeof d === 'object' &&

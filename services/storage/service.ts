@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream'
 import { StratusError } from '../core/errors.ts'
+import { EventTypes } from '../core/event-catalog.ts'
 import { makeEvent } from '../core/events.ts'
 import { newId } from '../core/ids.ts'
 import type { Logger } from '../core/logger.ts'
@@ -271,7 +272,7 @@ export class StorageService {
         await addToOutbox(
           tx,
           makeEvent({
-            type: 'storage.object.created',
+            type: EventTypes.objectCreated,
             subject: subject(bucketName, key),
             data: { object: toObjectMetadata(stored) },
           }),
@@ -376,7 +377,7 @@ export class StorageService {
         await addToOutbox(
           tx,
           makeEvent({
-            type: 'storage.object.deleted',
+            type: EventTypes.objectDeleted,
             subject: subject(bucketName, key),
             data: { object: toObjectMetadata(toStoredObject(rows[0])) },
           }),

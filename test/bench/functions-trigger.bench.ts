@@ -1,9 +1,9 @@
 import { Redis } from 'ioredis'
 import { RedisBus } from '../../services/bus/redis/redis-bus.ts'
-import { makeEvent } from '../../services/core/events.ts'
 import { PgDatabase } from '../../services/db/pg-database.ts'
 import { addToOutbox } from '../../services/outbox/outbox.ts'
 import { signalOutboxCommits } from '../../services/outbox/relay.ts'
+import { anyEvent } from '../support/events.ts'
 import {
   BENCH_REDIS_URL,
   createBenchDatabase,
@@ -36,7 +36,7 @@ const baseline = await rawBullmqRate(
   `${prefix}_raw`,
   COUNT,
   CONCURRENCY,
-  (i) => makeEvent({ type: 'bench.event', subject: `things/${i}`, data: { i, t: Date.now() } }),
+  (i) => anyEvent({ type: 'bench.event', subject: `things/${i}`, data: { i, t: Date.now() } }),
   WARMUP,
 )
 note(`raw BullMQ add + process: ${baseline.toFixed(0)} events/s`)
@@ -66,7 +66,7 @@ try {
 
   const commit = (i: number) =>
     db.tx((tx) =>
-      addToOutbox(tx, makeEvent({ type: 'bench.event', subject: `things/${i}`, data: { i, t: Date.now() } })),
+      addToOutbox(tx, anyEvent({ type: 'bench.event', subject: `things/${i}`, data: { i, t: Date.now() } })),
     )
   const executed = async () =>
     (

@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process'
 import { Redis } from 'ioredis'
 import { RedisBus } from '../../services/bus/redis/redis-bus.ts'
-import { makeEvent } from '../../services/core/events.ts'
 import { PgDatabase } from '../../services/db/pg-database.ts'
 import { addToOutbox } from '../../services/outbox/outbox.ts'
+import { anyEvent } from '../support/events.ts'
 import {
   BENCH_REDIS_URL,
   createBenchDatabase,
@@ -28,7 +28,7 @@ const payload = (i: number) => ({
 
 const prefix = `bench_${process.pid}`
 const baseline = await rawBullmqRate(`${prefix}_raw`, COUNT, CONCURRENCY, (i) =>
-  makeEvent({
+  anyEvent({
     type: 'db.document.created',
     subject: `collections/posts/documents/doc${i}`,
     data: payload(i),
@@ -74,7 +74,7 @@ try {
     db.tx((tx) =>
       addToOutbox(
         tx,
-        makeEvent({
+        anyEvent({
           type: 'db.document.created',
           subject: `collections/posts/documents/doc${i}`,
           data: { ...payload(i), t: Date.now() },

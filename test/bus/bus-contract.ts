@@ -192,6 +192,38 @@ export function busContract(label: string, makeBus: () => Promise<BusFixture>): 
       })
     })
 
+    it('counts events settled as its delivery capability says: held in memory until handled, else once published', async () => {
+      const held = gate()
+      let started = 0
+      await bus.subscribe('held', async () => {
+        started++
+        await held.wait
+      })
+      const events = makeEvents(3)
+      await bus.publish(events)
+      const last = events[events.length - 1]!.sequence
+      await eventually(() => started === 1, 5000, 'the first handler running')
+      if (bus.capabilities.delivery === 'durable') expect(bus.settledThrough()).toBe(last)
+      else expect(bus.settledThrough()).toBe(events[0]!.sequence - 1)
+      held.open()
+      await bus.drain()
+      expect(bus.settledThrough()).toBe(last)
+    })
+
+    it('hands an outbox hint to every onOutboxSignal listener until it closes', async () => {
+      let first = 0
+      let second = 0
+      const a = await bus.onOutboxSignal(() => first++)
+      await bus.onOutboxSignal(() => second++)
+      bus.signalOutbox()
+      await eventually(() => first > 0 && second > 0, 5000, 'both listeners hinted')
+      await a.close()
+      const seen = first
+      bus.signalOutbox()
+      await eventually(() => second > 1, 5000, 'the open listener hinted again')
+      expect(first).toBe(seen)
+    })
+
     it('does not deliver a republished event id again', async () => {
       const first = recorder()
       const second = recorder()

@@ -1,11 +1,11 @@
 import { PrismaPg } from '@prisma/adapter-pg'
 import { PrismaClient } from '@prisma/client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { makeEvent } from '../../services/core/events.ts'
 import { type Database, isUniqueViolation } from '../../services/db/database.ts'
 import { migrate, readMigrations } from '../../services/db/migrate.ts'
 import { addToOutbox, lastSequence, readOutbox } from '../../services/outbox/outbox.ts'
 import { createTestDatabase, DB_LANES, type TestDatabase } from '../support/databases.ts'
+import { anyEvent } from '../support/events.ts'
 
 describe.each(DB_LANES)('database contract (%s)', (lane) => {
   let test: TestDatabase
@@ -109,8 +109,8 @@ describe.each(DB_LANES)('database contract (%s)', (lane) => {
   it('writes outbox rows only when the transaction commits, and signals in-process listeners after commit', async () => {
     let signals = 0
     const stop = db.onOutboxCommit(() => signals++)
-    const committed = makeEvent({ type: 'test.happened', subject: 'things/1', data: { n: 1 } })
-    const rolledBack = makeEvent({ type: 'test.happened', subject: 'things/2', data: { n: 2 } })
+    const committed = anyEvent({ type: 'test.happened', subject: 'things/1', data: { n: 1 } })
+    const rolledBack = anyEvent({ type: 'test.happened', subject: 'things/2', data: { n: 2 } })
     await db.tx((tx) => addToOutbox(tx, committed))
     await db
       .tx(async (tx) => {

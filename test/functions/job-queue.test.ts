@@ -65,6 +65,36 @@ describe.each(drivers)('JobQueue contract (%s)', (_name, make) => {
     ])
   })
 
+  it('settles jobs as its delivery capability says: in memory once they finish, durable at once', async () => {
+    const jobs = open()
+    let release!: () => void
+    const held = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    let finished = false
+    await jobs.process('s', async () => {
+      await held
+      finished = true
+    })
+    await jobs.add('s', [{ id: 'held', data: null }])
+    let settled = false
+    const settling = jobs.settled('s', ['held', 'never-added']).then(() => {
+      settled = true
+    })
+    if (jobs.capabilities.delivery === 'durable') {
+      await settling
+      expect(finished).toBe(false)
+      release()
+    } else {
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      expect(settled).toBe(false)
+      release()
+      await settling
+      expect(finished).toBe(true)
+    }
+    await jobs.drain()
+  })
+
   it('retries a failing job with backoff up to its attempts, then counts it failed', async () => {
     const jobs = open()
     const attempts: [number, number][] = []

@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { uuidv7Floor } from '../../functions-runtime/store.ts'
-import { makeEvent } from '../../services/core/events.ts'
 import { newEventId } from '../../services/core/ids.ts'
 import type { Database } from '../../services/db/database.ts'
 import type { Execution } from '../../services/functions/model.ts'
@@ -10,6 +9,7 @@ import { SETTLED_KEY } from '../../services/outbox/relay.ts'
 import { RealtimeClient } from '../realtime/client.ts'
 import { api, put, setRules } from '../realtime/helpers.ts'
 import { createTestDatabase, DB_LANES, type TestDatabase } from '../support/databases.ts'
+import { anyEvent } from '../support/events.ts'
 import { eventually, LANES } from '../support/lanes.ts'
 import { usePlatform } from '../support/platform.ts'
 
@@ -28,7 +28,7 @@ describe.each(DB_LANES)('outbox retention (%s)', (lane) => {
     db = await test.open()
     for (let i = 1; i <= 10; i++) {
       await db.tx((tx) =>
-        addToOutbox(tx, makeEvent({ type: 'test.event', subject: `things/${i}`, data: { i } })),
+        addToOutbox(tx, anyEvent({ type: 'test.event', subject: `things/${i}`, data: { i } })),
       )
     }
     await db.query(`UPDATE outbox SET sequence = id WHERE id <= 9`)

@@ -4,13 +4,14 @@ import { afterEach, describe, expect, it } from 'vitest'
 import type { Bus } from '../../services/bus/bus.ts'
 import { LocalBus } from '../../services/bus/local/local-bus.ts'
 import { RedisBus } from '../../services/bus/redis/redis-bus.ts'
-import { makeEvent, type StratusEvent } from '../../services/core/events.ts'
+import type { StratusEvent } from '../../services/core/events.ts'
 import { createLogger } from '../../services/core/logger.ts'
 import { createMetrics } from '../../services/core/metrics.ts'
 import type { Database } from '../../services/db/database.ts'
 import { addToOutbox, outboxLagSeconds, readOutbox } from '../../services/outbox/outbox.ts'
 import { OutboxRelay, signalOutboxCommits } from '../../services/outbox/relay.ts'
 import { createTestDatabase, type TestDatabase } from '../support/databases.ts'
+import { anyEvent } from '../support/events.ts'
 import { eventually, LANES, type Lane, TEST_REDIS_URL, uniqueName } from '../support/lanes.ts'
 import { deleteRedisKeys } from '../support/redis.ts'
 
@@ -65,7 +66,7 @@ async function runUntilKilled(fixture: string, args: string[]): Promise<string> 
 async function commitEvents(db: Database, count: number, tag = 'e'): Promise<string[]> {
   const ids: string[] = []
   for (let i = 0; i < count; i++) {
-    const event = makeEvent({ type: 'test.created', subject: `things/${tag}${i}`, data: { i } })
+    const event = anyEvent({ type: 'test.created', subject: `things/${tag}${i}`, data: { i } })
     ids.push(event.id)
     await db.tx((tx) => addToOutbox(tx, event))
   }

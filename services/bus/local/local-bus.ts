@@ -1,6 +1,7 @@
 import type { StratusEvent } from '../../core/events.ts'
 import {
   type Bus,
+  type BusCapabilities,
   type BusLogger,
   type EventHandler,
   type EventListener,
@@ -78,11 +79,13 @@ const consoleLogger: LocalBusLogger = {
  */
 export class LocalBus implements Bus {
   readonly driver = 'local'
+  readonly capabilities: BusCapabilities = { delivery: 'in-memory', reach: 'process' }
   private readonly logger: LocalBusLogger
   private readonly dedupWindow: number
   private readonly failedRetention: number
   private readonly subscribers = new Map<string, SubscriberState>()
   private readonly listeners = new Set<ListenerEntry>()
+  private readonly signalListeners = new Set<() => void>()
   private idleWaiters: Array<() => void> = []
   private pumpScheduled = false
   private closing: Promise<void> | undefined
@@ -182,6 +185,24 @@ export class LocalBus implements Bus {
     this.assertOpen('ping')
   }
 
+  signalOutbox(): void {
+    if (this.closing || this.signalListeners.size === 0) return
+    // Fire and forget, as over Redis: the committing caller never runs the relay's wake-up itself.
+    queueMicrotask(() => {
+      for (const listener of this.signalListeners) listener()
+    })
+  }
+
+  async onOutboxSignal(listener: () => void): Promise<Subscription> {
+    this.assertOpen('onOutboxSignal')
+    this.signalListeners.add(listener)
+    return {
+      close: async () => {
+        this.signalListeners.delete(listener)
+      },
+    }
+  }
+
   settledThrough(): number {
     if (this.unsettled.size === 0) return this.lastPublished
     let lowest = this.unsettled.keys().next().value as number
@@ -227,6 +248,7 @@ export class LocalBus implements Bus {
 
   private async shutdown(): Promise<void> {
     this.listeners.clear()
+    this.signalListeners.clear()
     const detaching: Promise<void>[] = []
     for (const state of this.subscribers.values()) {
       // Pending retries die with the process anyway; clearing them lets it exit now.

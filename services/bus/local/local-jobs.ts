@@ -8,6 +8,7 @@ import {
   type JobHandler,
   type JobInit,
   type JobQueue,
+  type JobQueueCapabilities,
   type ScheduledJob,
   type ScheduleInfo,
   type ScheduleSpec,
@@ -67,6 +68,7 @@ interface ScheduleState extends ScheduleInfo {
  */
 export class LocalJobQueue implements JobQueue {
   readonly driver = 'local'
+  readonly capabilities: JobQueueCapabilities = { delivery: 'in-memory' }
   private readonly queues = new Map<string, QueueState>()
   private readonly scheduled = new Map<string, ScheduleState>()
   private readonly logger: LocalJobQueueLogger | undefined

@@ -4,6 +4,7 @@ import type { StratusEvent } from '../../core/events.ts'
 import { Limiter } from '../../core/limiter.ts'
 import {
   type Bus,
+  type BusCapabilities,
   type BusLogger,
   type EventHandler,
   type EventListener,
@@ -97,6 +98,7 @@ const consoleLogger: RedisBusLogger = {
  */
 export class RedisBus implements Bus {
   readonly driver = 'redis'
+  readonly capabilities: BusCapabilities = { delivery: 'durable', reach: 'cluster' }
   private readonly options: Required<Omit<RedisBusOptions, 'logger'>>
   private readonly logger: RedisBusLogger
   /** Commands, BullMQ queues and PUBLISH: requests fail after ioredis's retries when Redis is down. */
@@ -114,6 +116,8 @@ export class RedisBus implements Bus {
   private readonly workers = new Map<string, Set<Worker>>()
   private readonly listeners = new Set<ListenerEntry>()
   private readonly signalListeners = new Set<() => void>()
+  /** The highest sequence this process has published (`settledThrough`). */
+  private lastPublished = 0
   /** A hint is being published; `signalAgain`: another commit came meanwhile. */
   private signalling = false
   private signalAgain = false
@@ -180,6 +184,7 @@ export class RedisBus implements Bus {
         }),
       )
       await this.client.publish(this.channel, JSON.stringify(events))
+      for (const event of events) this.lastPublished = Math.max(this.lastPublished, event.sequence)
     } catch (error) {
       throw new Error(
         `RedisBus: publishing ${events.length} events (sequence ${events[0]!.sequence}…) failed: ${message(error)}`,
@@ -240,6 +245,10 @@ export class RedisBus implements Bus {
         await worker.close()
       },
     }
+  }
+
+  settledThrough(): number {
+    return this.lastPublished
   }
 
   signalOutbox(): void {

@@ -8,6 +8,7 @@ import {
   type JobHandler,
   type JobInit,
   type JobQueue,
+  type JobQueueCapabilities,
   type ScheduledJob,
   type ScheduleInfo,
   type ScheduleSpec,
@@ -46,6 +47,7 @@ const DRAIN_POLL_MS = 25
  */
 export class RedisJobQueue implements JobQueue {
   readonly driver = 'redis'
+  readonly capabilities: JobQueueCapabilities = { delivery: 'durable' }
   private readonly options: Required<Omit<RedisJobQueueOptions, 'logger'>>
   private readonly logger: RedisJobQueueLogger
   private readonly client: Redis
@@ -163,6 +165,9 @@ export class RedisJobQueue implements JobQueue {
       ...(s.tz ? { timezone: s.tz } : {}),
     }))
   }
+
+  /** At once: `add` resolved only once the jobs were in Redis, where this process's death cannot reach. */
+  async settled(_queue: string, _ids: readonly string[]): Promise<void> {}
 
   async counts(queue: string): Promise<JobCounts> {
     const c = await this.queue(queue).getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'failed')
