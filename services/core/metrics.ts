@@ -1,12 +1,26 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
 
+let processMetrics: Registry | undefined
+
+/**
+ * The default metrics (CPU, memory, event-loop delay, GC) describe the process, and collecting them
+ * starts an event-loop-delay monitor and a GC observer that prom-client never stops: one set serves
+ * every platform of the process, rather than one more of each per platform a test starts.
+ */
+function processRegistry(): Registry {
+  if (!processMetrics) {
+    processMetrics = new Registry()
+    collectDefaultMetrics({ register: processMetrics, prefix: 'stratus_process_' })
+  }
+  return processMetrics
+}
+
 /**
  * The process's Prometheus metrics. One registry per platform instance (tests build several in one
  * process), created at the entry point and handed to whatever records.
  */
 export function createMetrics() {
-  const registry = new Registry()
-  collectDefaultMetrics({ register: registry, prefix: 'stratus_process_' })
+  const registry = Registry.merge([processRegistry()])
   return {
     registry,
     httpDuration: new Histogram({
