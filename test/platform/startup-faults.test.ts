@@ -10,6 +10,7 @@ import { createLogger } from '../../services/core/logger.ts'
 import { createPlatform, type Platform, STARTUP_STEPS, type StartupStep } from '../../services/platform.ts'
 import { createTestDatabase, type TestDatabase } from '../support/databases.ts'
 import { eventually, LANES, TEST_DATABASE_URL, TEST_REDIS_URL, uniqueName } from '../support/lanes.ts'
+import { deleteRedisKeys } from '../support/redis.ts'
 
 /** A resource that async_hooks saw created: kept weakly, so what was collected stops counting. */
 interface Tracked {
@@ -114,7 +115,7 @@ describe.each(LANES)('platform: a start that fails leaves nothing open (%s lane)
       ...moreThan(baseline),
       ...(existsSync(path.join(dataDir, 'db', 'stratus.lock')) ? ['the data directory lock'] : []),
       ...(redis ? (await redisConnections()).map((name) => `Redis connection ${name}`) : []),
-      ...(admin && (await pgSessions()) > 0 ? [`${await pgSessions()} Postgres sessions`] : []),
+      ...(admin ? [await pgSessions()].filter((n) => n > 0).map((n) => `${n} Postgres sessions`) : []),
     ]
     // Sockets and backends go away a moment after their close resolves: wait for that, no longer.
     const clean = await eventually(async () => (await leaks()).length === 0, 5000, 'everything closed').then(
@@ -162,6 +163,7 @@ describe.each(LANES)('platform: a start that fails leaves nothing open (%s lane)
   })
 
   afterAll(async () => {
+    if (redis) await deleteRedisKeys(TEST_REDIS_URL!, `${prefix}:*`)
     redis?.disconnect()
     await admin?.end()
     rmSync(dataDir, { recursive: true, force: true })
@@ -188,10 +190,12 @@ describe.each(LANES)('platform: a start that fails leaves nothing open (%s lane)
     tracker.start()
     try {
       const platform = await start()
+      const address = await platform.app!.listen({ host: '127.0.0.1', port: 0 })
       const health = await platform.app!.inject({ method: 'GET', url: '/health' })
       expect(health.statusCode).toBe(200)
       // The checks see a running platform, so their silence after a close means something.
-      expect(tracker.live().map((r) => r.type)).toEqual(expect.arrayContaining(['Timeout']))
+      expect(tracker.live().map((r) => r.type)).toEqual(expect.arrayContaining(['Timeout', 'TCPSERVERWRAP']))
+      expect(address).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
       if (lane === 'embedded') expect(existsSync(path.join(dataDir, 'db', 'stratus.lock'))).toBe(true)
       else {
         expect(await redisConnections()).toEqual(
@@ -203,7 +207,29 @@ describe.each(LANES)('platform: a start that fails leaves nothing open (%s lane)
         )
         expect(await pgSessions()).toBeGreaterThan(0)
       }
+      // What the close does, in order (a step left out of it shows here even when it holds no handle).
+      const order: string[] = []
+      const record = <T extends object, K extends keyof T & string>(what: string, target: T, method: K) => {
+        const original = target[method] as (...args: unknown[]) => unknown
+        target[method] = ((...args: unknown[]) => {
+          order.push(what)
+          return original.apply(target, args)
+        }) as T[K]
+      }
+      record('function jobs stop', platform.functions, 'stop')
+      record('gateway closes', platform.app!, 'close')
+      record('relay stops', platform.relay!, 'stop')
+      record('bus closes', platform.bus, 'close')
+      record('database closes', platform.db, 'close')
       await platform.close()
+      // functions.close() stops again (a no-op): only the first call counts.
+      expect([...new Set(order)]).toEqual([
+        'function jobs stop',
+        'gateway closes',
+        'relay stops',
+        'bus closes',
+        'database closes',
+      ])
       await expectNothingOpen(tracker, 'close')
     } finally {
       tracker.stop()
