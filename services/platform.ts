@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { Redis } from 'ioredis'
 import { functionsAdminPort } from '../functions-runtime/admin-port.ts'
+import type { InternalHttp } from '../functions-runtime/host.ts'
 import { FunctionsRuntime } from '../functions-runtime/runtime.ts'
 import { DevMailbox } from './auth/mail/dev-mailbox.ts'
 import type { MailTransport } from './auth/mail/mail-transport.ts'
@@ -17,6 +18,7 @@ import { openJobQueue } from './bus/open-jobs.ts'
 import type { Config, Role } from './core/config.ts'
 import type { Logger } from './core/logger.ts'
 import { createMetrics, type Metrics } from './core/metrics.ts'
+import { ResourceStack } from './core/resource-stack.ts'
 import type { Database } from './db/database.ts'
 import { migrate } from './db/migrate.ts'
 import { openDatabase } from './db/open-database.ts'
@@ -70,261 +72,359 @@ export interface Platform {
   close(): Promise<void>
 }
 
+/** The steps of a start, in order: each registers the close of what it opens on one stack. */
+export const STARTUP_STEPS = ['drivers', 'services', 'worker', 'api', 'running'] as const
+
+/** One step of `createPlatform` (see STARTUP_STEPS). */
+export type StartupStep = (typeof STARTUP_STEPS)[number]
+
+/** Hooks for tests, kept out of the configuration: nothing an operator sets. */
+export interface PlatformHooks {
+  /** Called after each step of the start; a throw fails the start there, as a real failure would. */
+  afterStep?(step: StartupStep): void | Promise<void>
+}
+
+/** What the `drivers` step opens: connections and stores every role needs. */
+interface Drivers {
+  metrics: Metrics
+  db: Database
+  bus: Bus
+  jobs: JobQueue
+  keys: SigningKeys
+  createdKeys: boolean
+  mail: MailTransport
+  storage: StorageDriver
+  /** Rate-limit counters shared by API nodes, when there is Redis. */
+  rateLimitRedis?: Redis
+}
+
+/** What the `services` step builds on the drivers (nothing of it runs a loop yet). */
+interface Services {
+  auth: AuthService
+  storage: StorageService
+  documents: DocumentsService
+  queue: QueueService
+  functions: FunctionsRuntime
+  functionsAdmin: FunctionsService
+  /** Absent on worker nodes, which serve no clients. */
+  realtime?: RealtimeService
+}
+
+/** What the `worker` step builds (not started until the `running` step). */
+interface WorkerRole {
+  relay: OutboxRelay
+  housekeeping: Housekeeping
+}
+
 /**
  * The composition root: opens the drivers the configuration names, migrates (under a lock, so N nodes
- * can boot at once), makes sure the project has a signing key, starts the loops of the `worker` role
- * and builds the gateway of the `api` role.
+ * can boot at once), makes sure the project has a signing key, builds the services, the `worker`
+ * role's loops and the gateway, then starts the loops. Everything opened registers its close on one
+ * resource stack as it opens, so `close()` and a start that fails at any point unwind the same list.
  */
-export async function createPlatform(config: Config, role: Role, logger: Logger): Promise<Platform> {
-  const metrics = createMetrics()
-  const db = await openDatabase(config)
-  let bus: Bus | undefined
-  let jobs: JobQueue | undefined
-  let mail: MailTransport | undefined
-  let rateLimitRedis: Redis | undefined
-  let storageDriver: StorageDriver | undefined
+export async function createPlatform(
+  config: Config,
+  role: Role,
+  logger: Logger,
+  hooks: PlatformHooks = {},
+): Promise<Platform> {
+  const stack = new ResourceStack(logger)
   try {
-    const applied = await migrate(db)
-    if (applied.length) logger.info({ applied }, 'applied database migrations')
-    bus = openBus(config, logger)
-    jobs = openJobQueue(config, logger.child({ component: 'jobs' }))
-    const { keys, created } = await SigningKeys.open(db)
-    mail = openMailTransport(config, db)
-    const auth = await AuthService.create({
-      db,
-      keys,
-      mail,
-      logger: logger.child({ component: 'auth' }),
-      accessTokenTtlSeconds: config.auth.accessTokenTtlSeconds,
-      refreshTokenTtlSeconds: config.auth.refreshTokenTtlSeconds,
-      emailVerification: config.auth.emailVerification,
-      siteUrl: config.auth.siteUrl,
-      userCacheMs: config.auth.userCacheMs,
-      // Embedded mode (one process, its own data directory) may generate its key; a shared database
-      // needs AUTH_ENCRYPTION_KEY, identical on every node.
-      secrets: openSecretBox({
-        key: config.auth.encryptionKey,
-        generatedKeyFile: config.database.url ? undefined : embeddedKeyPath(config.dataDir),
-      }),
-      redirectUrls: config.auth.redirectUrls,
-      externalUrl: config.auth.externalUrl,
-    })
-    const rules = new RulesEvaluator({ logger: logger.child({ component: 'rules' }) })
-    storageDriver = await openStorage(config, logger)
-    const storage = new StorageService({
-      db,
-      driver: storageDriver,
-      rules,
-      logger: logger.child({ component: 'storage' }),
-      maxFileSize: config.storage.maxFileSize,
-    })
-    const documents = await DocumentsService.create({
-      db,
-      rules,
-      logger: logger.child({ component: 'database' }),
-      limits: config.documents,
-      configCacheMs: config.documents.configCacheMs,
-      listMaxScan: config.documents.listMaxScan,
-    })
-
-    // The relay leader may be another node: tell it about this node's commits.
-    const stopSignalling = signalOutboxCommits(db, bus)
-    let relay: OutboxRelay | undefined
-    if (role !== 'api') {
-      relay = new OutboxRelay(db, bus, {
-        ...config.relay,
-        logger: logger.child({ component: 'relay' }),
-        metrics,
-      })
-      // Started below, once the functions dispatcher has subscribed: the in-process bus hands events
-      // only to subscribers registered when they are published.
-    }
-
-    const lagCollector = async () => {
-      metrics.outboxLag.set(await outboxLagSeconds(db))
-    }
-    const liveBus = bus
-    const queueCollector = async () => {
-      for (const s of await liveBus.stats()) {
-        for (const state of ['waiting', 'active', 'delayed', 'failed'] as const) {
-          metrics.busQueue.set({ subscriber: s.name, state }, s[state])
-        }
-      }
-    }
-
-    if (role !== 'worker' && config.redis.url) {
-      // Rate-limit counters shared by every API node. Commands time out rather than queue while Redis
-      // is away, and the limiter then lets requests through (see the gateway's skipOnError).
-      rateLimitRedis = new Redis(config.redis.url, {
-        connectionName: 'stratus-rate-limit',
-        maxRetriesPerRequest: 1,
-        commandTimeout: 1000,
-      })
-      rateLimitRedis.on('error', (error) => logger.debug({ err: error }, 'rate-limit redis error'))
-    }
-    const storageDeps = { service: storage, maxFileSize: config.storage.maxFileSize }
-    const documentsDeps = {
-      service: documents,
-      // A document's JSON plus its envelope must fit, whatever the general body limit.
-      documentBodyLimit: Math.max(config.server.bodyLimit, config.documents.maxDocumentBytes + 64 * 1024),
-    }
-    const liveStorage = storageDriver
-    const authDeps = {
-      service: auth,
-      rateLimit: config.auth.rateLimit,
-      mailbox: mail instanceof DevMailbox ? mail : undefined,
-    }
+    const drivers = await openDrivers(config, role, logger, stack)
+    await hooks.afterStep?.('drivers')
     // Every role builds the gateway: workers do not listen, but functions' ctx.db/storage/queue call
     // the platform's own HTTP API in-process through it (inject), as the function's own principal.
     let gateway: FastifyInstance | undefined
-    const functionsRuntime = new FunctionsRuntime({
-      db,
-      bus,
-      jobs,
-      logger: logger.child({ component: 'functions' }),
-      registry: metrics.registry,
-      config: config.functions,
-      http: (request) => {
-        if (!gateway) throw new Error('the gateway is not built yet')
-        return gateway.inject(request)
-      },
-      principal: (name) => keys.functionToken(name),
+    const services = await openServices(config, role, logger, drivers, stack, (request) => {
+      if (!gateway) throw new Error('the gateway is not built yet')
+      return gateway.inject(request)
     })
-    const functionsDeps = {
-      service: new FunctionsService(functionsAdminPort(functionsRuntime), {
-        maxMemoryMb: config.functions.maxMemoryMb,
-      }),
-      invoker: functionsRuntime,
-    }
-    const queueDeps = {
-      service: new QueueService({
-        db,
-        rules,
-        dedupSeconds: config.queue.dedupSeconds,
-        stats: () => functionsRuntime.queueStats(),
-      }),
-    }
-    // Realtime follows the bus on every node that serves clients.
-    const realtime =
-      role === 'worker'
-        ? undefined
-        : new RealtimeService({
-            db,
-            bus,
-            keys,
-            collections: documents.collections,
-            logger: logger.child({ component: 'realtime' }),
-            limits: config.realtime,
-            onConnections: (count) => metrics.websocketConnections.set(count),
-          })
-    await realtime?.start()
-    gateway = await buildGateway({
-      config,
-      logger,
-      metrics,
-      keys,
-      checks: [
-        { name: 'database', check: () => db.ping() },
-        { name: 'bus', check: () => liveBus.ping() },
-        { name: 'storage', check: () => liveStorage.ping() },
-      ],
-      collectors: [lagCollector, queueCollector, async () => void (await functionsRuntime.queueStats())],
-      services: [
-        { prefix: '/auth/v1', routes: authRoutes(authDeps) },
-        { prefix: '/storage/v1', routes: storageRoutes(storageDeps) },
-        { prefix: '/db/v1', routes: documentsRoutes(documentsDeps) },
-        { prefix: '/functions/v1', routes: functionsRoutes(functionsDeps) },
-        { prefix: '/queue/v1', routes: queueRoutes(queueDeps) },
-        ...(realtime ? [{ prefix: '/realtime/v1', routes: realtimeRoutes({ service: realtime }) }] : []),
-      ],
-      admin: [
-        authAdminRoutes(authDeps),
-        storageAdminRoutes(storageDeps),
-        documentsAdminRoutes(documentsDeps),
-        functionsAdminRoutes(functionsDeps),
-        queueAdminRoutes(queueDeps),
-      ],
-      rateLimit: { redis: rateLimitRedis, prefix: config.redis.prefix },
-    })
-    const app = role === 'worker' ? undefined : gateway
-    const liveGateway = gateway
-    const liveJobs = jobs
-    await functionsRuntime.start({ worker: role !== 'api' })
-    await relay?.start()
-    const housekeeping =
-      role === 'api'
-        ? undefined
-        : new Housekeeping(
-            [
-              {
-                name: 'outbox',
-                run: () =>
-                  pruneOutbox(db, {
-                    retentionHours: config.housekeeping.outboxRetentionHours,
-                    keepUnsettled: liveBus.capabilities.delivery === 'in-memory',
-                  }),
-              },
-              { name: 'auth-tokens', run: () => purgeAuthTokens(db) },
-              ...functionsRuntime.retentionTasks(),
-            ],
-            {
-              intervalMs: config.housekeeping.intervalMs,
-              logger: logger.child({ component: 'housekeeping' }),
-            },
-          )
-    housekeeping?.start()
-
-    const liveMail = mail
-    let closing: Promise<void> | undefined
-    const close = () => {
-      closing ??= (async () => {
-        // Stop taking function jobs first (their ctx calls need the gateway), then HTTP, then the rest.
-        await functionsRuntime.stop()
-        await housekeeping?.stop()
-        await realtime?.close()
-        await liveGateway.close()
-        await functionsRuntime.close()
-        await liveJobs.close()
-        await auth.close()
-        await storage.close()
-        await liveStorage.close()
-        await liveMail.close()
-        // quit() waits for a reply: only ask a connected client, else drop the socket.
-        if (rateLimitRedis?.status === 'ready') await rateLimitRedis.quit().catch(() => {})
-        else rateLimitRedis?.disconnect()
-        await relay?.stop()
-        stopSignalling()
-        await liveBus.close()
-        await db.close()
-      })()
-      return closing
-    }
+    await hooks.afterStep?.('services')
+    const worker = role === 'api' ? undefined : openWorkerRole(config, logger, drivers, services, stack)
+    await hooks.afterStep?.('worker')
+    gateway = await openApiRole(config, logger, drivers, services, stack)
+    await hooks.afterStep?.('api')
+    await startLoops(role, services, worker, stack)
+    await hooks.afterStep?.('running')
     return {
       config,
       role,
       logger,
-      metrics,
-      db,
-      bus,
-      keys,
-      auth,
-      storage,
-      documents,
-      functions: functionsRuntime,
-      jobs,
-      relay,
-      housekeeping,
-      app,
-      createdKeys: created,
-      close,
+      metrics: drivers.metrics,
+      db: drivers.db,
+      bus: drivers.bus,
+      keys: drivers.keys,
+      auth: services.auth,
+      storage: services.storage,
+      documents: services.documents,
+      functions: services.functions,
+      jobs: drivers.jobs,
+      relay: worker?.relay,
+      housekeeping: worker?.housekeeping,
+      app: role === 'worker' ? undefined : gateway,
+      createdKeys: drivers.createdKeys,
+      close: () => stack.unwind(),
     }
   } catch (error) {
-    rateLimitRedis?.disconnect()
-    await storageDriver?.close().catch(() => {})
-    await mail?.close().catch(() => {})
-    await jobs?.close().catch(() => {})
-    await bus?.close().catch(() => {})
-    await db.close().catch(() => {})
+    // Each close that fails is logged by the stack; the caller needs the reason the start failed.
+    await stack.unwind().catch(() => {})
     throw error
   }
+}
+
+/** Database (migrated), bus, job queue, signing keys, mail, storage, rate-limit Redis. */
+async function openDrivers(
+  config: Config,
+  role: Role,
+  logger: Logger,
+  stack: ResourceStack,
+): Promise<Drivers> {
+  const metrics = createMetrics()
+  const db = await openDatabase(config)
+  stack.defer('database', () => db.close())
+  const applied = await migrate(db)
+  if (applied.length) logger.info({ applied }, 'applied database migrations')
+  const bus = openBus(config, logger)
+  stack.defer('bus', () => bus.close())
+  // The relay leader may be another node: tell it about this node's commits.
+  stack.defer('outbox commit hints', signalOutboxCommits(db, bus))
+  const jobs = openJobQueue(config, logger.child({ component: 'jobs' }))
+  stack.defer('job queue', () => jobs.close())
+  const { keys, created } = await SigningKeys.open(db)
+  const mail = openMailTransport(config, db)
+  stack.defer('mail', () => mail.close())
+  const storage = await openStorage(config, logger)
+  stack.defer('storage driver', () => storage.close())
+  let rateLimitRedis: Redis | undefined
+  if (role !== 'worker' && config.redis.url) {
+    // Rate-limit counters shared by every API node. Commands time out rather than queue while Redis
+    // is away, and the limiter then lets requests through (see the gateway's skipOnError).
+    const redis = new Redis(config.redis.url, {
+      connectionName: `stratus-rate-limit:${config.redis.prefix}`,
+      maxRetriesPerRequest: 1,
+      commandTimeout: 1000,
+    })
+    redis.on('error', (error) => logger.debug({ err: error }, 'rate-limit redis error'))
+    // quit() waits for a reply: only ask a connected client, else drop the socket.
+    stack.defer('rate-limit redis', async () => {
+      if (redis.status === 'ready') await redis.quit().catch(() => {})
+      else redis.disconnect()
+    })
+    rateLimitRedis = redis
+  }
+  return { metrics, db, bus, jobs, keys, createdKeys: created, mail, storage, rateLimitRedis }
+}
+
+/** Auth, storage, documents, queue, the functions runtime (not started) and realtime (not following). */
+async function openServices(
+  config: Config,
+  role: Role,
+  logger: Logger,
+  drivers: Drivers,
+  stack: ResourceStack,
+  http: InternalHttp,
+): Promise<Services> {
+  const { db, bus, keys, metrics } = drivers
+  const auth = await AuthService.create({
+    db,
+    keys,
+    mail: drivers.mail,
+    logger: logger.child({ component: 'auth' }),
+    accessTokenTtlSeconds: config.auth.accessTokenTtlSeconds,
+    refreshTokenTtlSeconds: config.auth.refreshTokenTtlSeconds,
+    emailVerification: config.auth.emailVerification,
+    siteUrl: config.auth.siteUrl,
+    userCacheMs: config.auth.userCacheMs,
+    // Embedded mode (one process, its own data directory) may generate its key; a shared database
+    // needs AUTH_ENCRYPTION_KEY, identical on every node.
+    secrets: openSecretBox({
+      key: config.auth.encryptionKey,
+      generatedKeyFile: config.database.url ? undefined : embeddedKeyPath(config.dataDir),
+    }),
+    redirectUrls: config.auth.redirectUrls,
+    externalUrl: config.auth.externalUrl,
+  })
+  stack.defer('auth', () => auth.close())
+  const rules = new RulesEvaluator({ logger: logger.child({ component: 'rules' }) })
+  const storage = new StorageService({
+    db,
+    driver: drivers.storage,
+    rules,
+    logger: logger.child({ component: 'storage' }),
+    maxFileSize: config.storage.maxFileSize,
+  })
+  stack.defer('storage', () => storage.close())
+  const documents = await DocumentsService.create({
+    db,
+    rules,
+    logger: logger.child({ component: 'database' }),
+    limits: config.documents,
+    configCacheMs: config.documents.configCacheMs,
+    listMaxScan: config.documents.listMaxScan,
+  })
+  const functions = new FunctionsRuntime({
+    db,
+    bus,
+    jobs: drivers.jobs,
+    logger: logger.child({ component: 'functions' }),
+    registry: metrics.registry,
+    config: config.functions,
+    http,
+    principal: (name) => keys.functionToken(name),
+  })
+  // Its sandbox pool holds isolates and a reaper timer from construction on.
+  stack.defer('functions runtime', () => functions.close())
+  const functionsAdmin = new FunctionsService(functionsAdminPort(functions), {
+    maxMemoryMb: config.functions.maxMemoryMb,
+  })
+  const queue = new QueueService({
+    db,
+    rules,
+    dedupSeconds: config.queue.dedupSeconds,
+    stats: () => functions.queueStats(),
+  })
+  // Realtime follows the bus on every node that serves clients.
+  const realtime =
+    role === 'worker'
+      ? undefined
+      : new RealtimeService({
+          db,
+          bus,
+          keys,
+          collections: documents.collections,
+          logger: logger.child({ component: 'realtime' }),
+          limits: config.realtime,
+          onConnections: (count) => metrics.websocketConnections.set(count),
+        })
+  return { auth, storage, documents, queue, functions, functionsAdmin, realtime }
+}
+
+/** The outbox relay and housekeeping of worker roles, built but not started (see startLoops). */
+function openWorkerRole(
+  config: Config,
+  logger: Logger,
+  drivers: Drivers,
+  services: Services,
+  stack: ResourceStack,
+): WorkerRole {
+  const { db, bus, metrics } = drivers
+  const relay = new OutboxRelay(db, bus, {
+    ...config.relay,
+    logger: logger.child({ component: 'relay' }),
+    metrics,
+  })
+  // Registered before the gateway, so that it stops (and hands its lease to another node) only once
+  // in-flight requests have committed their events; stopping a relay that never started is a no-op.
+  stack.defer('outbox relay', () => relay.stop())
+  const housekeeping = new Housekeeping(
+    [
+      {
+        name: 'outbox',
+        run: () =>
+          pruneOutbox(db, {
+            retentionHours: config.housekeeping.outboxRetentionHours,
+            keepUnsettled: bus.capabilities.delivery === 'in-memory',
+          }),
+      },
+      { name: 'auth-tokens', run: () => purgeAuthTokens(db) },
+      ...services.functions.retentionTasks(),
+    ],
+    {
+      intervalMs: config.housekeeping.intervalMs,
+      logger: logger.child({ component: 'housekeeping' }),
+    },
+  )
+  return { relay, housekeeping }
+}
+
+/** The gateway (every role builds it, only api roles listen) and realtime, now following the bus. */
+async function openApiRole(
+  config: Config,
+  logger: Logger,
+  drivers: Drivers,
+  services: Services,
+  stack: ResourceStack,
+): Promise<FastifyInstance> {
+  const { db, bus, metrics, keys } = drivers
+  const { functions, realtime } = services
+  const storageDeps = { service: services.storage, maxFileSize: config.storage.maxFileSize }
+  const documentsDeps = {
+    service: services.documents,
+    // A document's JSON plus its envelope must fit, whatever the general body limit.
+    documentBodyLimit: Math.max(config.server.bodyLimit, config.documents.maxDocumentBytes + 64 * 1024),
+  }
+  const authDeps = {
+    service: services.auth,
+    rateLimit: config.auth.rateLimit,
+    mailbox: drivers.mail instanceof DevMailbox ? drivers.mail : undefined,
+  }
+  const functionsDeps = { service: services.functionsAdmin, invoker: functions }
+  const queueDeps = { service: services.queue }
+  const lagCollector = async () => {
+    metrics.outboxLag.set(await outboxLagSeconds(db))
+  }
+  const queueCollector = async () => {
+    for (const s of await bus.stats()) {
+      for (const state of ['waiting', 'active', 'delayed', 'failed'] as const) {
+        metrics.busQueue.set({ subscriber: s.name, state }, s[state])
+      }
+    }
+  }
+  const gateway = await buildGateway({
+    config,
+    logger,
+    metrics,
+    keys,
+    checks: [
+      { name: 'database', check: () => db.ping() },
+      { name: 'bus', check: () => bus.ping() },
+      { name: 'storage', check: () => drivers.storage.ping() },
+    ],
+    collectors: [lagCollector, queueCollector, async () => void (await functions.queueStats())],
+    services: [
+      { prefix: '/auth/v1', routes: authRoutes(authDeps) },
+      { prefix: '/storage/v1', routes: storageRoutes(storageDeps) },
+      { prefix: '/db/v1', routes: documentsRoutes(documentsDeps) },
+      { prefix: '/functions/v1', routes: functionsRoutes(functionsDeps) },
+      { prefix: '/queue/v1', routes: queueRoutes(queueDeps) },
+      ...(realtime ? [{ prefix: '/realtime/v1', routes: realtimeRoutes({ service: realtime }) }] : []),
+    ],
+    admin: [
+      authAdminRoutes(authDeps),
+      storageAdminRoutes(storageDeps),
+      documentsAdminRoutes(documentsDeps),
+      functionsAdminRoutes(functionsDeps),
+      queueAdminRoutes(queueDeps),
+    ],
+    rateLimit: { redis: drivers.rateLimitRedis, prefix: config.redis.prefix },
+  })
+  // Closing the gateway stops taking requests and waits for in-flight ones.
+  stack.defer('gateway', () => gateway.close())
+  if (realtime) {
+    // Closed before the gateway: its WebSockets get 1001 instead of holding the server open.
+    stack.defer('realtime', () => realtime.close())
+    await realtime.start()
+  }
+  return gateway
+}
+
+/**
+ * Starts the loops, last so that nothing runs before what it calls exists; their stops, registered
+ * last, run first on close: function jobs stop before HTTP does, as their ctx calls need the gateway.
+ */
+async function startLoops(
+  role: Role,
+  services: Services,
+  worker: WorkerRole | undefined,
+  stack: ResourceStack,
+): Promise<void> {
+  if (worker) {
+    stack.defer('housekeeping', () => worker.housekeeping.stop())
+    worker.housekeeping.start()
+  }
+  stack.defer('functions loops', () => services.functions.stop())
+  await services.functions.start({ worker: role !== 'api' })
+  // The in-process bus hands events only to subscribers registered when they are published: the
+  // relay starts once the functions dispatcher (and realtime) have subscribed.
+  await worker?.relay.start()
 }

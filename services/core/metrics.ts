@@ -1,14 +1,32 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
 
+let processMetrics: Registry | undefined
+
+/**
+ * The default metrics (CPU, memory, event-loop delay, GC) describe the process, and collecting them
+ * starts an event-loop-delay monitor and a GC observer that prom-client never stops: one set serves
+ * every platform of the process, rather than one more of each per platform a test starts.
+ */
+function processRegistry(): Registry {
+  if (!processMetrics) {
+    processMetrics = new Registry()
+    // Event-loop delay sampled every 100 ms rather than prom-client's 10 ms: 100 timer wake-ups a second
+    // cost an idle process about 0.5-1% of a core, as much as everything else it does while idle.
+    collectDefaultMetrics({
+      register: processMetrics,
+      prefix: 'stratus_process_',
+      eventLoopMonitoringPrecision: 100,
+    })
+  }
+  return processMetrics
+}
+
 /**
  * The process's Prometheus metrics. One registry per platform instance (tests build several in one
  * process), created at the entry point and handed to whatever records.
  */
 export function createMetrics() {
-  const registry = new Registry()
-  // Event-loop delay sampled every 100 ms rather than prom-client's 10 ms: 100 timer wake-ups a second
-  // cost an idle process about 0.5-1% of a core, as much as everything else it does while idle.
-  collectDefaultMetrics({ register: registry, prefix: 'stratus_process_', eventLoopMonitoringPrecision: 100 })
+  const registry = Registry.merge([processRegistry()])
   return {
     registry,
     httpDuration: new Histogram({

@@ -585,7 +585,8 @@ export class RedisBus implements Bus {
   }
 
   private connect(connectionName: string, overrides: { maxRetriesPerRequest?: null } = {}): Redis {
-    return connectRedis(this.options.url, connectionName, {
+    // Named with the key prefix, so CLIENT LIST tells which deployment (or test) holds a connection.
+    return connectRedis(this.options.url, `${connectionName}:${this.options.prefix}`, {
       logger: this.logger,
       what: 'bus',
       isClosing: () => Boolean(this.closing),

@@ -231,7 +231,8 @@ export class RedisJobQueue implements JobQueue {
   }
 
   private connect(connectionName: string, overrides: { maxRetriesPerRequest?: null } = {}): Redis {
-    return connectRedis(this.options.url, connectionName, {
+    // Named with the key prefix, so CLIENT LIST tells which deployment (or test) holds a connection.
+    return connectRedis(this.options.url, `${connectionName}:${this.options.prefix}`, {
       logger: this.logger,
       what: 'jobs',
       isClosing: () => Boolean(this.closing),
