@@ -2,6 +2,10 @@ import type { FastifyInstance } from 'fastify'
 import { Redis } from 'ioredis'
 import { functionsAdminPort } from '../functions-runtime/admin-port.ts'
 import { FunctionsRuntime } from '../functions-runtime/runtime.ts'
+import { type ControlServer, controlSocketPath, listenControlSocket } from './admin/control-socket.ts'
+import { localCommands } from './admin/local-commands.ts'
+import { adminAccountsRoutes } from './admin/routes/index.ts'
+import { AdminService, isAdminToken } from './admin/service.ts'
 import { DevMailbox } from './auth/mail/dev-mailbox.ts'
 import type { MailTransport } from './auth/mail/mail-transport.ts'
 import { openMailTransport } from './auth/mail/open-mail.ts'
@@ -50,6 +54,8 @@ export interface Platform {
   keys: SigningKeys
   /** Accounts and sessions. */
   auth: AuthService
+  /** Admin accounts, console sessions and the audit log. */
+  admins: AdminService
   /** Buckets and objects. */
   storage: StorageService
   /** The document database. */
@@ -83,6 +89,7 @@ export async function createPlatform(config: Config, role: Role, logger: Logger)
   let mail: MailTransport | undefined
   let rateLimitRedis: Redis | undefined
   let storageDriver: StorageDriver | undefined
+  let control: ControlServer | undefined
   try {
     const applied = await migrate(db)
     if (applied.length) logger.info({ applied }, 'applied database migrations')
@@ -90,6 +97,12 @@ export async function createPlatform(config: Config, role: Role, logger: Logger)
     jobs = openJobQueue(config, logger.child({ component: 'jobs' }))
     const { keys, created } = await SigningKeys.open(db)
     mail = openMailTransport(config, db)
+    // Embedded mode (one process, its own data directory) may generate its key; a shared database
+    // needs AUTH_ENCRYPTION_KEY, identical on every node.
+    const secrets = openSecretBox({
+      key: config.auth.encryptionKey,
+      generatedKeyFile: config.database.url ? undefined : embeddedKeyPath(config.dataDir),
+    })
     const auth = await AuthService.create({
       db,
       keys,
@@ -100,15 +113,30 @@ export async function createPlatform(config: Config, role: Role, logger: Logger)
       emailVerification: config.auth.emailVerification,
       siteUrl: config.auth.siteUrl,
       userCacheMs: config.auth.userCacheMs,
-      // Embedded mode (one process, its own data directory) may generate its key; a shared database
-      // needs AUTH_ENCRYPTION_KEY, identical on every node.
-      secrets: openSecretBox({
-        key: config.auth.encryptionKey,
-        generatedKeyFile: config.database.url ? undefined : embeddedKeyPath(config.dataDir),
-      }),
+      secrets,
       redirectUrls: config.auth.redirectUrls,
       externalUrl: config.auth.externalUrl,
     })
+    // Admin accounts. The process holding the embedded database also answers `stratus keys` and
+    // `stratus admin` on a local socket, since the CLI cannot open the database beside it.
+    const admins = await AdminService.create({
+      db,
+      secrets,
+      sessionTtlSeconds: config.admin.sessionTtlSeconds,
+    })
+    if (db.driver === 'pglite') {
+      control = await listenControlSocket(
+        controlSocketPath(config.dataDir),
+        localCommands({ admins, keys }),
+        logger.child({ component: 'control' }),
+      )
+    }
+    const adminDeps = {
+      service: admins,
+      keys,
+      rateLimit: config.auth.rateLimit,
+      sessionTtlSeconds: config.admin.sessionTtlSeconds,
+    }
     const rules = new RulesEvaluator({ logger: logger.child({ component: 'rules' }) })
     storageDriver = await openStorage(config, logger)
     const storage = new StorageService({
@@ -243,7 +271,13 @@ export async function createPlatform(config: Config, role: Role, logger: Logger)
         documentsAdminRoutes(documentsDeps),
         functionsAdminRoutes(functionsDeps),
         queueAdminRoutes(queueDeps),
+        adminAccountsRoutes(adminDeps),
       ],
+      admins: {
+        isAdminToken,
+        authenticate: (token) => admins.authenticate(token),
+        audit: admins.audit,
+      },
       rateLimit: { redis: rateLimitRedis, prefix: config.redis.prefix },
     })
     const app = role === 'worker' ? undefined : gateway
@@ -265,6 +299,7 @@ export async function createPlatform(config: Config, role: Role, logger: Logger)
                   }),
               },
               { name: 'auth-tokens', run: () => purgeAuthTokens(db) },
+              { name: 'admin-sessions', run: () => admins.purgeSessions() },
             ],
             {
               intervalMs: config.housekeeping.intervalMs,
@@ -274,11 +309,13 @@ export async function createPlatform(config: Config, role: Role, logger: Logger)
     housekeeping?.start()
 
     const liveMail = mail
+    const liveControl = control
     let closing: Promise<void> | undefined
     const close = () => {
       closing ??= (async () => {
         // Stop taking function jobs first (their ctx calls need the gateway), then HTTP, then the rest.
         await functionsRuntime.stop()
+        await liveControl?.close()
         await housekeeping?.stop()
         await realtime?.close()
         await liveGateway.close()
@@ -307,6 +344,7 @@ export async function createPlatform(config: Config, role: Role, logger: Logger)
       bus,
       keys,
       auth,
+      admins,
       storage,
       documents,
       functions: functionsRuntime,
@@ -318,6 +356,7 @@ export async function createPlatform(config: Config, role: Role, logger: Logger)
       close,
     }
   } catch (error) {
+    await control?.close().catch(() => {})
     rateLimitRedis?.disconnect()
     await storageDriver?.close().catch(() => {})
     await mail?.close().catch(() => {})
