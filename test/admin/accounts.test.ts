@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import request from 'supertest'
 import { describe, expect, it } from 'vitest'
 import { totpCode } from '../../services/auth/mfa/totp.ts'
@@ -35,7 +36,12 @@ function setCookie(res: request.Response, name: string): { value: string; attrib
 
 // Admin accounts, console sessions, roles on /admin/v1 and the audit log, through HTTP.
 describe.each(LANES)('admin accounts (%s lane)', (lane) => {
-  const t = usePlatform(lane, { RATE_LIMIT_SIGNIN: String(SIGNIN_LIMIT), RATE_LIMIT_MFA: '0' })
+  const t = usePlatform(lane, {
+    RATE_LIMIT_SIGNIN: String(SIGNIN_LIMIT),
+    RATE_LIMIT_MFA: '0',
+    // A shared database needs a configured key for TOTP secrets (embedded mode generates one).
+    ...(lane === 'real' ? { AUTH_ENCRYPTION_KEY: randomBytes(32).toString('base64') } : {}),
+  })
   const api = () => request(t.url)
   const service = () => bearer(t.serviceKey)
 
