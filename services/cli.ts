@@ -1,6 +1,11 @@
 import { parseArgs } from 'node:util'
+import { ControlError, callControlSocket, controlSocketPath } from './admin/control-socket.ts'
+import { localCommands } from './admin/local-commands.ts'
+import { type Admin, AdminService } from './admin/service.ts'
+import { embeddedKeyPath, openSecretBox } from './auth/secret-box.ts'
 import { SigningKeys } from './auth/signing-keys.ts'
 import { type Config, ConfigError, loadConfig, ROLES, type Role } from './core/config.ts'
+import { isStratusError } from './core/errors.ts'
 import { createLogger } from './core/logger.ts'
 import { MigrationError, migrate } from './db/migrate.ts'
 import { openDatabase } from './db/open-database.ts'
@@ -13,6 +18,12 @@ Commands:
   migrate                         apply pending database migrations and exit
   keys [--json]                   print the project's service key
   keys rotate                     add a new signing key (old tokens keep verifying)
+  admin create --email E --password P [--role owner|developer|viewer]
+                                  add an admin account (default role: owner)
+  admin list [--json]             list admin accounts
+
+keys and admin work while a server runs: with the embedded database they ask the running server over
+its control socket (<STRATUS_DATA_DIR>/control.sock); otherwise they open the database themselves.
 
 Configuration comes from the environment: see the README.`
 
@@ -71,13 +82,51 @@ async function withDatabase<T>(
   }
 }
 
+/**
+ * Runs one of the local commands (services/admin/local-commands.ts). The embedded database admits one
+ * process: if a server holds it, it runs the command for us on its control socket; if none answers
+ * there (or the database is PostgreSQL, which any number of processes share), the CLI opens the
+ * database and runs the same command itself.
+ */
+async function runLocal(
+  config: Config,
+  command: string,
+  args: Record<string, unknown> = {},
+): Promise<unknown> {
+  if (!config.database.url) {
+    const answer = await callControlSocket(controlSocketPath(config.dataDir), command, args)
+    if (answer.answered) return answer.result
+  }
+  return withDatabase(config, async (db) => {
+    await migrate(db)
+    const { keys } = await SigningKeys.open(db)
+    const admins = await AdminService.create({
+      db,
+      secrets: openSecretBox({
+        key: config.auth.encryptionKey,
+        generatedKeyFile: config.database.url ? undefined : embeddedKeyPath(config.dataDir),
+      }),
+      sessionTtlSeconds: config.admin.sessionTtlSeconds,
+    })
+    const handler = localCommands({ admins, keys })[command]
+    if (!handler) throw new Error(`no local command ${command}`)
+    return handler(args)
+  })
+}
+
+function adminLine(admin: Admin): string {
+  return `${admin.id}  ${admin.email}  ${admin.role}${admin.mfa ? '  (TOTP)' : ''}`
+}
+
 /** Runs the `stratus` command line with `argv` (without node and script). */
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
     options: {
-      role: { type: 'string', default: 'all' },
+      role: { type: 'string' },
+      email: { type: 'string' },
+      password: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
@@ -90,7 +139,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   const config = loadConfig(env)
   switch (command) {
     case 'start': {
-      const role = values.role as Role
+      const role = (values.role ?? 'all') as Role
       if (!ROLES.includes(role))
         throw new UsageError(`--role must be one of ${ROLES.join(', ')} (got "${values.role}")`)
       await start(config, role)
@@ -104,26 +153,47 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       return
     }
     case 'keys': {
-      await withDatabase(config, async (db) => {
-        await migrate(db)
-        const { keys } = await SigningKeys.open(db)
-        if (sub === 'rotate') {
-          const kid = await keys.rotate()
-          process.stdout.write(
-            values.json
-              ? `${JSON.stringify({ kid, service: keys.serviceToken() })}\n`
-              : `New signing key ${kid}.\nService key: ${keys.serviceToken()}\n`,
-          )
-        } else if (sub === undefined) {
-          process.stdout.write(
-            values.json
-              ? `${JSON.stringify({ service: keys.serviceToken() })}\n`
-              : `${keys.serviceToken()}\n`,
-          )
-        } else {
-          throw new UsageError(`unknown keys command "${sub}"`)
-        }
-      })
+      if (sub === 'rotate') {
+        const { kid, service } = (await runLocal(config, 'keys-rotate')) as { kid: string; service: string }
+        process.stdout.write(
+          values.json
+            ? `${JSON.stringify({ kid, service })}\n`
+            : `New signing key ${kid}.\nService key: ${service}\n`,
+        )
+      } else if (sub === undefined) {
+        const { service } = (await runLocal(config, 'keys')) as { service: string }
+        process.stdout.write(values.json ? `${JSON.stringify({ service })}\n` : `${service}\n`)
+      } else {
+        throw new UsageError(`unknown keys command "${sub}"`)
+      }
+      return
+    }
+    case 'admin': {
+      if (sub === 'create') {
+        if (!values.email || !values.password)
+          throw new UsageError('admin create needs --email and --password')
+        const { admin } = (await runLocal(config, 'admin-create', {
+          email: values.email,
+          password: values.password,
+          role: values.role ?? 'owner',
+        })) as { admin: Admin }
+        process.stdout.write(
+          values.json
+            ? `${JSON.stringify({ admin })}\n`
+            : `Created admin ${admin.email} (${admin.role}), id ${admin.id}.\n`,
+        )
+      } else if (sub === 'list') {
+        const { admins } = (await runLocal(config, 'admin-list')) as { admins: Admin[] }
+        process.stdout.write(
+          values.json
+            ? `${JSON.stringify({ admins })}\n`
+            : admins.length
+              ? `${admins.map(adminLine).join('\n')}\n`
+              : 'No admin accounts yet: stratus admin create --email E --password P\n',
+        )
+      } else {
+        throw new UsageError(`unknown admin command "${sub ?? ''}" (create or list)`)
+      }
       return
     }
     default:
@@ -136,7 +206,12 @@ export async function run(): Promise<void> {
   try {
     await main(process.argv.slice(2))
   } catch (error) {
-    if (error instanceof ConfigError || error instanceof MigrationError) {
+    if (
+      error instanceof ConfigError ||
+      error instanceof MigrationError ||
+      error instanceof ControlError ||
+      isStratusError(error)
+    ) {
       process.stderr.write(`stratus: ${error.message}\n`)
     } else if (
       error instanceof UsageError ||

@@ -3,6 +3,10 @@ import { Redis } from 'ioredis'
 import { functionsAdminPort } from '../functions-runtime/admin-port.ts'
 import type { InternalHttp } from '../functions-runtime/host.ts'
 import { FunctionsRuntime } from '../functions-runtime/runtime.ts'
+import { controlSocketPath, listenControlSocket } from './admin/control-socket.ts'
+import { localCommands } from './admin/local-commands.ts'
+import { adminAccountsRoutes } from './admin/routes/index.ts'
+import { AdminService, isAdminToken } from './admin/service.ts'
 import { DevMailbox } from './auth/mail/dev-mailbox.ts'
 import type { MailTransport } from './auth/mail/mail-transport.ts'
 import { openMailTransport } from './auth/mail/open-mail.ts'
@@ -52,6 +56,8 @@ export interface Platform {
   keys: SigningKeys
   /** Accounts and sessions. */
   auth: AuthService
+  /** Admin accounts, console sessions and the audit log. */
+  admins: AdminService
   /** Buckets and objects. */
   storage: StorageService
   /** The document database. */
@@ -101,6 +107,7 @@ interface Drivers {
 /** What the `services` step builds on the drivers (nothing of it runs a loop yet). */
 interface Services {
   auth: AuthService
+  admins: AdminService
   storage: StorageService
   documents: DocumentsService
   queue: QueueService
@@ -155,6 +162,7 @@ export async function createPlatform(
       bus: drivers.bus,
       keys: drivers.keys,
       auth: services.auth,
+      admins: services.admins,
       storage: services.storage,
       documents: services.documents,
       functions: services.functions,
@@ -225,6 +233,12 @@ async function openServices(
   http: InternalHttp,
 ): Promise<Services> {
   const { db, bus, keys, metrics } = drivers
+  // Embedded mode (one process, its own data directory) may generate its key; a shared database
+  // needs AUTH_ENCRYPTION_KEY, identical on every node.
+  const secrets = openSecretBox({
+    key: config.auth.encryptionKey,
+    generatedKeyFile: config.database.url ? undefined : embeddedKeyPath(config.dataDir),
+  })
   const auth = await AuthService.create({
     db,
     keys,
@@ -235,16 +249,22 @@ async function openServices(
     emailVerification: config.auth.emailVerification,
     siteUrl: config.auth.siteUrl,
     userCacheMs: config.auth.userCacheMs,
-    // Embedded mode (one process, its own data directory) may generate its key; a shared database
-    // needs AUTH_ENCRYPTION_KEY, identical on every node.
-    secrets: openSecretBox({
-      key: config.auth.encryptionKey,
-      generatedKeyFile: config.database.url ? undefined : embeddedKeyPath(config.dataDir),
-    }),
+    secrets,
     redirectUrls: config.auth.redirectUrls,
     externalUrl: config.auth.externalUrl,
   })
   stack.defer('auth', () => auth.close())
+  // Admin accounts. The process holding the embedded database also answers `stratus keys` and
+  // `stratus admin` on a local socket, since the CLI cannot open the database beside it.
+  const admins = await AdminService.create({ db, secrets, sessionTtlSeconds: config.admin.sessionTtlSeconds })
+  if (db.driver === 'pglite') {
+    const control = await listenControlSocket(
+      controlSocketPath(config.dataDir),
+      localCommands({ admins, keys }),
+      logger.child({ component: 'control' }),
+    )
+    stack.defer('control socket', () => control.close())
+  }
   const rules = new RulesEvaluator({ logger: logger.child({ component: 'rules' }) })
   const storage = new StorageService({
     db,
@@ -296,7 +316,7 @@ async function openServices(
           limits: config.realtime,
           onConnections: (count) => metrics.websocketConnections.set(count),
         })
-  return { auth, storage, documents, queue, functions, functionsAdmin, realtime }
+  return { auth, admins, storage, documents, queue, functions, functionsAdmin, realtime }
 }
 
 /** The outbox relay and housekeeping of worker roles, built but not started (see startLoops). */
@@ -327,6 +347,7 @@ function openWorkerRole(
           }),
       },
       { name: 'auth-tokens', run: () => purgeAuthTokens(db) },
+      { name: 'admin-sessions', run: () => services.admins.purgeSessions() },
       ...services.functions.retentionTasks(),
     ],
     {
@@ -395,7 +416,18 @@ async function openApiRole(
       documentsAdminRoutes(documentsDeps),
       functionsAdminRoutes(functionsDeps),
       queueAdminRoutes(queueDeps),
+      adminAccountsRoutes({
+        service: services.admins,
+        keys: drivers.keys,
+        rateLimit: config.auth.rateLimit,
+        sessionTtlSeconds: config.admin.sessionTtlSeconds,
+      }),
     ],
+    admins: {
+      isAdminToken,
+      authenticate: (token) => services.admins.authenticate(token),
+      audit: services.admins.audit,
+    },
     rateLimit: { redis: drivers.rateLimitRedis, prefix: config.redis.prefix },
   })
   // Closing the gateway stops taking requests and waits for in-flight ones.

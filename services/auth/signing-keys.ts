@@ -18,7 +18,7 @@ type PrivateKey = Awaited<ReturnType<typeof importJWK>>
 
 /**
  * Whether `auth` acts above the data rules: the service key, or a function through its ctx clients.
- * Only the service key (and admins) may use the admin API: see `requireService`.
+ * Only the service key and admin sessions may use the admin API: see the gateway's admin guard.
  */
 export function bypassesRules(auth: AuthContext | null): boolean {
   return auth?.role === 'service' || auth?.role === 'function'

@@ -36,6 +36,7 @@ const BAD_VALUES: Record<string, string> = {
   AUTH_ENCRYPTION_KEY: 'c2hvcnQ=',
   SMTP_URL: 'http://mail',
   MAIL_FROM: ' ',
+  ADMIN_SESSION_TTL_SECONDS: '59',
   RATE_LIMIT_WINDOW_SECONDS: '0',
   RATE_LIMIT_SIGNUP: 'many',
   RATE_LIMIT_SIGNIN: '1.5',

@@ -310,6 +310,12 @@ const VARIABLES = {
     description:
       '32 bytes, base64 (`openssl rand -base64 32`): encrypts OAuth client secrets and TOTP secrets. Required with `DATABASE_URL` (the same on every node); embedded mode generates `<STRATUS_DATA_DIR>/keys/auth-encryption.key`. Changing it makes stored secrets unreadable.',
   },
+  ADMIN_SESSION_TTL_SECONDS: {
+    schema: int(60, 30 * 24 * 3600),
+    default: '43200',
+    description:
+      'Lifetime of an admin console session (`POST /admin/v1/session`); signing out ends it sooner.',
+  },
   SMTP_URL: {
     schema: url(['smtp:', 'smtps:']),
     default: undefined,
@@ -553,6 +559,11 @@ export interface Config {
       readonly mfa: number
     }
   }
+  /** Admin accounts and their console sessions (/admin/v1/session). */
+  readonly admin: {
+    /** How long a console session lasts. */
+    readonly sessionTtlSeconds: number
+  }
   /** `smtpUrl` unset = the dev mailbox (a database table read at GET /admin/v1/mail). */
   readonly mail: { readonly smtpUrl?: string; readonly from: string }
   /** The document database (/db/v1). */
@@ -688,6 +699,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, cw
         mfa: v.RATE_LIMIT_MFA,
       },
     },
+    admin: { sessionTtlSeconds: v.ADMIN_SESSION_TTL_SECONDS },
     mail: { smtpUrl: v.SMTP_URL, from: v.MAIL_FROM },
     documents: {
       maxDocumentBytes: v.DB_MAX_DOCUMENT_BYTES,

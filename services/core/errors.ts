@@ -17,6 +17,9 @@ export const ERROR_STATUS = {
   'auth/invalid-state': 400,
   'auth/factor-not-found': 404,
   'auth/insufficient-aal': 403,
+  /** An admin with TOTP enrolled signed in without a code (POST /admin/v1/session). */
+  'auth/mfa-required': 401,
+  'auth/admin-not-found': 404,
   'db/not-found': 404,
   'db/already-exists': 409,
   'db/version-mismatch': 412,

@@ -13,7 +13,8 @@ import type { Logger } from '../core/logger.ts'
 import type { Metrics } from '../core/metrics.ts'
 import { sendError } from '../http/send-error.ts'
 import { installErrorHandling } from './errors.ts'
-import { identityPlugin, requireService } from './plugins/identity.ts'
+import { type AdminGuardPort, admitUnknownRoute, installAdminGuard } from './plugins/admin-guard.ts'
+import { identityPlugin } from './plugins/identity.ts'
 import { metricsPlugin, type ScrapeCollector } from './plugins/metrics.ts'
 import { securityHeadersPlugin } from './plugins/security-headers.ts'
 import { type HealthCheck, healthRoutes } from './routes/health.ts'
@@ -30,8 +31,13 @@ export interface GatewayDeps {
   collectors?: readonly ScrapeCollector[]
   /** Public service routes, each mounted at its prefix (e.g. `/auth/v1`). */
   services?: readonly { prefix: string; routes: FastifyPluginAsync }[]
-  /** Admin routes, mounted under `/admin/v1` behind the service-key check. */
+  /** Admin routes, mounted under `/admin/v1` behind the admin guard (service key or admin session). */
   admin?: readonly FastifyPluginAsync[]
+  /**
+   * Admin accounts: sessions the guard accepts besides the service key, and the audit log it writes.
+   * Absent: only the service key is admitted and nothing is audited.
+   */
+  admins?: AdminGuardPort & { isAdminToken: (token: string) => boolean }
   /**
    * Where routes' rate-limit counters live (routes opt in with `config.rateLimit`): a Redis client,
    * so limits hold across nodes, or in-process when absent. `prefix` namespaces the keys.
@@ -127,7 +133,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     maxAge: 600,
   })
   await app.register(metricsPlugin, { metrics: deps.metrics, collectors: deps.collectors ?? [] })
-  await app.register(identityPlugin, { keys: deps.keys })
+  await app.register(identityPlugin, { keys: deps.keys, isAdminToken: deps.admins?.isAdminToken })
 
   await app.register(rateLimit, {
     global: false,
@@ -144,10 +150,10 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
   for (const service of deps.services ?? []) await app.register(service.routes, { prefix: service.prefix })
   await app.register(
     async (admin) => {
-      // onRequest, not preHandler: a caller without the key learns nothing, not even body validation errors.
-      admin.addHook('onRequest', requireService)
-      // Unknown admin paths answer 401/403 to callers without the key, too: no probing the admin API.
-      admin.setNotFoundHandler({ preHandler: requireService }, (request, reply) =>
+      const guard = { admins: deps.admins, serviceToken: () => deps.keys.serviceToken() }
+      installAdminGuard(admin, guard)
+      // Unknown admin paths answer 401/403 to callers without credentials, too: no probing the admin API.
+      admin.setNotFoundHandler({ preHandler: admitUnknownRoute(guard) }, (request, reply) =>
         sendError(reply, 'request/not-found', `No route for ${request.method} ${request.url.split('?')[0]}`),
       )
       for (const routes of deps.admin ?? []) await admin.register(routes)

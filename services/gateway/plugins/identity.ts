@@ -7,6 +7,11 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The verified caller, or null for `anon` (no token). Set before any handler runs. */
     auth: AuthContext | null
+    /**
+     * An admin session token presented as the bearer (checked by the admin scope, the only place it is
+     * accepted); null otherwise.
+     */
+    adminToken: string | null
   }
 }
 
@@ -19,13 +24,25 @@ function bearer(request: FastifyRequest): string | undefined {
   return match[1]
 }
 
+/** Options of the identity plugin. */
+export interface IdentityOptions {
+  keys: SigningKeys
+  /** Tells an admin session token (opaque, not a JWT) from an access token; none = no admin tokens. */
+  isAdminToken?: (token: string) => boolean
+}
+
+const ADMIN_PREFIX = '/admin/v1/'
+
 /**
  * Verifies the bearer token of every request (no header = anon). A token that is present but bad is
  * refused here, before any route: a client never gets anon results because its token went stale.
+ * Admin session tokens are set aside for the admin scope, and refused anywhere else: they are not app
+ * identities, and treating one as anon would hide the mistake.
  */
 export const identityPlugin = fp(
-  async (app: FastifyInstance, options: { keys: SigningKeys }) => {
+  async (app: FastifyInstance, options: IdentityOptions) => {
     app.decorateRequest('auth', null)
+    app.decorateRequest('adminToken', null)
     app.addHook('onRequest', (request, _reply, done) => {
       // No header: anon, decided without a promise (most public traffic).
       let token: string | undefined
@@ -35,6 +52,18 @@ export const identityPlugin = fp(
         return done(error as Error)
       }
       if (!token) return done()
+      if (options.isAdminToken?.(token)) {
+        if (!request.url.startsWith(ADMIN_PREFIX)) {
+          return done(
+            new StratusError(
+              'auth/unauthenticated',
+              'Admin session tokens are accepted only under /admin/v1',
+            ),
+          )
+        }
+        request.adminToken = token
+        return done()
+      }
       options.keys.verify(token).then(
         (auth) => {
           request.auth = auth
@@ -46,10 +75,3 @@ export const identityPlugin = fp(
   },
   { name: 'stratus-identity' },
 )
-
-/** A preHandler for routes only the service key may call (everything under /admin/v1). */
-export async function requireService(request: FastifyRequest): Promise<void> {
-  if (!request.auth) throw new StratusError('auth/unauthenticated', 'This endpoint needs the service key')
-  if (request.auth.role !== 'service')
-    throw new StratusError('auth/forbidden', 'This endpoint needs the service key')
-}

@@ -1,0 +1,149 @@
+import { timingSafeEqual } from 'node:crypto'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { AuditRecord } from '../../admin/audit.ts'
+import {
+  type AdminCaller,
+  CSRF_COOKIE,
+  CSRF_HEADER,
+  readCookie,
+  SESSION_COOKIE,
+} from '../../admin/routes/index.ts'
+import type { AdminPrincipal } from '../../admin/service.ts'
+import { StratusError } from '../../core/errors.ts'
+import { adminMayCall, adminRouteAccess, isReadMethod } from '../admin-access.ts'
+
+/** What the admin scope needs of the admin service. */
+export interface AdminGuardPort {
+  /** The admin a live session token belongs to, or undefined. */
+  authenticate(token: string): Promise<AdminPrincipal | undefined>
+  audit: { record(entry: AuditRecord): Promise<void> }
+}
+
+/** Options of `installAdminGuard`. */
+export interface AdminGuardOptions {
+  /** Absent: only the service key is admitted, and nothing is audited (a gateway built without admins). */
+  admins?: AdminGuardPort
+  /** The service key, for reading a resource's state before a change (`before` in the audit log). */
+  serviceToken: () => string
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** What a GET on the same URL answered just before this change, for the audit entry. */
+    auditBefore: unknown
+  }
+}
+
+const NO_CREDENTIALS = 'This endpoint needs the service key or an admin session'
+
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a)
+  const y = Buffer.from(b)
+  return x.length === y.length && timingSafeEqual(x, y)
+}
+
+/** Decides who calls, and throws 401/403 unless that caller may call this route. */
+async function admit(request: FastifyRequest, options: AdminGuardOptions): Promise<void> {
+  if (request.adminCaller) return
+  const pattern = request.routeOptions.url
+  if (adminRouteAccess(request.method, pattern) === 'public') return
+  if (request.auth) {
+    // A function's token (role `function`) and app users' tokens are never admitted here.
+    if (request.auth.role !== 'service') throw new StratusError('auth/forbidden', NO_CREDENTIALS)
+    request.adminCaller = { type: 'service' }
+    return
+  }
+  const cookie = request.adminToken ? undefined : readCookie(request, SESSION_COOKIE)
+  const token = request.adminToken ?? cookie
+  if (!token || !options.admins) throw new StratusError('auth/unauthenticated', NO_CREDENTIALS)
+  const admin = await options.admins.authenticate(token)
+  if (!admin)
+    throw new StratusError('auth/unauthenticated', 'The admin session has expired or was signed out')
+  if (cookie && !isReadMethod(request.method)) {
+    // Double submit: a cross-site page can make the browser send the cookie, not read the CSRF cookie.
+    const expected = readCookie(request, CSRF_COOKIE)
+    const sent = request.headers[CSRF_HEADER]
+    if (!expected || typeof sent !== 'string' || !sameSecret(sent, expected)) {
+      throw new StratusError(
+        'auth/forbidden',
+        `Changes made with the session cookie need the ${CSRF_HEADER} header (the ${CSRF_COOKIE} cookie's value)`,
+      )
+    }
+  }
+  const caller: AdminCaller = { type: 'admin', via: cookie ? 'cookie' : 'bearer', token, ...admin }
+  request.adminCaller = caller
+  if (!adminMayCall(admin.role, request.method, pattern)) {
+    throw new StratusError('auth/forbidden', `The ${admin.role} role may not ${request.method} this route`)
+  }
+}
+
+/** Reads the resource a PUT/PATCH/DELETE is about to change, when a GET route serves the same URL. */
+async function readBefore(request: FastifyRequest, options: AdminGuardOptions): Promise<void> {
+  const pattern = request.routeOptions.url
+  if (!options.admins || !pattern || !['PUT', 'PATCH', 'DELETE'].includes(request.method)) return
+  if (adminRouteAccess(request.method, pattern) === 'self') return
+  if (!request.server.hasRoute({ method: 'GET', url: pattern })) return
+  const response = await request.server.inject({
+    method: 'GET',
+    url: request.url.split('?')[0]!,
+    headers: { authorization: `Bearer ${options.serviceToken()}` },
+  })
+  if (response.statusCode === 200) {
+    try {
+      request.auditBefore = response.json()
+    } catch {
+      // Not JSON: nothing to show.
+    }
+  }
+}
+
+/** Records one audit entry for a successful change. */
+async function recordAudit(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  options: AdminGuardOptions,
+): Promise<void> {
+  const caller = request.adminCaller
+  if (!options.admins || !caller || isReadMethod(request.method)) return
+  if (reply.statusCode < 200 || reply.statusCode >= 300) return
+  const pattern = request.routeOptions.url ?? request.url.split('?')[0]!
+  try {
+    await options.admins.audit.record({
+      actor:
+        caller.type === 'admin' ? { type: 'admin', id: caller.id, email: caller.email } : { type: 'service' },
+      action: `${request.method} ${pattern}`,
+      target: (request.params ?? {}) as Record<string, unknown>,
+      before: request.auditBefore,
+      after: request.body ?? undefined,
+      ip: request.ip,
+    })
+  } catch (error) {
+    // The change is made: failing its answer would tell the client it was not. Loud in the logs instead.
+    request.log.error(
+      { err: error, action: `${request.method} ${pattern}` },
+      'could not write the audit entry',
+    )
+  }
+}
+
+/**
+ * The admin scope's guard: decides who calls (service key, or an admin by bearer token or cookie with
+ * its CSRF header), checks the role against the route (see `admin-access.ts`), and writes one audit
+ * entry per successful change, with the resource's state before it when a GET can read it.
+ */
+export function installAdminGuard(scope: FastifyInstance, options: AdminGuardOptions): void {
+  scope.decorateRequest('adminCaller', null)
+  scope.decorateRequest('auditBefore', undefined)
+  // onRequest, not preHandler: a caller without credentials learns nothing, not even validation errors.
+  scope.addHook('onRequest', (request) => admit(request, options))
+  scope.addHook('preHandler', (request) => readBefore(request, options))
+  scope.addHook('onSend', async (request, reply, payload) => {
+    await recordAudit(request, reply, options)
+    return payload
+  })
+}
+
+/** The guard of the admin scope's not-found handler: unknown paths answer 401/403 to strangers too. */
+export function admitUnknownRoute(options: AdminGuardOptions): (request: FastifyRequest) => Promise<void> {
+  return (request) => admit(request, options)
+}
