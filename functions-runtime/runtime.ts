@@ -15,6 +15,7 @@ import type { Logger } from '../services/core/logger.ts'
 import type { Database } from '../services/db/database.ts'
 import type {
   Execution,
+  ExecutionStatus,
   FunctionVersion,
   HttpRequestData,
   HttpResponseData,
@@ -45,6 +46,8 @@ export interface RuntimeOptions {
   http: InternalHttp
   /** The bearer token function `name`'s ctx clients present (role `function`: never admitted to /admin). */
   principal: (name: string) => Promise<string>
+  /** Told of every execution (each attempt) once it ends: usage metering. Must be cheap. */
+  onExecution?: (fn: FunctionVersion, status: ExecutionStatus, durationMs: number) => void
 }
 
 /** One execution's outcome and record; `written` settles once a `write` record is committed. */
@@ -545,6 +548,7 @@ export class FunctionsRuntime {
     this.metrics.executions.inc({ function: fn.name, trigger, status: outcome.status })
     this.metrics.duration.observe({ function: fn.name, trigger }, outcome.durationMs / 1000)
     if (outcome.status !== 'succeeded') this.metrics.errors.inc({ function: fn.name, status: outcome.status })
+    this.options.onExecution?.(fn, outcome.status, outcome.durationMs)
     const record: Execution = {
       id: executionId,
       function: fn.name,

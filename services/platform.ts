@@ -26,6 +26,9 @@ import { functionsAdminRoutes, functionsRoutes } from './functions/routes/index.
 import { FunctionsService } from './functions/service.ts'
 import { buildGateway } from './gateway/build.ts'
 import { Housekeeping } from './maintenance/housekeeping.ts'
+import type { GaugeSample } from './observability/recorder.ts'
+import { observabilityAdminRoutes } from './observability/routes/index.ts'
+import { ObservabilityService } from './observability/service.ts'
 import { outboxLagSeconds } from './outbox/outbox.ts'
 import { pruneOutbox } from './outbox/outbox-retention.ts'
 import { OutboxRelay, signalOutboxCommits } from './outbox/relay.ts'
@@ -60,6 +63,8 @@ export interface Platform {
   jobs: JobQueue
   /** Present when the role runs workers. */
   relay?: OutboxRelay
+  /** Per-minute rollups (series, usage) and this node's entry in the nodes list. */
+  observability: ObservabilityService
   /** Cleanup of old outbox events and spent auth tokens; present when the role runs workers. */
   housekeeping?: Housekeeping
   /** Present when the role serves HTTP (not yet listening: call `listen`). */
@@ -83,6 +88,7 @@ export async function createPlatform(config: Config, role: Role, logger: Logger)
   let mail: MailTransport | undefined
   let rateLimitRedis: Redis | undefined
   let storageDriver: StorageDriver | undefined
+  let observability: ObservabilityService | undefined
   try {
     const applied = await migrate(db)
     if (applied.length) logger.info({ applied }, 'applied database migrations')
@@ -110,6 +116,46 @@ export async function createPlatform(config: Config, role: Role, logger: Logger)
       externalUrl: config.auth.externalUrl,
     })
     const rules = new RulesEvaluator({ logger: logger.child({ component: 'rules' }) })
+    // Built before the services whose hot paths feed its recorder (storage, functions, the gateway);
+    // its samplers run only after start(), once everything they read exists.
+    const samplers: Array<() => Promise<GaugeSample[]>> = [
+      async () => [{ metric: 'outbox_lag_seconds', labels: {}, value: await outboxLagSeconds(db) }],
+      async () => {
+        const [stats, ages] = await Promise.all([
+          queueDeps.service.list(),
+          queueDeps.service.oldestWaitingAges(),
+        ])
+        return stats.flatMap((q) => [
+          { metric: 'queue_depth', labels: { queue: q.name }, value: q.depth },
+          { metric: 'queue_oldest_age_seconds', labels: { queue: q.name }, value: ages.get(q.name) ?? 0 },
+        ])
+      },
+      async () =>
+        (await storage.bucketSizes()).map((b) => ({
+          metric: 'storage_bytes',
+          labels: { bucket: b.name },
+          value: b.bytes,
+        })),
+      async () => [
+        {
+          metric: 'realtime_connections',
+          labels: {},
+          value: (await metrics.websocketConnections.get()).values[0]?.value ?? 0,
+        },
+      ],
+    ]
+    const liveObservability: ObservabilityService = new ObservabilityService({
+      db,
+      logger: logger.child({ component: 'observability' }),
+      role,
+      rollup: config.observability.rollup,
+      flushMs: config.observability.flushMs,
+      retentionDays: config.observability.retentionDays,
+      samplers,
+      storedBytes: (): ReturnType<StorageService['bucketSizes']> => storage.bucketSizes(),
+    })
+    observability = liveObservability
+    const recorder = liveObservability.recorder
     storageDriver = await openStorage(config, logger)
     const storage = new StorageService({
       db,
@@ -117,6 +163,7 @@ export async function createPlatform(config: Config, role: Role, logger: Logger)
       rules,
       logger: logger.child({ component: 'storage' }),
       maxFileSize: config.storage.maxFileSize,
+      meter: recorder,
     })
     const documents = await DocumentsService.create({
       db,
@@ -189,6 +236,7 @@ export async function createPlatform(config: Config, role: Role, logger: Logger)
         return gateway.inject(request)
       },
       principal: (name) => keys.functionToken(name),
+      onExecution: recorder && ((fn, status, ms) => recorder.execution(fn.name, status, ms, fn.memoryMb)),
     })
     const functionsDeps = {
       service: new FunctionsService(functionsAdminPort(functionsRuntime), {
@@ -229,6 +277,7 @@ export async function createPlatform(config: Config, role: Role, logger: Logger)
         { name: 'storage', check: () => liveStorage.ping() },
       ],
       collectors: [lagCollector, queueCollector, async () => void (await functionsRuntime.queueStats())],
+      onResponse: recorder && ((url, status, ms) => recorder.request(url, status, ms)),
       services: [
         { prefix: '/auth/v1', routes: authRoutes(authDeps) },
         { prefix: '/storage/v1', routes: storageRoutes(storageDeps) },
@@ -243,6 +292,7 @@ export async function createPlatform(config: Config, role: Role, logger: Logger)
         documentsAdminRoutes(documentsDeps),
         functionsAdminRoutes(functionsDeps),
         queueAdminRoutes(queueDeps),
+        observabilityAdminRoutes({ service: liveObservability }),
       ],
       rateLimit: { redis: rateLimitRedis, prefix: config.redis.prefix },
     })
@@ -265,6 +315,7 @@ export async function createPlatform(config: Config, role: Role, logger: Logger)
                   }),
               },
               { name: 'auth-tokens', run: () => purgeAuthTokens(db) },
+              { name: 'metrics', run: () => liveObservability.prune() },
             ],
             {
               intervalMs: config.housekeeping.intervalMs,
@@ -272,6 +323,7 @@ export async function createPlatform(config: Config, role: Role, logger: Logger)
             },
           )
     housekeeping?.start()
+    await liveObservability.start()
 
     const liveMail = mail
     let closing: Promise<void> | undefined
@@ -282,6 +334,8 @@ export async function createPlatform(config: Config, role: Role, logger: Logger)
         await housekeeping?.stop()
         await realtime?.close()
         await liveGateway.close()
+        // After the gateway and the executions: their last counts go out with the last flush.
+        await liveObservability.close()
         await functionsRuntime.close()
         await liveJobs.close()
         await auth.close()
@@ -312,12 +366,14 @@ export async function createPlatform(config: Config, role: Role, logger: Logger)
       functions: functionsRuntime,
       jobs,
       relay,
+      observability: liveObservability,
       housekeeping,
       app,
       createdKeys: created,
       close,
     }
   } catch (error) {
+    await observability?.close().catch(() => {})
     rateLimitRedis?.disconnect()
     await storageDriver?.close().catch(() => {})
     await mail?.close().catch(() => {})

@@ -14,7 +14,7 @@ import type { Metrics } from '../core/metrics.ts'
 import { sendError } from '../http/send-error.ts'
 import { installErrorHandling } from './errors.ts'
 import { identityPlugin, requireService } from './plugins/identity.ts'
-import { metricsPlugin, type ScrapeCollector } from './plugins/metrics.ts'
+import { metricsPlugin, type ResponseObserver, type ScrapeCollector } from './plugins/metrics.ts'
 import { securityHeadersPlugin } from './plugins/security-headers.ts'
 import { type HealthCheck, healthRoutes } from './routes/health.ts'
 
@@ -28,6 +28,8 @@ export interface GatewayDeps {
   checks: readonly HealthCheck[]
   /** Refreshed on each /metrics scrape. */
   collectors?: readonly ScrapeCollector[]
+  /** Told of every response (the per-minute rollups' request counts and latency). */
+  onResponse?: ResponseObserver
   /** Public service routes, each mounted at its prefix (e.g. `/auth/v1`). */
   services?: readonly { prefix: string; routes: FastifyPluginAsync }[]
   /** Admin routes, mounted under `/admin/v1` behind the service-key check. */
@@ -126,7 +128,11 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     exposedHeaders: ['etag', 'content-range', 'accept-ranges', 'x-request-id'],
     maxAge: 600,
   })
-  await app.register(metricsPlugin, { metrics: deps.metrics, collectors: deps.collectors ?? [] })
+  await app.register(metricsPlugin, {
+    metrics: deps.metrics,
+    collectors: deps.collectors ?? [],
+    observe: deps.onResponse,
+  })
   await app.register(identityPlugin, { keys: deps.keys })
 
   await app.register(rateLimit, {

@@ -5,13 +5,20 @@ import type { Metrics } from '../../core/metrics.ts'
 /** A gauge refreshed when /metrics is scraped (e.g. outbox lag, queue depths: one query per scrape). */
 export type ScrapeCollector = () => Promise<void>
 
+/** Told of every response (e.g. the per-minute rollups): must be cheap, it runs on every request. */
+export type ResponseObserver = (url: string, statusCode: number, elapsedMs: number) => void
+
 /**
  * Times every request into the HTTP histogram (labelled by route pattern, never by raw URL, so label
- * cardinality stays bounded) and serves `/metrics` in Prometheus text format.
+ * cardinality stays bounded), tells `observe` of it if given, and serves `/metrics` in Prometheus
+ * text format.
  */
 export const metricsPlugin = fp(
-  async (app: FastifyInstance, options: { metrics: Metrics; collectors: readonly ScrapeCollector[] }) => {
-    const { metrics } = options
+  async (
+    app: FastifyInstance,
+    options: { metrics: Metrics; collectors: readonly ScrapeCollector[]; observe?: ResponseObserver },
+  ) => {
+    const { metrics, observe } = options
     // Labelled children are cached: resolving a label set per observation is most of its cost.
     const children = new Map<string, { observe(value: number): void }>()
     app.addHook('onResponse', (request, reply, done) => {
@@ -22,7 +29,9 @@ export const metricsPlugin = fp(
         child = metrics.httpDuration.labels(request.method, route, String(reply.statusCode))
         children.set(key, child)
       }
-      child.observe(reply.elapsedTime / 1000)
+      const elapsed = reply.elapsedTime
+      child.observe(elapsed / 1000)
+      observe?.(request.url, reply.statusCode, elapsed)
       done()
     })
     app.get(
