@@ -9,6 +9,7 @@ export function createMetrics() {
   // Event-loop delay sampled every 100 ms rather than prom-client's 10 ms: 100 timer wake-ups a second
   // cost an idle process about 0.5-1% of a core, as much as everything else it does while idle.
   collectDefaultMetrics({ register: registry, prefix: 'stratus_process_', eventLoopMonitoringPrecision: 100 })
+  renameTotalGauges(registry)
   return {
     registry,
     httpDuration: new Histogram({
@@ -56,6 +57,32 @@ export function createMetrics() {
       labelNames: ['subscriber', 'state'] as const,
       registers: [registry],
     }),
+  }
+}
+
+/**
+ * prom-client's default metrics include three gauges named `*_total`, a suffix the exposition format
+ * keeps for counters (`promtool check metrics` refuses them): serve the same values without it.
+ */
+function renameTotalGauges(registry: Registry): void {
+  // Keyed by the kind counted: `handles` → nodejs_active_handles_total becomes nodejs_handles_active.
+  const counts: Record<string, () => number> = {
+    handles: () => (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles().length,
+    requests: () => (process as unknown as { _getActiveRequests(): unknown[] })._getActiveRequests().length,
+    resources: () => process.getActiveResourcesInfo().length,
+  }
+  for (const [kind, count] of Object.entries(counts)) {
+    const old = `stratus_process_nodejs_active_${kind}_total`
+    if (!registry.getSingleMetric(old)) continue
+    registry.removeSingleMetric(old)
+    new Gauge({
+      name: `stratus_process_nodejs_${kind}_active`,
+      help: `Number of active ${kind} (prom-client's nodejs_active_${kind}_total, renamed)`,
+      registers: [registry],
+      collect() {
+        this.set(count())
+      },
+    })
   }
 }
 
