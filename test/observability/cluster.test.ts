@@ -73,7 +73,8 @@ describe.skipIf(!TEST_DATABASE_URL || !TEST_REDIS_URL)('observability across two
       expect(res.status).toBe(202)
     }
     await waitForExecutions(a, 'flaky2', 2, (e) => e.status === 'succeeded', 60_000)
-    // Responses are counted once sent, a moment after the client has them: flush until all are in.
+    // Responses are counted when their connection closes, a moment after the client has them: flush
+    // until all are in.
     // (Only the test calls /functions and /queue here; the flaky handler's ctx.db calls count under db.)
     const delta = (body: SeriesBody, service: string) =>
       total(body, { service, status: '2xx' }) - total(before, { service, status: '2xx' })

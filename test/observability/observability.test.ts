@@ -46,8 +46,8 @@ describe.each(LANES)('observability: series, nodes, usage (%s)', (lane) => {
     const missing = await request(t.url).get('/db/v1/collections/notes/documents/nope').set(service(t))
     expect(missing.status).toBe(404)
 
-    // A response is counted once it has been sent (fastify's onResponse), a moment after the client has
-    // it: flush until the last one is in.
+    // A response is counted when its connection closes, a moment after the client has it: flush until
+    // the last one is in.
     let after = before
     const delta = (labels: Record<string, string>) => total(after, labels) - total(before, labels)
     await eventually(async () => {
@@ -122,7 +122,8 @@ describe.each(LANES)('observability: series, nodes, usage (%s)', (lane) => {
     expect(part.status).toBe(206)
     const head = await request(t.url).head(`/storage/v1/object/${bucket}/b.txt`).set(service(t))
     expect(head.status).toBe(200)
-    // Requests are counted once sent (see above): flush until the last one is in.
+    // Requests are counted when their connection closes, a moment after the client has the answer:
+    // flush until the last one is in.
     const u = (await eventually(async () => {
       await flush()
       const got = await usage(t)

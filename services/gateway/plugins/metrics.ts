@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Metrics } from '../../core/metrics.ts'
@@ -5,8 +6,14 @@ import type { Metrics } from '../../core/metrics.ts'
 /** A gauge refreshed when /metrics is scraped (e.g. outbox lag, queue depths: one query per scrape). */
 export type ScrapeCollector = () => Promise<void>
 
-/** Told of every response (e.g. the per-minute rollups): must be cheap, it runs on every request. */
+/**
+ * Told of every response (e.g. the per-minute rollups): must be cheap, it runs on every request. A
+ * request the client gave up on before any answer is reported as 499 (nginx's "client closed").
+ */
 export type ResponseObserver = (url: string, statusCode: number, elapsedMs: number) => void
+
+const STARTED = Symbol('stratus.started')
+type Observed = ServerResponse & { [STARTED]: number; req: { url?: string } }
 
 /**
  * Times every request into the HTTP histogram (labelled by route pattern, never by raw URL, so label
@@ -29,11 +36,28 @@ export const metricsPlugin = fp(
         child = metrics.httpDuration.labels(request.method, route, String(reply.statusCode))
         children.set(key, child)
       }
-      const elapsed = reply.elapsedTime
-      child.observe(elapsed / 1000)
-      observe?.(request.url, reply.statusCode, elapsed)
+      child.observe(reply.elapsedTime / 1000)
       done()
     })
+    if (observe) {
+      // On the socket's 'close', not in onResponse: fastify runs onResponse on 'finish' only, and a client
+      // that has read the whole body may hang up before a streamed response finishes (downloads under
+      // load): such requests were served, and metering must count every one. One shared listener, no
+      // closure per request.
+      function onClose(this: Observed): void {
+        observe!(
+          this.req.url ?? '/',
+          this.headersSent ? this.statusCode : 499,
+          performance.now() - this[STARTED],
+        )
+      }
+      app.addHook('onRequest', (_request, reply, done) => {
+        const res = reply.raw as Observed
+        res[STARTED] = performance.now()
+        res.once('close', onClose)
+        done()
+      })
+    }
     app.get(
       '/metrics',
       { schema: { tags: ['operations'], summary: 'Prometheus metrics', hide: false }, logLevel: 'warn' },
