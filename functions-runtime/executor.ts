@@ -3,7 +3,7 @@ import type { StratusEvent } from '../services/core/events.ts'
 import { newEventId } from '../services/core/ids.ts'
 import type { Logger } from '../services/core/logger.ts'
 import { andThen, type MaybePromise } from '../services/core/maybe-promise.ts'
-import type { Execution, FunctionVersion, TriggerKind } from '../services/functions/model.ts'
+import type { Execution, ExecutionStatus, FunctionVersion, TriggerKind } from '../services/functions/model.ts'
 import { Batcher } from './batcher.ts'
 import type { FunctionJobData } from './jobs.ts'
 import type { FunctionLookup } from './lookup.ts'
@@ -14,12 +14,16 @@ import type { PoolRun, SandboxPool } from './sandbox/pool.ts'
 import { scheduleEvent } from './schedules.ts'
 import type { FunctionStore } from './store.ts'
 
+/** Told of every execution (each attempt) once it ends: usage metering. Must be cheap. */
+export type ExecutionObserver = (fn: FunctionVersion, status: ExecutionStatus, durationMs: number) => void
+
 export interface ExecutorOptions {
   store: FunctionStore
   pool: SandboxPool
   lookup: FunctionLookup
   metrics: FunctionMetrics
   logger: Logger
+  onExecution?: ExecutionObserver
 }
 
 /** One execution's outcome and record; `written` settles once a `write` record is committed. */
@@ -171,6 +175,7 @@ export class Executor {
     metrics.executions.inc({ function: fn.name, trigger, status: outcome.status })
     metrics.duration.observe({ function: fn.name, trigger }, outcome.durationMs / 1000)
     if (outcome.status !== 'succeeded') metrics.errors.inc({ function: fn.name, status: outcome.status })
+    this.options.onExecution?.(fn, outcome.status, outcome.durationMs)
     const record: Execution = {
       id: executionId,
       function: fn.name,

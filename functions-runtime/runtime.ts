@@ -11,7 +11,7 @@ import type { HousekeepingTask } from '../services/maintenance/housekeeping.ts'
 import type { QueueStats } from '../services/queue/service.ts'
 import { QueueStore } from '../services/queue/store.ts'
 import { DISPATCHER_SUBSCRIBER, Dispatcher, SWEEP_MS } from './dispatcher.ts'
-import { Executor } from './executor.ts'
+import { type ExecutionObserver, Executor } from './executor.ts'
 import { createHost, type InternalHttp } from './host.ts'
 import { HttpInvocations } from './http.ts'
 import { FUNCTIONS_JOB_QUEUE, queueJobQueue } from './jobs.ts'
@@ -35,6 +35,8 @@ export interface RuntimeOptions {
   http: InternalHttp
   /** The bearer token function `name`'s ctx clients present (role `function`: never admitted to /admin). */
   principal: (name: string) => Promise<string>
+  /** Told of every execution (each attempt) once it ends: usage metering. Must be cheap. */
+  onExecution?: ExecutionObserver
 }
 
 const REGISTRY_POLL_MS = 5000
@@ -94,7 +96,7 @@ export class FunctionsRuntime {
       },
     })
     const { store, registry, lookup, pool, queues } = this
-    this.executor = new Executor({ store, pool, lookup, metrics, logger })
+    this.executor = new Executor({ store, pool, lookup, metrics, logger, onExecution: options.onExecution })
     this.dispatcher = new Dispatcher({
       registry,
       lookup,

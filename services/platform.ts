@@ -32,6 +32,9 @@ import { functionsAdminRoutes, functionsRoutes } from './functions/routes/index.
 import { FunctionsService } from './functions/service.ts'
 import { buildGateway } from './gateway/build.ts'
 import { Housekeeping } from './maintenance/housekeeping.ts'
+import type { GaugeSample } from './observability/recorder.ts'
+import { observabilityAdminRoutes } from './observability/routes/index.ts'
+import { ObservabilityService } from './observability/service.ts'
 import { outboxLagSeconds } from './outbox/outbox.ts'
 import { pruneOutbox } from './outbox/outbox-retention.ts'
 import { OutboxRelay, signalOutboxCommits } from './outbox/relay.ts'
@@ -68,6 +71,8 @@ export interface Platform {
   jobs: JobQueue
   /** Present when the role runs workers. */
   relay?: OutboxRelay
+  /** Per-minute rollups (series, usage) and this node's entry in the nodes list. */
+  observability: ObservabilityService
   /** Cleanup of old outbox events and spent auth tokens; present when the role runs workers. */
   housekeeping?: Housekeeping
   /** Present when the role serves HTTP (not yet listening: call `listen`). */
@@ -113,6 +118,7 @@ interface Services {
   queue: QueueService
   functions: FunctionsRuntime
   functionsAdmin: FunctionsService
+  observability: ObservabilityService
   /** Absent on worker nodes, which serve no clients. */
   realtime?: RealtimeService
 }
@@ -168,6 +174,7 @@ export async function createPlatform(
       functions: services.functions,
       jobs: drivers.jobs,
       relay: worker?.relay,
+      observability: services.observability,
       housekeeping: worker?.housekeeping,
       app: role === 'worker' ? undefined : gateway,
       createdKeys: drivers.createdKeys,
@@ -266,12 +273,52 @@ async function openServices(
     stack.defer('control socket', () => control.close())
   }
   const rules = new RulesEvaluator({ logger: logger.child({ component: 'rules' }) })
+  // Built before the services whose hot paths feed its recorder (storage, functions, the gateway);
+  // its samplers run only once it starts (the `running` step), when everything they read exists.
+  const samplers: Array<() => Promise<GaugeSample[]>> = [
+    async () => [{ metric: 'outbox_lag_seconds', labels: {}, value: await outboxLagSeconds(db) }],
+    async () => {
+      const [stats, ages] = await Promise.all([queue.list(), queue.oldestWaitingAges()])
+      return stats.flatMap((q) => [
+        { metric: 'queue_depth', labels: { queue: q.name }, value: q.depth },
+        { metric: 'queue_oldest_age_seconds', labels: { queue: q.name }, value: ages.get(q.name) ?? 0 },
+      ])
+    },
+    async () =>
+      (await storage.bucketSizes()).map((b) => ({
+        metric: 'storage_bytes',
+        labels: { bucket: b.name },
+        value: b.bytes,
+      })),
+    async () => [
+      {
+        metric: 'realtime_connections',
+        labels: {},
+        value: (await metrics.websocketConnections.get()).values[0]?.value ?? 0,
+      },
+    ],
+  ]
+  const observability: ObservabilityService = new ObservabilityService({
+    db,
+    logger: logger.child({ component: 'observability' }),
+    role,
+    rollup: config.observability.rollup,
+    flushMs: config.observability.flushMs,
+    retentionDays: config.observability.retentionDays,
+    samplers,
+    storedBytes: (): ReturnType<StorageService['bucketSizes']> => storage.bucketSizes(),
+  })
+  // Closed after the gateway and the functions runtime (registered before them): their last counts go
+  // out with its last flush. Closing one that never started writes nothing of its own.
+  stack.defer('observability', () => observability.close())
+  const recorder = observability.recorder
   const storage = new StorageService({
     db,
     driver: drivers.storage,
     rules,
     logger: logger.child({ component: 'storage' }),
     maxFileSize: config.storage.maxFileSize,
+    meter: recorder,
   })
   stack.defer('storage', () => storage.close())
   const documents = await DocumentsService.create({
@@ -291,6 +338,7 @@ async function openServices(
     config: config.functions,
     http,
     principal: (name) => keys.functionToken(name),
+    onExecution: recorder && ((fn, status, ms) => recorder.execution(fn.name, status, ms, fn.memoryMb)),
   })
   // Its sandbox pool holds isolates and a reaper timer from construction on.
   stack.defer('functions runtime', () => functions.close())
@@ -316,7 +364,7 @@ async function openServices(
           limits: config.realtime,
           onConnections: (count) => metrics.websocketConnections.set(count),
         })
-  return { auth, admins, storage, documents, queue, functions, functionsAdmin, realtime }
+  return { auth, admins, storage, documents, queue, functions, functionsAdmin, observability, realtime }
 }
 
 /** The outbox relay and housekeeping of worker roles, built but not started (see startLoops). */
@@ -348,6 +396,7 @@ function openWorkerRole(
       },
       { name: 'auth-tokens', run: () => purgeAuthTokens(db) },
       { name: 'admin-sessions', run: () => services.admins.purgeSessions() },
+      { name: 'metrics', run: () => services.observability.prune() },
       ...services.functions.retentionTasks(),
     ],
     {
@@ -381,6 +430,7 @@ async function openApiRole(
   }
   const functionsDeps = { service: services.functionsAdmin, invoker: functions }
   const queueDeps = { service: services.queue }
+  const recorder = services.observability.recorder
   const lagCollector = async () => {
     metrics.outboxLag.set(await outboxLagSeconds(db))
   }
@@ -402,6 +452,7 @@ async function openApiRole(
       { name: 'storage', check: () => drivers.storage.ping() },
     ],
     collectors: [lagCollector, queueCollector, async () => void (await functions.queueStats())],
+    onResponse: recorder && ((url, status, ms) => recorder.request(url, status, ms)),
     services: [
       { prefix: '/auth/v1', routes: authRoutes(authDeps) },
       { prefix: '/storage/v1', routes: storageRoutes(storageDeps) },
@@ -416,6 +467,7 @@ async function openApiRole(
       documentsAdminRoutes(documentsDeps),
       functionsAdminRoutes(functionsDeps),
       queueAdminRoutes(queueDeps),
+      observabilityAdminRoutes({ service: services.observability }),
       adminAccountsRoutes({
         service: services.admins,
         keys: drivers.keys,
@@ -456,6 +508,7 @@ async function startLoops(
   }
   stack.defer('functions loops', () => services.functions.stop())
   await services.functions.start({ worker: role !== 'api' })
+  await services.observability.start()
   // The in-process bus hands events only to subscribers registered when they are published: the
   // relay starts once the functions dispatcher (and realtime) have subscribed.
   await worker?.relay.start()

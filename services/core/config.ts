@@ -175,7 +175,25 @@ const VARIABLES = {
     schema: int(1, 24 * 3600),
     default: '300',
     description:
-      'How often worker nodes delete old outbox events, spent auth tokens, function executions and handed-over queue messages.',
+      'How often worker nodes delete old outbox events, spent auth tokens, function executions, handed-over queue messages, expired admin sessions and expired per-minute rollups.',
+  },
+  METRICS_ROLLUP: {
+    schema: bool,
+    default: 'true',
+    description:
+      'Whether this node rolls its request, function and storage counts up per minute into the database (the series and usage APIs read them). Nodes register and heartbeat either way.',
+  },
+  METRICS_FLUSH_MS: {
+    schema: int(100, 3_600_000),
+    default: '60000',
+    description:
+      "How often a node writes its per-minute rollups (counts still land in the minute they happened in) and samples gauges; a clean shutdown writes the rest. Also bounds the node's heartbeat (at most 15 s).",
+  },
+  METRICS_RETENTION_DAYS: {
+    schema: int(1, 3650),
+    default: '30',
+    description:
+      'Per-minute rollups older than this are deleted by housekeeping (series and usage reach back this far).',
   },
   RELAY_BATCH_SIZE: {
     schema: int(1, 10_000),
@@ -488,6 +506,12 @@ export interface Config {
     /** Published outbox events older than this are deleted (a realtime `since` before them is refused). */
     readonly outboxRetentionHours: number
   }
+  /** Per-minute rollups and the nodes registry (services/observability). */
+  readonly observability: {
+    readonly rollup: boolean
+    readonly flushMs: number
+    readonly retentionDays: number
+  }
   readonly functions: {
     /** Idle isolates kept warm per function version per process. */
     readonly warmPoolSize: number
@@ -665,6 +689,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, cw
     housekeeping: {
       intervalMs: v.HOUSEKEEPING_INTERVAL_SECONDS * 1000,
       outboxRetentionHours: v.OUTBOX_RETENTION_HOURS,
+    },
+    observability: {
+      rollup: v.METRICS_ROLLUP,
+      flushMs: v.METRICS_FLUSH_MS,
+      retentionDays: v.METRICS_RETENTION_DAYS,
     },
     functions: {
       warmPoolSize: v.FUNCTIONS_WARM_POOL_SIZE,

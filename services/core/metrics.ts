@@ -17,6 +17,7 @@ function processRegistry(): Registry {
       prefix: 'stratus_process_',
       eventLoopMonitoringPrecision: 100,
     })
+    renameTotalGauges(processMetrics)
   }
   return processMetrics
 }
@@ -74,6 +75,32 @@ export function createMetrics() {
       labelNames: ['subscriber', 'state'] as const,
       registers: [registry],
     }),
+  }
+}
+
+/**
+ * prom-client's default metrics include three gauges named `*_total`, a suffix the exposition format
+ * keeps for counters (`promtool check metrics` refuses them): serve the same values without it.
+ */
+function renameTotalGauges(registry: Registry): void {
+  // Keyed by the kind counted: `handles` → nodejs_active_handles_total becomes nodejs_handles_active.
+  const counts: Record<string, () => number> = {
+    handles: () => (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles().length,
+    requests: () => (process as unknown as { _getActiveRequests(): unknown[] })._getActiveRequests().length,
+    resources: () => process.getActiveResourcesInfo().length,
+  }
+  for (const [kind, count] of Object.entries(counts)) {
+    const old = `stratus_process_nodejs_active_${kind}_total`
+    if (!registry.getSingleMetric(old)) continue
+    registry.removeSingleMetric(old)
+    new Gauge({
+      name: `stratus_process_nodejs_${kind}_active`,
+      help: `Number of active ${kind} (prom-client's nodejs_active_${kind}_total, renamed)`,
+      registers: [registry],
+      collect() {
+        this.set(count())
+      },
+    })
   }
 }
 

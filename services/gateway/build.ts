@@ -15,7 +15,7 @@ import { sendError } from '../http/send-error.ts'
 import { installErrorHandling } from './errors.ts'
 import { type AdminGuardPort, admitUnknownRoute, installAdminGuard } from './plugins/admin-guard.ts'
 import { identityPlugin } from './plugins/identity.ts'
-import { metricsPlugin, type ScrapeCollector } from './plugins/metrics.ts'
+import { metricsPlugin, type ResponseObserver, type ScrapeCollector } from './plugins/metrics.ts'
 import { securityHeadersPlugin } from './plugins/security-headers.ts'
 import { type HealthCheck, healthRoutes } from './routes/health.ts'
 
@@ -29,6 +29,8 @@ export interface GatewayDeps {
   checks: readonly HealthCheck[]
   /** Refreshed on each /metrics scrape. */
   collectors?: readonly ScrapeCollector[]
+  /** Told of every response (the per-minute rollups' request counts and latency). */
+  onResponse?: ResponseObserver
   /** Public service routes, each mounted at its prefix (e.g. `/auth/v1`). */
   services?: readonly { prefix: string; routes: FastifyPluginAsync }[]
   /** Admin routes, mounted under `/admin/v1` behind the admin guard (service key or admin session). */
@@ -132,7 +134,11 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     exposedHeaders: ['etag', 'content-range', 'accept-ranges', 'x-request-id'],
     maxAge: 600,
   })
-  await app.register(metricsPlugin, { metrics: deps.metrics, collectors: deps.collectors ?? [] })
+  await app.register(metricsPlugin, {
+    metrics: deps.metrics,
+    collectors: deps.collectors ?? [],
+    observe: deps.onResponse,
+  })
   await app.register(identityPlugin, { keys: deps.keys, isAdminToken: deps.admins?.isAdminToken })
 
   await app.register(rateLimit, {

@@ -106,6 +106,15 @@ export class QueueService {
     })
   }
 
+  /** Per queue, the age in seconds of its oldest message not yet handed to its consumers (none: left out). */
+  async oldestWaitingAges(): Promise<Map<string, number>> {
+    const rows = await this.deps.db.query<{ queue: string; age: number }>(
+      `SELECT queue, extract(epoch FROM now() - min(created_at))::float8 AS age
+       FROM queue_messages WHERE dispatched_at IS NULL GROUP BY queue`,
+    )
+    return new Map(rows.map((r) => [r.queue, Math.max(0, Number(r.age))]))
+  }
+
   /** Sets a queue's rules (creating the queue). */
   async setRules(queue: string, rules: QueueRules): Promise<{ name: string; rules: QueueRules }> {
     assertQueueName(queue)

@@ -41,6 +41,14 @@ export interface StorageServiceOptions {
   sweepIntervalMs?: number
   /** How long an upload may stream before its bytes count as abandoned. Default 24 h. */
   uploadTtlMs?: number
+  /** Told of each stored upload and of the bytes each read sends (usage metering). */
+  meter?: StorageMeter
+}
+
+/** Usage metering's view of storage: calls must be cheap (they run on every upload and read). */
+export interface StorageMeter {
+  upload(bucket: string): void
+  egress(bucket: string, bytes: number): void
 }
 
 /** How a read is authorised: as a caller (rules), or by a signed URL's parameters. */
@@ -128,6 +136,7 @@ export class StorageService {
   private readonly garbage: StorageGarbage
   private readonly maxFileSize: number
   private readonly signer: UrlSigner
+  private readonly meter: StorageMeter | undefined
 
   constructor(options: StorageServiceOptions) {
     this.db = options.db
@@ -137,6 +146,17 @@ export class StorageService {
     this.access = new StorageAccess(options.rules, options.logger)
     this.garbage = new StorageGarbage(options)
     this.signer = new UrlSigner(options.db)
+    this.meter = options.meter
+  }
+
+  /** Bytes stored per bucket now (every bucket, empty ones too). */
+  async bucketSizes(): Promise<Array<{ name: string; bytes: number }>> {
+    const rows = await this.db.query<{ name: string; bytes: string | number }>(
+      `SELECT b.name, coalesce(sum(o.size), 0)::bigint AS bytes
+       FROM storage_buckets b LEFT JOIN storage_objects o ON o.bucket = b.name
+       GROUP BY b.name ORDER BY b.name`,
+    )
+    return rows.map((r) => ({ name: r.name, bytes: Number(r.bytes) }))
   }
 
   /** The storage driver, for /ready (`ping`) and tests. */
@@ -280,6 +300,7 @@ export class StorageService {
         inTransaction = false
         return { stored, previous }
       })
+      this.meter?.upload(bucketName)
       if (previous) await this.garbage.collect(blobPath(bucketName, key, previous.version))
       return toObjectMetadata(stored)
     } catch (error) {
@@ -346,6 +367,8 @@ export class StorageService {
         return range ? { kind: 'partial', object: metadata, range } : { kind: 'whole', object: metadata }
       try {
         const body = await this.driver.get(blobPath(bucketName, key, object.version), range)
+        // Counted as the bytes set out to be sent: a client that hangs up early is still billed for them.
+        this.meter?.egress(bucketName, range ? range.end - range.start + 1 : object.size)
         return range
           ? { kind: 'partial', object: metadata, range, body }
           : { kind: 'whole', object: metadata, body }

@@ -3,6 +3,7 @@ import { uuidv7Floor } from '../../functions-runtime/store.ts'
 import { newEventId } from '../../services/core/ids.ts'
 import type { Database } from '../../services/db/database.ts'
 import type { Execution } from '../../services/functions/model.ts'
+import { ObservabilityStore } from '../../services/observability/store.ts'
 import { addToOutbox } from '../../services/outbox/outbox.ts'
 import { oldestSequence, pruneOutbox } from '../../services/outbox/outbox-retention.ts'
 import { SETTLED_KEY } from '../../services/outbox/relay.ts'
@@ -197,5 +198,36 @@ describe.each(LANES)('housekeeping on a running platform (%s)', (lane) => {
       refresh_token: gone.body.session.refresh_token,
     })
     expect(revoked.status).toBe(401)
+  })
+})
+
+describe.each(DB_LANES)('per-minute rollup retention (%s)', (lane) => {
+  let test: TestDatabase
+  let db: Database
+
+  afterEach(async () => {
+    await db?.close()
+    await test?.cleanup()
+  })
+
+  it('deletes minutes older than METRICS_RETENTION_DAYS and nodes unseen for a day', async () => {
+    test = await createTestDatabase(lane)
+    db = await test.open()
+    const store = new ObservabilityStore(db)
+    await db.query(
+      `INSERT INTO metrics_minutes (minute, metric, labels, node_id, value) VALUES
+         (date_trunc('minute', now()) - interval '8 days', 'requests', '{}', 'n1', 1),
+         (date_trunc('minute', now()) - interval '6 days', 'requests', '{}', 'n1', 2),
+         (date_trunc('minute', now()), 'requests', '{}', 'n2', 3)`,
+    )
+    await db.query(
+      `INSERT INTO nodes (id, role, version, started_at, last_seen_at, heartbeat_ms) VALUES
+         ('gone', 'all', '0', now() - interval '3 days', now() - interval '2 days', 15000),
+         ('here', 'all', '0', now(), now(), 15000)`,
+    )
+    expect(await store.prune(7)).toEqual({ metricsMinutes: 1, nodes: 1 })
+    const left = await db.query<{ value: number }>('SELECT value FROM metrics_minutes ORDER BY value')
+    expect(left.map((r) => Number(r.value))).toEqual([2, 3])
+    expect((await db.query<{ id: string }>('SELECT id FROM nodes')).map((r) => r.id)).toEqual(['here'])
   })
 })

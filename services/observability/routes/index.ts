@@ -1,0 +1,16 @@
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
+import type { ObservabilityRouteDeps } from './deps.ts'
+import { nodesRoutes } from './nodes.ts'
+import { seriesRoutes } from './series.ts'
+import { usageRoutes } from './usage.ts'
+
+export type { ObservabilityRouteDeps }
+
+/** The observability admin API, mounted under `/admin/v1`. */
+export function observabilityAdminRoutes(deps: ObservabilityRouteDeps): FastifyPluginAsync {
+  return async (app: FastifyInstance) => {
+    await seriesRoutes(app, deps)
+    await nodesRoutes(app, deps)
+    await usageRoutes(app, deps)
+  }
+}
