@@ -1,5 +1,6 @@
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
 import type { FastifyInstance } from 'fastify'
+import { totpEnrollmentSchema } from '../../auth/routes/schemas.ts'
 import { signedInAdmin } from './caller.ts'
 import type { AdminRouteDeps } from './deps.ts'
 import { errorResponse, idParams } from './schemas.ts'
@@ -14,17 +15,7 @@ const enrollSchema = {
     properties: { type: { type: 'string', enum: ['totp'] } },
   },
   response: {
-    201: {
-      type: 'object',
-      required: ['id', 'type', 'secret', 'uri'],
-      additionalProperties: false,
-      properties: {
-        id: { type: 'string' },
-        type: { type: 'string', enum: ['totp'] },
-        secret: { type: 'string', description: 'base32' },
-        uri: { type: 'string' },
-      },
-    },
+    201: totpEnrollmentSchema,
     '4xx': errorResponse,
   },
 } as const

@@ -1,7 +1,7 @@
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
 import type { FastifyInstance } from 'fastify'
 import type { AuthRouteDeps } from './deps.ts'
-import { bearerSecurity, errorResponse, factorSchema } from './schemas.ts'
+import { bearerSecurity, errorResponse, factorSchema, totpEnrollmentSchema } from './schemas.ts'
 
 const factorIdParams = {
   type: 'object',
@@ -36,17 +36,7 @@ const enrollSchema = {
     properties: { type: { type: 'string', enum: ['totp'] } },
   },
   response: {
-    200: {
-      type: 'object',
-      required: ['id', 'type', 'secret', 'uri'],
-      additionalProperties: false,
-      properties: {
-        id: { type: 'string' },
-        type: { type: 'string', enum: ['totp'] },
-        secret: { type: 'string', description: 'base32, for manual entry' },
-        uri: { type: 'string', description: 'otpauth://totp/… for a QR code' },
-      },
-    },
+    200: totpEnrollmentSchema,
     '4xx': errorResponse,
   },
 } as const

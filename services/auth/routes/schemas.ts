@@ -29,6 +29,19 @@ export const factorSchema = {
   },
 } as const
 
+/** A TOTP enrolment as it is shown, once: app users' and admins' alike. */
+export const totpEnrollmentSchema = {
+  type: 'object',
+  required: ['id', 'type', 'secret', 'uri'],
+  additionalProperties: false,
+  properties: {
+    id: { type: 'string' },
+    type: { type: 'string', enum: ['totp'] },
+    secret: { type: 'string', description: 'base32, for manual entry' },
+    uri: { type: 'string', description: 'otpauth://totp/… for a QR code' },
+  },
+} as const
+
 export const userSchema = {
   type: 'object',
   required: ['id', 'email', 'anonymous', 'data', 'identities', 'factors', 'createdAt', 'updatedAt'],
