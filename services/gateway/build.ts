@@ -12,12 +12,14 @@ import { newId } from '../core/ids.ts'
 import type { Logger } from '../core/logger.ts'
 import type { Metrics } from '../core/metrics.ts'
 import { sendError } from '../http/send-error.ts'
-import { installErrorHandling } from './errors.ts'
+import { answerError, installErrorHandling } from './errors.ts'
 import { type AdminGuardPort, admitUnknownRoute, installAdminGuard } from './plugins/admin-guard.ts'
+import { installFiniteNumbers } from './plugins/finite-numbers.ts'
 import { identityPlugin } from './plugins/identity.ts'
 import { metricsPlugin, type ResponseObserver, type ScrapeCollector } from './plugins/metrics.ts'
 import { securityHeadersPlugin } from './plugins/security-headers.ts'
 import { type HealthCheck, healthRoutes } from './routes/health.ts'
+import { refuseLoneSurrogates } from './unstorable-text.ts'
 
 /** What the gateway needs: built by the composition root (services/platform.ts), or by a test. */
 export interface GatewayDeps {
@@ -75,9 +77,12 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     forceCloseConnections: 'idle',
     return503OnClosing: true,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: true } },
+    frameworkErrors: answerError,
   })
 
   installErrorHandling(app)
+  installFiniteNumbers(app)
+  refuseLoneSurrogates(app)
   app.addSchema({
     $id: 'Error',
     type: 'object',

@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { type ErrorCode, isStratusError } from '../core/errors.ts'
-import { sqlState } from '../db/database.ts'
 import { sendError } from '../http/send-error.ts'
+import { isUnstorableText } from './unstorable-text.ts'
 
 /** Maps an error that is not ours (fastify's parsers, schema validation, plugins) to a public code. */
 function classify(error: FastifyError): { code: ErrorCode; message: string; details?: unknown } | undefined {
@@ -44,31 +44,24 @@ function classify(error: FastifyError): { code: ErrorCode; message: string; deta
 }
 
 /**
- * Postgres refuses U+0000 in text (22021) and in jsonb (22P05, "unsupported Unicode escape sequence").
- * Services check the values they know to be free-form (documents, payloads); anything else that carries
- * one to the database fails there, and that is the client's input, not a server fault: the statement's
- * transaction rolled back, so nothing was half written.
+ * Answers any error with the envelope. Also fastify's `frameworkErrors` option: the errors it raises
+ * before a request reaches a route (a URL that does not percent-decode, a path parameter over
+ * `maxParamLength`), which would otherwise get fastify's own body.
  */
-function isUnstorableText(error: unknown): boolean {
-  for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    const state = sqlState(e)
-    if (state === '22021' || state === '22P05') return true
+export function answerError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (isStratusError(error)) {
+    if (error.status >= 500) request.log.error({ err: error }, error.message)
+    return sendError(reply, error.code, error.message, error.details)
   }
-  return false
+  const known = classify(error)
+  if (known) return sendError(reply, known.code, known.message, known.details)
+  request.log.error({ err: error }, 'unhandled error')
+  return sendError(reply, 'internal', 'Internal server error')
 }
 
 /** Installs the error envelope for thrown errors and for unknown routes. */
 export function installErrorHandling(app: FastifyInstance): void {
-  app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    if (isStratusError(error)) {
-      if (error.status >= 500) request.log.error({ err: error }, error.message)
-      return sendError(reply, error.code, error.message, error.details)
-    }
-    const known = classify(error)
-    if (known) return sendError(reply, known.code, known.message, known.details)
-    request.log.error({ err: error }, 'unhandled error')
-    return sendError(reply, 'internal', 'Internal server error')
-  })
+  app.setErrorHandler(answerError)
   app.setNotFoundHandler((request, reply) =>
     sendError(reply, 'request/not-found', `No route for ${request.method} ${request.url.split('?')[0]}`),
   )
