@@ -296,6 +296,9 @@
    * @returns {boolean}
    */
   function jsonExceeds(value, limit) {
+    // Most results are a primitive: answered without the walk's set and stack (it runs on every call).
+    if (typeof value === 'string') return value.length + 2 > limit
+    if (value === null || typeof value !== 'object') return false
     let size = 0
     const seen = new SetCtor()
     /** @type {unknown[]} */
