@@ -10,7 +10,19 @@ export default defineConfig({
   base: '/console/',
   // Vite 8 compiles TSX with Oxc; no React plugin is needed for a production build.
   oxc: { jsx: { runtime: 'automatic', importSource: 'react' } },
-  build: { outDir: 'dist', emptyOutDir: true, sourcemap: true },
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    sourcemap: true,
+    rolldownOptions: {
+      // TanStack's modules open with "use client" (for React Server Components, which the console does
+      // not use): dropping it is right here, and the warning per module drowns real ones.
+      onLog(level, log, handler) {
+        if (log.code === 'MODULE_LEVEL_DIRECTIVE' || log.code === 'PLUGIN_TIMINGS') return
+        handler(level, log)
+      },
+    },
+  },
   server: {
     proxy: {
       ...Object.fromEntries(

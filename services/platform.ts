@@ -1,3 +1,4 @@
+import path from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { Redis } from 'ioredis'
 import { functionsAdminPort } from '../functions-runtime/admin-port.ts'
@@ -20,6 +21,7 @@ import type { JobQueue } from './bus/jobs.ts'
 import { openBus } from './bus/open-bus.ts'
 import { openJobQueue } from './bus/open-jobs.ts'
 import type { Config, Role } from './core/config.ts'
+import { installRoot } from './core/install-root.ts'
 import type { Logger } from './core/logger.ts'
 import { createMetrics, type Metrics } from './core/metrics.ts'
 import { ResourceStack } from './core/resource-stack.ts'
@@ -453,6 +455,7 @@ async function openApiRole(
     ],
     collectors: [lagCollector, queueCollector, async () => void (await functions.queueStats())],
     onResponse: recorder && ((url, status, ms) => recorder.request(url, status, ms)),
+    consoleDir: path.join(installRoot(), 'console', 'dist'),
     services: [
       { prefix: '/auth/v1', routes: authRoutes(authDeps) },
       { prefix: '/storage/v1', routes: storageRoutes(storageDeps) },

@@ -1,13 +1,33 @@
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query'
+import { RouterProvider } from '@tanstack/react-router'
 import { StrictMode } from 'react'
 import { createRoot } from 'react-dom/client'
-import { App } from './App.tsx'
+import { ApiError } from './api/http.ts'
+import { router } from './app/router.tsx'
+import { SignInPage } from './app/SignInPage.tsx'
+import { SessionGate } from './app/session.tsx'
 import './styles.css'
 
-const root = document.getElementById('root')
-if (!root) throw new Error('console: #root element missing from index.html')
+const queryClient = new QueryClient({
+  defaultOptions: {
+    queries: {
+      // 4xx answers will not change on a retry; only network failures and 5xx are retried.
+      retry: (count, error) =>
+        count < 2 && !(error instanceof ApiError && error.status >= 400 && error.status < 500),
+      refetchOnWindowFocus: false,
+    },
+  },
+})
 
-createRoot(root).render(
+const container = document.getElementById('root')
+if (!container) throw new Error('index.html has no #root element')
+
+createRoot(container).render(
   <StrictMode>
-    <App />
+    <QueryClientProvider client={queryClient}>
+      <SessionGate signedOut={<SignInPage />}>
+        <RouterProvider router={router} />
+      </SessionGate>
+    </QueryClientProvider>
   </StrictMode>,
 )

@@ -18,6 +18,7 @@ import { installFiniteNumbers } from './plugins/finite-numbers.ts'
 import { identityPlugin } from './plugins/identity.ts'
 import { metricsPlugin, type ResponseObserver, type ScrapeCollector } from './plugins/metrics.ts'
 import { securityHeadersPlugin } from './plugins/security-headers.ts'
+import { consoleRoutes } from './routes/console.ts'
 import { type HealthCheck, healthRoutes } from './routes/health.ts'
 import { refuseLoneSurrogates } from './unstorable-text.ts'
 
@@ -47,6 +48,8 @@ export interface GatewayDeps {
    * so limits hold across nodes, or in-process when absent. `prefix` namespaces the keys.
    */
   rateLimit?: { redis?: Redis; prefix: string }
+  /** The built admin console (console/dist), served at /console/; absent = no console routes. */
+  consoleDir?: string
 }
 
 /**
@@ -136,7 +139,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     // @fastify/cors allows only GET, HEAD and POST by default: browsers' preflights for document
     // writes (PUT/PATCH/DELETE) would fail.
     methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
-    exposedHeaders: ['etag', 'content-range', 'accept-ranges', 'x-request-id'],
+    exposedHeaders: ['etag', 'content-range', 'accept-ranges', 'x-request-id', 'traceparent'],
     maxAge: 600,
   })
   await app.register(metricsPlugin, {
@@ -158,6 +161,19 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
       }),
   })
   await app.register(healthRoutes, { checks: deps.checks })
+  if (deps.consoleDir) {
+    await app.register(consoleRoutes, { prefix: '/console', dir: deps.consoleDir })
+    // A browser opening the server's address lands in the console; API clients get a 404 as before.
+    app.get('/', { schema: { hide: true } }, (request, reply) =>
+      (request.headers.accept ?? '').includes('text/html')
+        ? reply.redirect('/console/')
+        : sendError(
+            reply,
+            'request/not-found',
+            'No route for GET /: the API lives under /auth/v1, /db/v1, … (see /docs)',
+          ),
+    )
+  }
   for (const service of deps.services ?? []) await app.register(service.routes, { prefix: service.prefix })
   await app.register(
     async (admin) => {

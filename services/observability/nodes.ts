@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs'
-import path from 'node:path'
 import type { Sql } from '../db/database.ts'
 
 /** A live node as `GET /admin/v1/nodes` lists it. */
@@ -58,22 +56,4 @@ export class NodeRegistry {
       lastSeenAt: new Date(r.last_seen_at).toISOString(),
     }))
   }
-}
-
-/** The version in Stratus's package.json (found from this file up, in the sources or a build). */
-export function stratusVersion(): string {
-  let dir = import.meta.dirname
-  for (let i = 0; i < 6; i++) {
-    try {
-      const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as {
-        name?: string
-        version?: string
-      }
-      if (pkg.name === 'stratus' && pkg.version) return pkg.version
-    } catch {
-      // No package.json at this level: look one up.
-    }
-    dir = path.dirname(dir)
-  }
-  return 'unknown'
 }

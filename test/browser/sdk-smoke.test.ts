@@ -6,6 +6,7 @@ import path from 'node:path'
 import { build } from 'esbuild'
 import { type BrowserContext, chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CHROMIUM, CHROMIUM_ARGS, HAS_CHROMIUM, RUN_BROWSER, warnIfNoBrowser } from '../support/browser.ts'
 import { startTestPlatform, type TestPlatform } from '../support/platform.ts'
 
 // The SDK in a real browser: a page that imports a browser bundle of `@stratus/sdk` (sdk/dist, bundled
@@ -15,29 +16,11 @@ import { startTestPlatform, type TestPlatform } from '../support/platform.ts'
 // (`apt-get install -y chromium`); no browser is ever downloaded. Without it the browser tests are
 // skipped, unless REQUIRE_BROWSER=1 (CI sets it), where a missing browser fails.
 
-const CHROMIUM = '/usr/bin/chromium'
 const ROOT = path.resolve(import.meta.dirname, '../..')
 const FIXTURES = path.join(import.meta.dirname, 'fixtures')
 const SDK_ENTRY = path.join(ROOT, 'sdk/dist/index.js')
-const HAS_CHROMIUM = existsSync(CHROMIUM)
-const REQUIRE_BROWSER = process.env.REQUIRE_BROWSER === '1'
-const RUN_BROWSER = HAS_CHROMIUM || REQUIRE_BROWSER
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
 
-if (!RUN_BROWSER) {
-  console.warn(
-    `browser smoke test skipped: ${CHROMIUM} is missing (apt-get install -y chromium; REQUIRE_BROWSER=1 makes this a failure)`,
-  )
-}
+warnIfNoBrowser('browser smoke test')
 
 /** The SDK as one browser ESM file, and the files that went into it (relative to the repo). */
 async function bundleSdk(): Promise<{ code: string; inputs: string[] }> {

@@ -1,12 +1,26 @@
+import { spawnSync } from 'node:child_process'
+import path from 'node:path'
 import pg from 'pg'
 import { ensurePgliteTemplate } from './databases.ts'
 import { TEST_DATABASE_URL, TEST_REDIS_URL } from './lanes.ts'
 
 /**
- * Runs once before all suites: builds the migrated PGlite template, and fails fast (instead of
+ * The console suites drive the built console (console/dist), which the gateway serves: build it once
+ * here, before any suite starts, rather than racing to build it from two suites.
+ */
+function buildConsoleIfStale(): void {
+  const script = path.resolve(import.meta.dirname, '../../bin/build-console.mjs')
+  const result = spawnSync(process.execPath, [script, '--if-stale'], { stdio: 'inherit' })
+  if (result.status !== 0)
+    throw new Error(`building the console failed (node ${script} exited ${result.status})`)
+}
+
+/**
+ * Runs once before all suites: builds the console when stale, builds the migrated PGlite template, and fails fast (instead of
  * skipping) when a configured real lane is unreachable.
  */
 export default async function setup(): Promise<void> {
+  buildConsoleIfStale()
   await ensurePgliteTemplate()
   if (TEST_DATABASE_URL) {
     const client = new pg.Client({ connectionString: TEST_DATABASE_URL, connectionTimeoutMillis: 5000 })

@@ -1,0 +1,54 @@
+import { createRootRoute, createRoute, createRouter, Link, lazyRouteComponent } from '@tanstack/react-router'
+import { Shell } from './Shell.tsx'
+
+function NotFound() {
+  return (
+    <section>
+      <h1>Page not found</h1>
+      <p>
+        There is no console page here. <Link to="/">Back to the overview</Link>
+      </p>
+    </section>
+  )
+}
+
+const root = createRootRoute({ component: Shell, notFoundComponent: NotFound })
+
+// Every page is its own chunk, loaded when first visited: the entry holds only the shell.
+const page = <const P extends string>(
+  path: P,
+  load: Parameters<typeof lazyRouteComponent>[0],
+  name: string,
+) => createRoute({ getParentRoute: () => root, path, component: lazyRouteComponent(load, name) })
+
+const routeTree = root.addChildren([
+  page('/', () => import('../pages/overview/OverviewPage.tsx'), 'OverviewPage'),
+  page('/auth', () => import('../pages/auth/AuthPage.tsx'), 'AuthPage'),
+  page('/auth/users/$id', () => import('../pages/auth/UserPage.tsx'), 'UserPage'),
+  page('/data', () => import('../pages/data/DataPage.tsx'), 'DataPage'),
+  page('/data/$collection', () => import('../pages/data/CollectionPage.tsx'), 'CollectionPage'),
+  page('/rules', () => import('../pages/rules/RulesPage.tsx'), 'RulesPage'),
+  page('/storage', () => import('../pages/storage/StoragePage.tsx'), 'StoragePage'),
+  page('/storage/$bucket', () => import('../pages/storage/BucketPage.tsx'), 'BucketPage'),
+  page('/functions', () => import('../pages/functions/FunctionsPage.tsx'), 'FunctionsPage'),
+  page('/functions/new', () => import('../pages/functions/FunctionEditorPage.tsx'), 'NewFunctionPage'),
+  page('/functions/$name', () => import('../pages/functions/FunctionEditorPage.tsx'), 'FunctionEditorPage'),
+  page('/queues', () => import('../pages/queues/QueuesPage.tsx'), 'QueuesPage'),
+  page('/schedules', () => import('../pages/schedules/SchedulesPage.tsx'), 'SchedulesPage'),
+  page('/events', () => import('../pages/events/EventsPage.tsx'), 'EventsPage'),
+  page('/events/traces/$traceId', () => import('../pages/events/TracePage.tsx'), 'TracePage'),
+  page('/settings', () => import('../pages/settings/SettingsPage.tsx'), 'SettingsPage'),
+])
+
+export const router = createRouter({
+  routeTree,
+  basepath: '/console',
+  defaultPreload: 'intent',
+  defaultNotFoundComponent: NotFound,
+})
+
+declare module '@tanstack/react-router' {
+  interface Register {
+    router: typeof router
+  }
+}
