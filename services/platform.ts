@@ -461,6 +461,14 @@ async function openApiRole(
       { prefix: '/queue/v1', routes: queueRoutes(queueDeps) },
       ...(realtime ? [{ prefix: '/realtime/v1', routes: realtimeRoutes({ service: realtime }) }] : []),
     ],
+    // The same data plane for the console, under /admin/v1/app (admin sessions; rules bypassed).
+    // Signed URLs made there point at the public path: they must work with no credentials.
+    adminApp: [
+      { prefix: '/db/v1', routes: documentsRoutes(documentsDeps) },
+      { prefix: '/storage/v1', routes: storageRoutes({ ...storageDeps, signedUrlPrefix: '/storage/v1' }) },
+      { prefix: '/functions/v1', routes: functionsRoutes(functionsDeps) },
+      { prefix: '/queue/v1', routes: queueRoutes(queueDeps) },
+    ],
     admin: [
       authAdminRoutes(authDeps),
       storageAdminRoutes(storageDeps),
