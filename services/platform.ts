@@ -5,7 +5,8 @@ import type { InternalHttp } from '../functions-runtime/host.ts'
 import { FunctionsRuntime } from '../functions-runtime/runtime.ts'
 import { controlSocketPath, listenControlSocket } from './admin/control-socket.ts'
 import { localCommands } from './admin/local-commands.ts'
-import { adminAccountsRoutes } from './admin/routes/index.ts'
+import { adminAccountsRoutes, rulesAdminRoutes } from './admin/routes/index.ts'
+import { RulesSimulator } from './admin/rules-simulator.ts'
 import { AdminService, isAdminToken } from './admin/service.ts'
 import { DevMailbox } from './auth/mail/dev-mailbox.ts'
 import type { MailTransport } from './auth/mail/mail-transport.ts'
@@ -121,6 +122,8 @@ interface Services {
   observability: ObservabilityService
   /** Absent on worker nodes, which serve no clients. */
   realtime?: RealtimeService
+  /** The console's rules simulator (reads only). */
+  rulesSimulator: RulesSimulator
 }
 
 /** What the `worker` step builds (not started until the `running` step). */
@@ -364,7 +367,19 @@ async function openServices(
           limits: config.realtime,
           onConnections: (count) => metrics.websocketConnections.set(count),
         })
-  return { auth, admins, storage, documents, queue, functions, functionsAdmin, observability, realtime }
+  const rulesSimulator = new RulesSimulator({ rules, documents, storage, users: auth })
+  return {
+    auth,
+    admins,
+    storage,
+    documents,
+    queue,
+    functions,
+    functionsAdmin,
+    observability,
+    realtime,
+    rulesSimulator,
+  }
 }
 
 /** The outbox relay and housekeeping of worker roles, built but not started (see startLoops). */
@@ -476,6 +491,7 @@ async function openApiRole(
       functionsAdminRoutes(functionsDeps),
       queueAdminRoutes(queueDeps),
       observabilityAdminRoutes({ service: services.observability }),
+      rulesAdminRoutes({ simulator: services.rulesSimulator }),
       adminAccountsRoutes({
         service: services.admins,
         keys: drivers.keys,

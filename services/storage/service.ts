@@ -7,6 +7,7 @@ import type { Logger } from '../core/logger.ts'
 import type { Database } from '../db/database.ts'
 import { addToOutbox } from '../outbox/outbox.ts'
 import type { RulesEvaluator } from '../rules/rules.ts'
+import type { RuleSimulation, SimulatedOperation } from '../rules/simulation.ts'
 import { type Caller, StorageAccess } from './access.ts'
 import { type BucketInput, Buckets, bucketNotFound, contentTypeAllowed } from './buckets.ts'
 import { StorageGarbage } from './garbage.ts'
@@ -24,6 +25,7 @@ import {
   toStoredObject,
 } from './records.ts'
 import { UrlSigner } from './signing.ts'
+import { type SimulatedUpload, simulateObjectRule } from './simulate.ts'
 import { BlobNotFoundError, type ByteRange, type StorageDriver } from './storage-driver.ts'
 import { UploadMeter } from './upload-meter.ts'
 
@@ -137,9 +139,11 @@ export class StorageService {
   private readonly maxFileSize: number
   private readonly signer: UrlSigner
   private readonly meter: StorageMeter | undefined
+  private readonly rules: RulesEvaluator
 
   constructor(options: StorageServiceOptions) {
     this.db = options.db
+    this.rules = options.rules
     this.driver = options.driver
     this.maxFileSize = options.maxFileSize
     this.buckets = new Buckets(options.db, options.rules, options.maxFileSize)
@@ -461,6 +465,44 @@ export class StorageService {
     const expires = Math.floor(Date.now() / 1000) + expiresIn
     const { signature } = await this.signer.sign('GET', bucketName, key, expires)
     return { bucket: bucketName, key, expires, signature }
+  }
+
+  /**
+   * The rules simulator's question about a bucket: what the data path would decide for `operation` by
+   * `auth` (see `simulateObjectRule`). The rule sees the stored object at `key`, or `existing` when
+   * given (its missing fields filled as an upload would: size 0, application/octet-stream, no metadata).
+   * 404 `storage/not-found` for an unknown bucket.
+   */
+  async simulateRule(input: {
+    bucket: string
+    key?: string
+    operation: SimulatedOperation
+    auth: Caller
+    data?: SimulatedUpload
+    existing?: Partial<ObjectMetadata>
+  }): Promise<RuleSimulation> {
+    checkBucketName(input.bucket)
+    if (input.key !== undefined) checkObjectKey(input.key)
+    const { bucket, object } =
+      input.key === undefined
+        ? { bucket: await this.buckets.get(input.bucket), object: null }
+        : await this.load(input.bucket, input.key)
+    const existing = input.existing
+    return simulateObjectRule(this.rules, {
+      bucket,
+      key: input.key,
+      operation: input.operation,
+      auth: input.auth,
+      object: existing
+        ? {
+            key: existing.key ?? input.key ?? '',
+            size: existing.size ?? 0,
+            contentType: existing.contentType ?? 'application/octet-stream',
+            metadata: existing.metadata ?? {},
+          }
+        : object,
+      upload: input.data ?? null,
+    })
   }
 
   /**

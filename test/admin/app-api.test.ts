@@ -255,7 +255,7 @@ describe.each(LANES)('the app API for admins (%s lane)', (lane) => {
     try {
       const added = await sdk.db.collection(closed).add({ via: 'sdk' })
       const read = await sdk.db.collection(closed).doc(added.id).get()
-      expect(read.data).toEqual({ via: 'sdk' })
+      expect(read?.data).toEqual({ via: 'sdk' })
       const listed = await sdk.storage.from(bucket).list({ prefix: 'docs/' })
       expect(listed.objects.map((o) => o.key)).toEqual(['docs/hello.txt'])
       const object = await sdk.storage.from(bucket).download('docs/hello.txt')
