@@ -32,6 +32,15 @@ function languageOf(language: CodeLanguage): Extension {
   }
 }
 
+/**
+ * CodeMirror writes its styles into a `<style>` element, which the console's CSP allows only with the
+ * page's nonce (the server puts it in `<meta name="csp-nonce">`). Every editor view needs this extension.
+ */
+export function cspNonce(): Extension {
+  const nonce = document.querySelector<HTMLMetaElement>('meta[name="csp-nonce"]')?.content
+  return nonce ? EditorView.cspNonce.of(nonce) : []
+}
+
 /** Where a problem sits in the document, clamped to it. */
 export function problemRange(state: EditorState, problem: CodeProblem): { from: number; to: number } {
   const doc = state.doc
@@ -90,13 +99,16 @@ export function CodeEditor({
       state: EditorState.create({
         doc: value,
         extensions: [
+          cspNonce(),
           basicSetup,
           languageOf(language),
           lintGutter(),
           lint.current.of(linter(diagnostics(problems), { delay: 0 })),
           EditorState.readOnly.of(readOnly),
           EditorView.editable.of(!readOnly),
-          EditorView.contentAttributes.of({ 'aria-label': label }),
+          // tabindex: a read-only editor is not contenteditable, and keyboard users must still reach
+          // (and scroll) its text.
+          EditorView.contentAttributes.of({ 'aria-label': label, tabindex: '0' }),
           EditorView.theme({ '&': { minHeight }, '.cm-scroller': { minHeight } }),
           EditorView.updateListener.of((update) => {
             if (update.docChanged) changed.current?.(update.state.doc.toString())
