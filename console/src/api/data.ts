@@ -181,3 +181,21 @@ export function failedIndex(error: unknown): number | undefined {
   const index = (error.details as { index?: unknown } | undefined)?.index
   return typeof index === 'number' && Number.isInteger(index) ? index : undefined
 }
+
+/**
+ * Why one write of a batch failed, for a report: the server's message without its `writes[i]:` prefix
+ * (the index is within one batch, not the file), and the schema errors when it gives them.
+ */
+export function writeErrorText(error: unknown): string {
+  if (!(error instanceof Error)) return String(error)
+  const message = error.message.replace(/^writes\[\d+\]: /, '')
+  const errors =
+    error instanceof ApiError ? (error.details as { errors?: unknown } | undefined)?.errors : undefined
+  if (!Array.isArray(errors) || errors.length === 0) return message
+  const parts = errors
+    .slice(0, 3)
+    .map((e: { path?: unknown; message?: unknown }) =>
+      `${e.path === '/' ? '' : String(e.path ?? '')} ${String(e.message ?? '')}`.trim(),
+    )
+  return `${message}: ${parts.join('; ')}`
+}

@@ -196,6 +196,8 @@ export function DocumentEditor({
           <CodeEditor
             value={text}
             onChange={(value) => {
+              // A text set from here (a load, a save) comes back through the editor: not an edit.
+              if (value === text) return
               setText(value)
               setServerIssues([])
               setStatus('')

@@ -2,7 +2,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query'
 import { getRouteApi } from '@tanstack/react-router'
 import type { RowSelectionState } from '@tanstack/react-table'
 import { useCallback, useEffect, useMemo, useState } from 'react'
-import { batch, type CollectionInfo, failedIndex, MAX_BATCH } from '../../api/data.ts'
+import { batch, type CollectionInfo, failedIndex, MAX_BATCH, writeErrorText } from '../../api/data.ts'
 import { ConfirmButton } from '../../ui/ConfirmButton.tsx'
 import { ErrorNotice } from '../../ui/ErrorNotice.tsx'
 import { number } from '../../ui/format.ts'
@@ -62,6 +62,7 @@ export function DocumentsTab({ info, writable }: { info: CollectionInfo; writabl
           commit: (writes) =>
             batch(writes.map((w) => ({ op: 'delete', collection: w.collection, id: w.id! }))),
           failedIndex,
+          describe: writeErrorText,
         },
       ),
     onSuccess: async (report, ids) => {

@@ -8,6 +8,7 @@ import {
   type OrderClause,
   queryDocuments,
   type WhereClause,
+  writeErrorText,
 } from '../../api/data.ts'
 import { ErrorNotice } from '../../ui/ErrorNotice.tsx'
 import { number } from '../../ui/format.ts'
@@ -131,6 +132,7 @@ export function ImportPanel({ collection, onClose }: { collection: string; onClo
         chunk: MAX_BATCH,
         commit: batch,
         failedIndex,
+        describe: writeErrorText,
         onProgress: (done, total) => setProgress(`Written ${number(done)} of ${number(total)}…`),
       })
       setReport(result)
@@ -151,7 +153,7 @@ export function ImportPanel({ collection, onClose }: { collection: string; onClo
       message: e.message,
     })),
     ...(report?.failed ?? []),
-  ]
+  ].sort((a, b) => a.line - b.line)
   return (
     <form className="panel import-panel" onSubmit={submit} aria-labelledby="import-title">
       <div className="panel-head">

@@ -6,17 +6,17 @@ export const MAX_DATA_COLUMNS = 8
 const SAMPLE = 500
 
 /**
- * The data fields to show as columns: the top-level fields the documents have most often (ties in the
- * order first seen), at most `max`. Chosen from the first page, so columns do not move while scrolling.
+ * The data fields to show as columns: the top-level fields the documents have most often (ties by
+ * name: stored objects come back in jsonb's key order, shortest first, which reads as no order), at most
+ * `max`. Chosen from the first page, so columns do not move while scrolling.
  */
 export function dataColumns(docs: readonly Document[], max = MAX_DATA_COLUMNS): string[] {
   const counts = new Map<string, number>()
   for (const doc of docs.slice(0, SAMPLE)) {
     for (const key of Object.keys(doc.data)) counts.set(key, (counts.get(key) ?? 0) + 1)
   }
-  // Map keeps insertion order, and sort is stable: equal counts stay in the order first seen.
   return [...counts.entries()]
-    .sort((a, b) => b[1] - a[1])
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
     .slice(0, max)
     .map(([key]) => key)
 }

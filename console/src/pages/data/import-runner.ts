@@ -17,6 +17,8 @@ export interface ImportOptions {
   failedIndex: (error: unknown) => number | undefined
   /** Writes per batch (the server takes at most 500). */
   chunk?: number
+  /** A failure as the report words it (default: the error's message). */
+  describe?: (error: unknown) => string
   onProgress?: (done: number, total: number) => void
   signal?: AbortSignal
 }
@@ -46,7 +48,7 @@ export async function runImport(rows: readonly ImportRow[], options: ImportOptio
     report.failed.push({
       line: row.line,
       ...(row.id === undefined ? {} : { id: row.id }),
-      message: messageOf(error),
+      message: (options.describe ?? messageOf)(error),
     })
   }
 

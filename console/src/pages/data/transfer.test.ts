@@ -30,10 +30,10 @@ describe('CSV and JSON export/import', () => {
     )
   })
 
-  it('writes a header of meta columns then data fields, a colliding field as data.<name>', () => {
+  it('writes a header of meta columns then data fields by name, a colliding field as data.<name>', () => {
     const header = documentsToCsv(DOCS).split('\r\n')[0]
     expect(header).toBe(
-      'id,version,createdAt,updatedAt,name,score,active,note,tags,address,empty,nothing,data.id,data.version',
+      'id,version,createdAt,updatedAt,active,address,empty,data.id,name,note,nothing,score,tags,data.version',
     )
   })
 

@@ -86,11 +86,11 @@ function quote(field: string): string {
   return /[",\r\n]/.test(field) || field !== field.trim() ? `"${field.replaceAll('"', '""')}"` : field
 }
 
-/** The data fields of `docs`, in the order first seen: the CSV's columns after the meta ones. */
+/** The data fields of `docs`, by name: the CSV's columns after the meta ones. */
 export function csvFields(docs: readonly Document[]): string[] {
   const fields = new Set<string>()
   for (const doc of docs) for (const key of Object.keys(doc.data)) fields.add(key)
-  return [...fields]
+  return [...fields].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
 }
 
 /** The CSV header line for `fields`. */

@@ -173,9 +173,9 @@ export function SimulatorForm({
             problems={claimsProblems}
             minHeight="4rem"
           />
-          <span className="muted hint">
+          <small className="muted hint">
             e.g. <code>{'{"sub": "u1", "email": "a@b.c", "aal": "aal2"}'}</code>
-          </span>
+          </small>
         </div>
       )}
 

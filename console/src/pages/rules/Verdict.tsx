@@ -6,10 +6,22 @@ function shown(value: unknown): string {
   return value === undefined ? 'undefined' : (JSON.stringify(value) ?? String(value))
 }
 
+/** Text with `backticked` parts as code, as the server's explanations quote expressions. */
+export function WithCode({ text }: { text: string }) {
+  return (
+    <>
+      {text.split('`').map((part, i) =>
+        // biome-ignore lint/suspicious/noArrayIndexKey: the parts of one fixed string, in order.
+        i % 2 === 1 ? <code key={i}>{part}</code> : <span key={i}>{part}</span>,
+      )}
+    </>
+  )
+}
+
 /** The rule with the part that decided marked (or, for a rule that failed, the place it failed). */
 function RuleText({ simulation }: { simulation: Simulation }) {
   const rule = simulation.rule
-  if (rule === null) return <p className="muted">No expression decided: {simulation.explanation}</p>
+  if (rule === null) return <p className="muted">No expression decided.</p>
   const decided = simulation.decidedBy
   const failed = simulation.error
   const [before, part, after] = decided
@@ -62,7 +74,11 @@ export function Verdict({ simulation }: { simulation: Simulation }) {
         Verdict:{' '}
         <span className={`verdict-word badge badge-${simulation.allowed ? 'ok' : 'down'}`}>{word}</span>
       </h2>
-      {simulation.explanation && <p className="verdict-explanation">{simulation.explanation}</p>}
+      {simulation.explanation && (
+        <p className="verdict-explanation">
+          <WithCode text={simulation.explanation} />
+        </p>
+      )}
       {simulation.perItem && (
         <p className="notice notice-warn">
           The rule depends on each document: a list runs, and leaves out what the rule refuses. Name a
@@ -77,7 +93,9 @@ export function Verdict({ simulation }: { simulation: Simulation }) {
         <table className="table bindings" aria-labelledby="bindings-title">
           <thead>
             <tr>
-              <th scope="col">Path</th>
+              <th scope="col" className="path-column">
+                Path
+              </th>
               <th scope="col">Value</th>
             </tr>
           </thead>

@@ -37,12 +37,21 @@ describe('simulator form → request', () => {
       'Name a collection',
       'Pick a user',
     ])
-    expect(buildRequest({ target: 'object', auth: 'claims', claims: '{' }).errors?.[0]).toMatch(/Claims is not JSON/)
+    expect(buildRequest({ target: 'object', auth: 'claims', claims: '{' }).errors?.[0]).toMatch(
+      /Claims is not JSON/,
+    )
   })
 
   it('reads the URL leniently: numbers as text, JSON as text, unknown values dropped', () => {
     expect(
-      simulatorSearch({ target: 'document', collection: 'c', id: 42, operation: 'fly', auth: 'user', data: { a: 1 } }),
+      simulatorSearch({
+        target: 'document',
+        collection: 'c',
+        id: 42,
+        operation: 'fly',
+        auth: 'user',
+        data: { a: 1 },
+      }),
     ).toEqual({ target: 'document', collection: 'c', id: '42', auth: 'user', data: '{\n  "a": 1\n}' })
   })
 
