@@ -283,6 +283,78 @@ describe.each(LANES)('console data (%s lane)', (lane) => {
     },
   )
 
+  it.skipIf(!RUN_BROWSER)(
+    'creates a collection with a schema, a document in it, tries the schema and declares an index',
+    { timeout: 120_000 },
+    async () => {
+      const { open, screenshot, expectAccessible, service } = h()
+      const page = await open('developer', '/console/data')
+      await page.getByRole('button', { name: 'New collection' }).click()
+      await page.getByLabel('Name').fill('people')
+      await page.getByLabel('Rules to start from').selectOption('owner')
+      await setEditor(
+        page,
+        'JSON Schema for documents (optional)',
+        '{"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}, "age": {"type": "integer"}}}',
+      )
+      await screenshot(page, `${lane}-data-new-collection`)
+      await expectAccessible(page, 'data: new collection')
+      await page.getByRole('button', { name: 'Create collection' }).click()
+      await page.getByRole('heading', { name: 'people', level: 1 }).waitFor()
+      await page.getByText('0 documents · configuration version 1').waitFor()
+
+      // A new document: an error from the schema first, then saved under the id given.
+      await page.getByRole('button', { name: 'New document' }).click()
+      await page.getByLabel('Id (empty: a generated one)').fill('ada')
+      await setEditor(page, 'New document data (JSON)', '{"age": 36}')
+      await poll(() => page.getByRole('list', { name: 'Problems in the document' }).textContent()).toContain(
+        "The document must have required property 'name'",
+      )
+      await setEditor(page, 'New document data (JSON)', '{"name": "Ada", "age": 36}')
+      await page.getByRole('button', { name: 'Create document' }).click()
+      await page.getByRole('heading', { name: 'Document ada' }).waitFor()
+      await poll(() => gridRows(page).count()).toBe(1)
+      const created = await service<{ data: object; version: number }>(
+        'GET',
+        '/db/v1/collections/people/documents/ada',
+      )
+      expect(created).toMatchObject({ data: { name: 'Ada', age: 36 }, version: 1 })
+
+      // The schema tab tries an edited schema on the stored documents before saving it.
+      await page.getByRole('tab', { name: 'Schema' }).click()
+      await setEditor(
+        page,
+        'JSON Schema',
+        '{"type": "object", "properties": {"age": {"type": "integer", "maximum": 30}}}',
+      )
+      await page.getByRole('button', { name: 'Try on the first 500 documents' }).click()
+      await page.getByText('1 of 1 documents checked would not pass:').waitFor()
+      expect(await page.getByRole('status').filter({ hasText: 'would not pass' }).textContent()).toContain(
+        '/age must be <= 30',
+      )
+      await screenshot(page, `${lane}-data-schema-tab`)
+      await expectAccessible(page, 'data: schema tab')
+      await page.getByRole('button', { name: 'Reset' }).click()
+
+      // An index on age, descending.
+      await page.getByRole('tab', { name: 'Indexes' }).click()
+      await page.getByLabel('Index field 1', { exact: true }).fill('age')
+      await page.getByLabel('Index field 1 direction').selectOption('desc')
+      await page.getByRole('button', { name: 'Add index' }).click()
+      await page.getByRole('button', { name: 'Save indexes' }).click()
+      await page.getByText(/Indexes saved \(configuration version 2\)/).waitFor()
+      await screenshot(page, `${lane}-data-indexes`)
+      await expectAccessible(page, 'data: indexes tab')
+      const info = await service<{
+        collection: { indexes: unknown; schema: unknown; rules: { read: string } }
+      }>('GET', '/admin/v1/collections/people')
+      expect(info.collection.indexes).toEqual([['age', 'desc']])
+      expect(info.collection.schema).toMatchObject({ required: ['name'] })
+      expect(info.collection.rules.read).toBe('auth != null && doc.owner == auth.uid')
+      await page.close()
+    },
+  )
+
   it.skipIf(!RUN_BROWSER)('gives a viewer a read-only view, and the server refuses its writes', async () => {
     await seedOrders()
     const { open, screenshot, expectAccessible } = h()

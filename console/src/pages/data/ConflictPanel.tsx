@@ -1,3 +1,4 @@
+import { useEffect, useRef } from 'react'
 import type { Document } from '../../api/data.ts'
 import { CodeEditor } from '../../ui/CodeEditor.tsx'
 import { dateTime } from '../../ui/format.ts'
@@ -31,10 +32,16 @@ export function ConflictPanel({
   onReload: () => void
   onOverwrite: () => void
 }) {
+  const panel = useRef<HTMLElement>(null)
+  // The choice to make is below the editor: bring it into view (CodeMirror also measures only what is in view).
+  // (A block: Chromium's scrollIntoView now returns a promise, which an effect must not return.)
+  useEffect(() => {
+    panel.current?.scrollIntoView?.({ block: 'nearest' })
+  }, [])
   const changed = theirs ? changedFields(base.data, theirs.data) : []
   const clash = theirs && mine ? changed.filter((key) => !jsonEqual(mine[key], base.data[key])) : []
   return (
-    <section className="conflict" aria-labelledby="conflict-title" role="alert">
+    <section ref={panel} className="conflict" aria-labelledby="conflict-title" role="alert">
       <h3 id="conflict-title">Version conflict</h3>
       {theirs ? (
         <p className="conflict-text">
