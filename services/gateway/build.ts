@@ -19,6 +19,7 @@ import type { Metrics } from '../core/metrics.ts'
 import { sendError } from '../http/send-error.ts'
 import { answerError, installErrorHandling } from './errors.ts'
 import { type AdminGuardPort, admitUnknownRoute, installAdminGuard } from './plugins/admin-guard.ts'
+import { boundedDrainPlugin } from './plugins/bounded-drain.ts'
 import { installFiniteNumbers } from './plugins/finite-numbers.ts'
 import { identityPlugin } from './plugins/identity.ts'
 import { metricsPlugin, type ResponseObserver, type ScrapeCollector } from './plugins/metrics.ts'
@@ -157,6 +158,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
 
   await app.register(securityHeadersPlugin)
+  await app.register(boundedDrainPlugin)
   await app.register(cors, {
     origin: server.corsOrigins.includes('*') ? '*' : [...server.corsOrigins],
     credentials: !server.corsOrigins.includes('*'),
