@@ -110,6 +110,7 @@ describe.each(LANES)('console data (%s lane)', (lane) => {
       expect(await loaded(page)).toBeGreaterThanOrEqual(1000)
       expect(inDom).toBeLessThan(80)
       await screenshot(page, `${lane}-data-grid-scrolled`)
+      await expectAccessible(page, 'data: grid scrolled')
 
       // Filter: status == open, as a where JSON in the URL.
       await page.getByRole('button', { name: 'Add filter' }).click()
@@ -229,6 +230,7 @@ describe.each(LANES)('console data (%s lane)', (lane) => {
       }
       await poll(() => gridRows(page).first().textContent()).toContain('o00003')
       await screenshot(page, `${lane}-data-bulk-deleted`)
+      await expectAccessible(page, 'data: bulk deleted')
 
       // Export the whole collection (pages of 1000 behind the scenes) as JSON, and the open ones as CSV.
       const [json] = await Promise.all([
@@ -394,7 +396,7 @@ describe.each(LANES)('console data (%s lane)', (lane) => {
     'opens a 100,000-document collection with one page of requests, and loads one more page per scroll',
     { timeout: 180_000 },
     async () => {
-      const { open, screenshot, t } = h()
+      const { open, screenshot, expectAccessible, t } = h()
       // Seeded in SQL (the batch route would take minutes): the grid only reads.
       await t.platform.db.query(
         `INSERT INTO documents (collection, id, data, version)
@@ -413,6 +415,7 @@ describe.each(LANES)('console data (%s lane)', (lane) => {
       expect(reads.every((url) => new URL(url).searchParams.get('limit') === '200')).toBe(true)
       expect(await gridRows(page).count()).toBeLessThan(60)
       await screenshot(page, `${lane}-data-100k`)
+      await expectAccessible(page, 'data: 100k collection')
 
       const before = reads.length
       await page.locator('.grid-scroll').evaluate((el) => {

@@ -215,6 +215,10 @@ export function DocumentGrid(props: DocumentGridProps) {
     event.preventDefault()
   }
 
+  // One row is in the tab order: the last one focused, or the first in view when that one scrolled out
+  // of the DOM (the grid stays reachable with Tab however far it was scrolled).
+  const tabbable = items.some((item) => item.index === focusIndex) ? focusIndex : items[0]?.index
+
   const headers = table.getHeaderGroups()[0]?.headers ?? []
   const width = headers.reduce((sum, header) => sum + layoutOf(header.column.id).width, 0)
   const sorted = orderBy[0]
@@ -276,7 +280,7 @@ export function DocumentGrid(props: DocumentGridProps) {
                 aria-rowindex={item.index + 2}
                 aria-selected={selectable ? row.getIsSelected() : undefined}
                 className={active ? 'active' : row.getIsSelected() ? 'selected' : undefined}
-                tabIndex={item.index === focusIndex ? 0 : -1}
+                tabIndex={item.index === tabbable ? 0 : -1}
                 style={{ transform: `translateY(${item.start}px)`, width }}
                 onFocus={() => setFocusIndex(item.index)}
                 onClick={() => props.onOpen(row.id)}
