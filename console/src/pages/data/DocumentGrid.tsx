@@ -37,7 +37,7 @@ function layoutOf(id: string): ColumnLayout {
     case 'version':
       return { width: 80 }
     case 'updatedAt':
-      return { width: 190, sortField: '$updatedAt' }
+      return { width: 215, sortField: '$updatedAt' }
     default:
       return { width: 170, sortField: id.slice('data:'.length) }
   }
