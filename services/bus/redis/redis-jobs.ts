@@ -1,5 +1,6 @@
 import { type Job as BullJob, Queue, Worker } from 'bullmq'
 import type { Redis } from 'ioredis'
+import { DEFAULT_CRON_TIMEZONE } from '../../core/cron.ts'
 import type { Subscription } from '../bus.ts'
 import {
   JOB_ID_PATTERN,
@@ -139,7 +140,8 @@ export class RedisJobQueue implements JobQueue {
     this.assertOpen()
     await this.queue(queue).upsertJobScheduler(
       id,
-      { pattern: spec.cron, ...(spec.timezone ? { tz: spec.timezone } : {}) },
+      // Without `tz`, BullMQ's parser would read the cron in this process's local time.
+      { pattern: spec.cron, tz: spec.timezone ?? DEFAULT_CRON_TIMEZONE },
       {
         name: job.name,
         data: job.data,
