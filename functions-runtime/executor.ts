@@ -24,6 +24,8 @@ export interface ExecutorOptions {
   metrics: FunctionMetrics
   logger: Logger
   onExecution?: ExecutionObserver
+  /** Told when a delivery of a queue message to a consumer finishes for good (success or dead letter). */
+  onQueueDelivery?: (queue: string) => void
 }
 
 /** One execution's outcome and record; `written` settles once a `write` record is committed. */
@@ -118,10 +120,14 @@ export class Executor {
     if (await this.succeededBefore(fn, event)) return
     const { outcome, written } = await this.run(fn, event, trigger, attempt, 'write')
     await written
-    if (outcome.status === 'succeeded') return
+    if (outcome.status === 'succeeded') {
+      if (queue) this.options.onQueueDelivery?.(queue)
+      return
+    }
     const message = outcome.error?.message ?? outcome.status
     if (job.attempt < job.attempts) throw new Error(message)
     await this.deadLetter(fn, event, trigger, attempt, outcome, queue)
+    if (queue) this.options.onQueueDelivery?.(queue)
   }
 
   /** Whether `fn`'s version already handled `event` successfully (concurrent checks share a query). */

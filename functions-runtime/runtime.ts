@@ -37,6 +37,8 @@ export interface RuntimeOptions {
   principal: (name: string) => Promise<string>
   /** Told of every execution (each attempt) once it ends: usage metering. Must be cheap. */
   onExecution?: ExecutionObserver
+  /** Told when a delivery of a queue message to a consumer finishes for good. Must be cheap. */
+  onQueueDelivery?: (queue: string) => void
 }
 
 const REGISTRY_POLL_MS = 5000
@@ -96,7 +98,15 @@ export class FunctionsRuntime {
       },
     })
     const { store, registry, lookup, pool, queues } = this
-    this.executor = new Executor({ store, pool, lookup, metrics, logger, onExecution: options.onExecution })
+    this.executor = new Executor({
+      store,
+      pool,
+      lookup,
+      metrics,
+      logger,
+      onExecution: options.onExecution,
+      onQueueDelivery: options.onQueueDelivery,
+    })
     this.dispatcher = new Dispatcher({
       registry,
       lookup,

@@ -54,6 +54,13 @@ export interface JobQueue {
   /** Job counts of `queue` (in every process, for the Redis driver). */
   counts(queue: string): Promise<JobCounts>
 
+  /**
+   * The data of the job next in line on `queue`: the one that has waited longest among those ready to
+   * run (not delayed, not running), or undefined when none waits (in every process, for the Redis
+   * driver). For the age of a backlog.
+   */
+  nextWaiting(queue: string): Promise<unknown>
+
   /** Resolves when the backing service answers. */
   ping(): Promise<void>
 

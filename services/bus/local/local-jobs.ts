@@ -193,6 +193,10 @@ export class LocalJobQueue implements JobQueue {
     }
   }
 
+  async nextWaiting(queue: string): Promise<unknown> {
+    return this.queues.get(queue)?.waiting[0]?.data
+  }
+
   async ping(): Promise<void> {
     this.assertOpen()
   }

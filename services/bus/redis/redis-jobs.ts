@@ -171,6 +171,13 @@ export class RedisJobQueue implements JobQueue {
   /** At once: `add` resolved only once the jobs were in Redis, where this process's death cannot reach. */
   async settled(_queue: string, _ids: readonly string[]): Promise<void> {}
 
+  async nextWaiting(queue: string): Promise<unknown> {
+    // The wait list takes new jobs at its head and workers take them from its tail: ascending order
+    // from the start is the tail first.
+    const [job] = await this.queue(queue).getJobs(['wait'], 0, 0, true)
+    return job?.data
+  }
+
   async counts(queue: string): Promise<JobCounts> {
     const c = await this.queue(queue).getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'failed')
     return {
