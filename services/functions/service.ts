@@ -1,5 +1,5 @@
-import cron from 'node-cron'
 import { StratusError } from '../core/errors.ts'
+import { type EventTypeView, eventTypeCatalog } from './event-types.ts'
 import type {
   CodeProblem,
   DeadLetter,
@@ -9,6 +9,7 @@ import type {
   FunctionVersion,
   Trigger,
 } from './model.ts'
+import { checkTrigger } from './trigger-check.ts'
 
 /** Function names: they appear in URLs, job ids and metrics labels (no dots: job ids split on them). */
 export const FUNCTION_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/
@@ -115,12 +116,13 @@ export class FunctionsService {
   }
 
   /**
-   * Validates the module in a sandbox (a syntax error, an import or a missing default export is a 400
+   * Checks the triggers (an event trigger that could never fire is a 400 `functions/invalid-trigger`),
+   * validates the module in a sandbox (a syntax error, an import or a missing default export is a 400
    * with the engine's message and position), stores an immutable version and makes it live.
    */
   async deploy(name: string, request: DeployRequest): Promise<{ name: string; version: number }> {
     assertName(name)
-    const triggers = request.triggers.map(checkTrigger)
+    const triggers = request.triggers.map((t, i) => checkTrigger(t, i))
     const input = {
       code: request.code,
       env: request.env ?? {},
@@ -226,6 +228,11 @@ export class FunctionsService {
   retryDeadLetter(id: string): Promise<{ id: string; function: string; version: number }> {
     return this.functions.redrive(id)
   }
+
+  /** The event catalog for the console's triggers form. */
+  eventTypes(): EventTypeView[] {
+    return eventTypeCatalog()
+  }
 }
 
 function assertName(name: string): void {
@@ -234,29 +241,5 @@ function assertName(name: string): void {
       'request/invalid',
       `A function name is 1-64 characters of [A-Za-z0-9_-] (got ${JSON.stringify(name)})`,
     )
-  }
-}
-
-/** Checks what JSON Schema cannot: cron expressions and time zones. */
-function checkTrigger(trigger: Trigger): Trigger {
-  if (trigger.type !== 'schedule') return trigger
-  const fields = trigger.cron.trim().split(/\s+/).length
-  if ((fields !== 5 && fields !== 6) || !cron.validate(trigger.cron)) {
-    throw new StratusError(
-      'request/invalid',
-      `Invalid cron expression ${JSON.stringify(trigger.cron)}: 5 fields, or 6 with seconds first`,
-    )
-  }
-  if (trigger.timezone !== undefined) {
-    try {
-      new Intl.DateTimeFormat('en-US', { timeZone: trigger.timezone })
-    } catch {
-      throw new StratusError('request/invalid', `Unknown time zone ${JSON.stringify(trigger.timezone)}`)
-    }
-  }
-  return {
-    type: 'schedule',
-    cron: trigger.cron.trim(),
-    ...(trigger.timezone ? { timezone: trigger.timezone } : {}),
   }
 }

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import { adminDeadLetterRoutes } from './admin-dead-letters.ts'
 import { adminDeployRoutes } from './admin-deploy.ts'
+import { adminEventTypeRoutes } from './admin-event-types.ts'
 import { adminExecutionRoutes } from './admin-executions.ts'
 import { adminFunctionRoutes } from './admin-functions.ts'
 import type { FunctionsRouteDeps } from './deps.ts'
@@ -22,5 +23,6 @@ export function functionsAdminRoutes(deps: FunctionsRouteDeps): FastifyPluginAsy
     await adminFunctionRoutes(app, deps)
     await adminExecutionRoutes(app, deps)
     await adminDeadLetterRoutes(app, deps)
+    await adminEventTypeRoutes(app, deps)
   }
 }
