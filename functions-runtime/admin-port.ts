@@ -33,8 +33,18 @@ export function functionsAdminPort(runtime: FunctionsRuntime): FunctionsAdminPor
     },
     liveVersions: () => runtime.store.liveVersions(),
     versions: (name) => runtime.store.versions(name),
+    versionPage: (name, limit, before) => runtime.console.versionPage(name, limit, before),
+    version: (name, version) => runtime.store.version(name, version),
     executions: (name, filter) => runtime.store.executions(name, filter),
+    origins: (ids) => runtime.console.origins(ids),
+    execution: (id) => runtime.console.execution(id),
+    executionEvent: (execution) => runtime.operator.eventOf(execution),
+    rerun: (id, request) => runtime.operator.rerun(id, request),
     deadLetters: (filter) => runtime.store.deadLetters(filter),
     redrive: (id) => runtime.redrive(id),
+    redriveMany: (filter, max) => runtime.operator.redriveMany(filter, max),
+    purgeDeadLetters: (filter) => runtime.deadLetters.purge(filter),
+    schedules: () => runtime.scheduleViews(),
+    runSchedule: (name, index) => runtime.operator.runSchedule(name, index),
   }
 }

@@ -28,6 +28,14 @@ export interface ExecutorOptions {
   onQueueDelivery?: (queue: string) => void
 }
 
+/** How `run` records an execution, when not as usual (a new id, the event's id as its key). */
+export interface RunOptions {
+  /** The execution's id, chosen beforehand (an operator's run answers with it before it starts). */
+  executionId?: string
+  /** The idempotency key recorded as the execution's event id, instead of the event's own id. */
+  key?: string
+}
+
 /** One execution's outcome and record; `written` settles once a `write` record is committed. */
 export interface RunOnce {
   outcome: PoolRun
@@ -65,8 +73,9 @@ export class Executor {
     trigger: TriggerKind,
     attempt: number,
     recording: 'write' | 'enqueue',
+    options: RunOptions = {},
   ): MaybePromise<RunOnce> {
-    const executionId = newEventId()
+    const executionId = options.executionId ?? newEventId()
     const invocation: Invocation = {
       functionName: fn.name,
       version: fn.version,
@@ -78,7 +87,7 @@ export class Executor {
     const ran = this.options.pool.run(fn, JSON.stringify(event), invocation)
     // A warm inline run answers without a promise: so does this, and invokeHttp after it.
     return andThen(ran, (outcome) =>
-      this.record(fn, event, trigger, attempt, recording, executionId, outcome),
+      this.record(fn, event, trigger, attempt, recording, executionId, outcome, options.key),
     )
   }
 
@@ -108,6 +117,8 @@ export class Executor {
       if (!fn || t?.type !== 'schedule' || t.cron !== data.cron) return
       event = scheduleEvent(fn.name, job.id, t)
       trigger = 'schedule'
+    } else if (data.kind === 'manual') {
+      return this.runManual(data)
     } else {
       fn = await lookup.live(data.function, true)
       if (!fn) return
@@ -128,6 +139,23 @@ export class Executor {
     if (job.attempt < job.attempts) throw new Error(message)
     await this.deadLetter(fn, event, trigger, attempt, outcome, queue)
     if (queue) this.options.onQueueDelivery?.(queue)
+  }
+
+  /**
+   * An operator's run (rerun, schedule run by hand): one attempt under its own key, so the event's
+   * earlier success does not skip it; no retry and no dead letter, the operator sees its execution.
+   */
+  private async runManual(data: Extract<FunctionJobData, { kind: 'manual' }>): Promise<void> {
+    const lookup = this.options.lookup
+    const live = await lookup.live(data.function, true)
+    if (!live) return
+    const fn = live.version === data.version ? live : await lookup.version(data.function, data.version)
+    if (!fn) return
+    const { written } = await this.run(fn, data.event, data.trigger, 1, 'write', {
+      executionId: data.executionId,
+      key: data.key,
+    })
+    await written
   }
 
   /** Whether `fn`'s version already handled `event` successfully (concurrent checks share a query). */
@@ -176,6 +204,7 @@ export class Executor {
     recording: 'write' | 'enqueue',
     executionId: string,
     outcome: PoolRun,
+    key?: string,
   ): RunOnce {
     const metrics = this.options.metrics
     metrics.executions.inc({ function: fn.name, trigger, status: outcome.status })
@@ -187,7 +216,7 @@ export class Executor {
       function: fn.name,
       version: fn.version,
       trigger,
-      eventId: (event as { id: string }).id,
+      eventId: key ?? (event as { id: string }).id,
       status: outcome.status,
       attempt,
       startedAt: outcome.startedAt.toISOString(),

@@ -2,14 +2,22 @@ import type { Registry } from 'prom-client'
 import type { Bus, Subscription } from '../services/bus/bus.ts'
 import type { JobQueue } from '../services/bus/jobs.ts'
 import type { Config } from '../services/core/config.ts'
+import { DEFAULT_CRON_TIMEZONE, nextCronTimes } from '../services/core/cron.ts'
 import { EventTypes } from '../services/core/event-catalog.ts'
 import type { Logger } from '../services/core/logger.ts'
 import type { MaybePromise } from '../services/core/maybe-promise.ts'
 import type { Database } from '../services/db/database.ts'
-import type { FunctionVersion, HttpRequestData, HttpResponseData } from '../services/functions/model.ts'
+import type {
+  FunctionVersion,
+  HttpRequestData,
+  HttpResponseData,
+  ScheduleView,
+} from '../services/functions/model.ts'
 import type { HousekeepingTask } from '../services/maintenance/housekeeping.ts'
 import type { QueueStats } from '../services/queue/service.ts'
 import { QueueStore } from '../services/queue/store.ts'
+import { ConsoleStore } from './console-store.ts'
+import { DeadLetterStore } from './dead-letter-store.ts'
 import { DISPATCHER_SUBSCRIBER, Dispatcher, SWEEP_MS } from './dispatcher.ts'
 import { type ExecutionObserver, Executor } from './executor.ts'
 import { createHost, type InternalHttp } from './host.ts'
@@ -17,6 +25,7 @@ import { HttpInvocations } from './http.ts'
 import { FUNCTIONS_JOB_QUEUE, queueJobQueue } from './jobs.ts'
 import { FunctionLookup } from './lookup.ts'
 import { createFunctionMetrics, type FunctionMetrics } from './metrics.ts'
+import { OperatorRuns } from './operator-runs.ts'
 import { queueStats } from './queue-stats.ts'
 import { FunctionRegistry } from './registry.ts'
 import { SandboxPool } from './sandbox/pool.ts'
@@ -55,6 +64,11 @@ export class FunctionsRuntime {
   readonly registry: FunctionRegistry
   readonly pool: SandboxPool
   readonly metrics: FunctionMetrics
+  /** What the admin console reads beyond the store's lists. */
+  readonly console: ConsoleStore
+  /** Reruns, schedules run by hand, dead letters retried in bulk. */
+  readonly operator: OperatorRuns
+  readonly deadLetters: DeadLetterStore
   private readonly options: RuntimeOptions
   /** The queue service's tables: delivery bookkeeping, backlog and retention of queue messages. */
   private readonly queues: QueueStore
@@ -106,6 +120,16 @@ export class FunctionsRuntime {
       logger,
       onExecution: options.onExecution,
       onQueueDelivery: options.onQueueDelivery,
+    })
+    this.console = new ConsoleStore(options.db)
+    this.deadLetters = new DeadLetterStore(options.db)
+    this.operator = new OperatorRuns({
+      console: this.console,
+      deadLetters: this.deadLetters,
+      lookup,
+      executor: this.executor,
+      jobs: options.jobs,
+      retryBackoffMs: config.retryBackoffMs,
     })
     this.dispatcher = new Dispatcher({
       registry,
@@ -187,15 +211,41 @@ export class FunctionsRuntime {
   }
 
   /**
-   * Retention as housekeeping tasks (run on worker nodes): executions, and queue messages handed to
-   * their consumers, older than FUNCTIONS_EXECUTION_RETENTION_HOURS.
+   * Retention as housekeeping tasks (run on worker nodes): executions (and why operators ran them),
+   * and queue messages handed to their consumers, older than FUNCTIONS_EXECUTION_RETENTION_HOURS.
    */
   retentionTasks(): HousekeepingTask[] {
     const hours = this.options.config.executionRetentionHours
     return [
       { name: 'function-executions', run: () => this.store.deleteExecutionsOlderThan(hours) },
+      { name: 'function-execution-origins', run: () => this.console.pruneOrigins(hours) },
       { name: 'queue-messages', run: () => this.queues.prune(hours) },
     ]
+  }
+
+  /** Every live schedule trigger with its next 5 ticks (as the job queue fires them) and its last run. */
+  async scheduleViews(now = Date.now()): Promise<ScheduleView[]> {
+    const live = await this.store.liveVersions()
+    const lastRuns = await this.console.lastScheduleRuns(
+      live.filter((fn) => fn.triggers.some((t) => t.type === 'schedule')).map((fn) => fn.name),
+    )
+    return live.flatMap((fn) =>
+      fn.triggers.flatMap((t, index) => {
+        if (t.type !== 'schedule') return []
+        const timezone = t.timezone ?? DEFAULT_CRON_TIMEZONE
+        return [
+          {
+            function: fn.name,
+            version: fn.version,
+            index,
+            cron: t.cron,
+            timezone,
+            nextRuns: nextCronTimes(t.cron, { timezone, after: now, count: 5 }).map((d) => d.toISOString()),
+            lastRun: lastRuns.get(fn.name) ?? null,
+          },
+        ]
+      }),
+    )
   }
 
   /** Depth, in-flight and dead counts of every known queue. */

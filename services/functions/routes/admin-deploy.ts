@@ -47,10 +47,15 @@ export async function adminDeployRoutes(app: FastifyInstance, deps: FunctionsRou
   const r = app.withTypeProvider<JsonSchemaToTsProvider>()
   r.put('/functions/:name', { schema: deploySchema }, async (request, reply) => {
     const body = request.body
-    const result = await deps.service.deploy(request.params.name, {
-      ...body,
-      triggers: body.triggers as Parameters<FunctionsRouteDeps['service']['deploy']>[1]['triggers'],
-    })
+    const caller = request.adminCaller
+    const result = await deps.service.deploy(
+      request.params.name,
+      {
+        ...body,
+        triggers: body.triggers as Parameters<FunctionsRouteDeps['service']['deploy']>[1]['triggers'],
+      },
+      caller?.type === 'admin' ? caller.email : caller?.type,
+    )
     return reply.code(201).send(result)
   })
   r.post('/functions/:name/rollback', { schema: rollbackSchema }, async (request) =>

@@ -17,6 +17,18 @@ const executionsSchema = {
       trigger: { type: 'string', enum: ['http', 'event', 'schedule', 'queue'] },
       eventId: { type: 'string', minLength: 1, maxLength: 300 },
       version: { type: 'integer', minimum: 1 },
+      from: {
+        type: 'string',
+        minLength: 1,
+        maxLength: 40,
+        description: 'Executions begun at or after this ISO-8601 time (with a zone)',
+      },
+      to: {
+        type: 'string',
+        minLength: 1,
+        maxLength: 40,
+        description: 'Executions begun at or before this ISO-8601 time (with a zone)',
+      },
     },
   },
   response: {

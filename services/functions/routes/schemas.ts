@@ -59,6 +59,18 @@ const errorInfo = {
   properties: { name: { type: 'string' }, message: { type: 'string' }, stack: { type: 'string' } },
 } as const
 
+export const originSchema = {
+  type: 'object',
+  description:
+    'Why an operator ran it: `rerun` of an earlier execution, or `manual` (a schedule run by hand)',
+  required: ['kind'],
+  additionalProperties: false,
+  properties: {
+    kind: { type: 'string', enum: ['rerun', 'manual'] },
+    sourceExecutionId: { type: 'string', description: 'For a rerun: the execution it repeats' },
+  },
+} as const
+
 export const executionSchema = {
   type: 'object',
   required: [
@@ -77,8 +89,11 @@ export const executionSchema = {
   properties: {
     id: { type: 'string' },
     version: { type: 'integer' },
-    trigger: { type: 'string' },
-    eventId: { type: 'string' },
+    trigger: { type: 'string', description: 'http, event, schedule or queue' },
+    eventId: {
+      type: 'string',
+      description: 'Its idempotency key: the event id, or `<event id>.rerun.<n>` for a rerun',
+    },
     status: { type: 'string', enum: ['succeeded', 'failed', 'timeout'] },
     attempt: { type: 'integer' },
     startedAt: { type: 'string' },
@@ -86,7 +101,16 @@ export const executionSchema = {
     coldStart: { type: 'boolean' },
     logs: { type: 'array', items: logLine },
     error: errorInfo,
+    origin: originSchema,
   },
+} as const
+
+/** Execution ids in URLs: UUIDv7 text. */
+export const executionIdParams = {
+  type: 'object',
+  required: ['id'],
+  additionalProperties: false,
+  properties: { id: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,100}$' } },
 } as const
 
 export const deadLetterSchema = {
