@@ -46,5 +46,8 @@ export function functionsAdminPort(runtime: FunctionsRuntime): FunctionsAdminPor
     purgeDeadLetters: (filter) => runtime.deadLetters.purge(filter),
     schedules: () => runtime.scheduleViews(),
     runSchedule: (name, index) => runtime.operator.runSchedule(name, index),
+    createReplay: (name, range, options) => runtime.replays.create(name, range, options),
+    replay: (name, id) => runtime.replays.get(name, id),
+    cancelReplay: (name, id) => runtime.replays.cancel(name, id),
   }
 }

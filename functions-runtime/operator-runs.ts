@@ -31,11 +31,12 @@ export interface OperatorRunsOptions {
 const REDRIVE_BATCH = 500
 
 /**
- * The event id an execution's key derives from: a rerun is keyed `<event id>.rerun.<n>`, so that a
- * success already recorded for the event does not skip it (one success per function, version and key).
+ * The event id an execution's key derives from: a rerun is keyed `<event id>.rerun.<n>` and a forced
+ * replay `<event id>.replay.<replay id>`, so that a success already recorded for the event does not
+ * skip them (one success per function, version and key).
  */
 export function rootEventId(key: string): string {
-  return /^(.+)\.rerun\.\d{1,9}$/.exec(key)?.[1] ?? key
+  return /^(.+)\.(?:rerun\.\d{1,9}|replay\.[0-9a-f-]{36})$/.exec(key)?.[1] ?? key
 }
 
 /** A schedule tick's id: `<function>.<trigger index>.<tick ms>`, or `<function>.<index>.manual.<ms>`. */

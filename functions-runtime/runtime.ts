@@ -4,6 +4,7 @@ import type { JobQueue } from '../services/bus/jobs.ts'
 import type { Config } from '../services/core/config.ts'
 import { DEFAULT_CRON_TIMEZONE, nextCronTimes } from '../services/core/cron.ts'
 import { EventTypes } from '../services/core/event-catalog.ts'
+import { newId } from '../services/core/ids.ts'
 import type { Logger } from '../services/core/logger.ts'
 import type { MaybePromise } from '../services/core/maybe-promise.ts'
 import type { Database } from '../services/db/database.ts'
@@ -28,6 +29,8 @@ import { createFunctionMetrics, type FunctionMetrics } from './metrics.ts'
 import { OperatorRuns } from './operator-runs.ts'
 import { queueStats } from './queue-stats.ts'
 import { FunctionRegistry } from './registry.ts'
+import { ReplayStore } from './replay-store.ts'
+import { Replays } from './replays.ts'
 import { SandboxPool } from './sandbox/pool.ts'
 import { Schedules } from './schedules.ts'
 import { FunctionStore } from './store.ts'
@@ -68,6 +71,8 @@ export class FunctionsRuntime {
   readonly console: ConsoleStore
   /** Reruns, schedules run by hand, dead letters retried in bulk. */
   readonly operator: OperatorRuns
+  /** Replays (backfills): recorded by any node, run by worker nodes. */
+  readonly replays: Replays
   readonly deadLetters: DeadLetterStore
   private readonly options: RuntimeOptions
   /** The queue service's tables: delivery bookkeeping, backlog and retention of queue messages. */
@@ -131,6 +136,15 @@ export class FunctionsRuntime {
       jobs: options.jobs,
       retryBackoffMs: config.retryBackoffMs,
     })
+    this.replays = new Replays({
+      replays: new ReplayStore(options.db),
+      store,
+      lookup,
+      executor: this.executor,
+      logger,
+      rate: config.replayRate,
+      holder: newId(),
+    })
     this.dispatcher = new Dispatcher({
       registry,
       lookup,
@@ -180,6 +194,7 @@ export class FunctionsRuntime {
         }),
       )
       for (const queue of this.registry.queues()) this.ensureQueueProcessor(queue)
+      this.replays.start()
     }
     await this.schedules.syncAll()
     this.every(SWEEP_MS, () => this.dispatcher.sweepQueueBacklog())
@@ -212,13 +227,15 @@ export class FunctionsRuntime {
 
   /**
    * Retention as housekeeping tasks (run on worker nodes): executions (and why operators ran them),
-   * and queue messages handed to their consumers, older than FUNCTIONS_EXECUTION_RETENTION_HOURS.
+   * queue messages handed to their consumers, and finished replays, older than
+   * FUNCTIONS_EXECUTION_RETENTION_HOURS.
    */
   retentionTasks(): HousekeepingTask[] {
     const hours = this.options.config.executionRetentionHours
     return [
       { name: 'function-executions', run: () => this.store.deleteExecutionsOlderThan(hours) },
       { name: 'function-execution-origins', run: () => this.console.pruneOrigins(hours) },
+      { name: 'function-replays', run: () => this.replays.prune(hours) },
       { name: 'queue-messages', run: () => this.queues.prune(hours) },
     ]
   }
@@ -266,6 +283,7 @@ export class FunctionsRuntime {
     if (this.closed) return
     this.closed = true
     this.dispatcher.stop()
+    await this.replays.stop()
     for (const timer of this.timers) clearInterval(timer)
     const processors = await Promise.allSettled(this.queueProcessors.values())
     const subs = [

@@ -143,6 +143,8 @@ export class FunctionStore {
       await tx.query('DELETE FROM function_executions WHERE function_name = $1', [name])
       await tx.query('DELETE FROM function_dead_letters WHERE function_name = $1', [name])
       await tx.query('DELETE FROM function_execution_origins WHERE function_name = $1', [name])
+      // A running replay sees its row gone at its next checkpoint and stops.
+      await tx.query('DELETE FROM function_replays WHERE function_name = $1', [name])
       await this.changed(tx, name, null)
     })
   }

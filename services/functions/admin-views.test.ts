@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ENV_MASK, envChanges, maskEnv, parseIsoTime, parseWindow } from './admin-views.ts'
+import { checkReplayRange, ENV_MASK, envChanges, maskEnv, parseIsoTime, parseWindow } from './admin-views.ts'
 
 describe('admin views of functions', () => {
   it('masks every env value and compares values without showing them', () => {
@@ -27,8 +27,21 @@ describe('admin views of functions', () => {
     },
   )
 
-  it('checks a window', () => {
+  it('checks a window and a replay range', () => {
     expect(parseWindow({})).toEqual({ from: undefined, to: undefined })
     expect(() => parseWindow({ from: '2026-11-30T12:00:00Z', to: '2026-11-30T11:00:00Z' })).toThrow(/after/)
+    expect(checkReplayRange({ fromTime: '2026-11-30T13:00:00+01:00', toSequence: 9 })).toEqual({
+      fromTime: '2026-11-30T12:00:00.000Z',
+      toSequence: 9,
+    })
+    for (const bad of [
+      {},
+      { fromSequence: 1, fromTime: '2026-11-30T12:00:00Z' },
+      { fromSequence: 1, toSequence: 2, toTime: '2026-11-30T12:00:00Z' },
+      { fromSequence: 3, toSequence: 2 },
+      { fromTime: '2026-11-30T12:00:00Z', toTime: '2026-11-30T11:00:00Z' },
+    ]) {
+      expect(() => checkReplayRange(bad)).toThrow()
+    }
   })
 })

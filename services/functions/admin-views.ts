@@ -1,5 +1,5 @@
 import { StratusError } from '../core/errors.ts'
-import type { FunctionVersion } from './model.ts'
+import type { FunctionVersion, ReplayRange } from './model.ts'
 
 /**
  * What every environment value is shown as. A function's environment holds API keys by design, and
@@ -84,4 +84,28 @@ export function parseWindow(raw: { from?: string; to?: string }): { from?: numbe
     throw new StratusError('request/invalid', 'from must not be after to', { details: raw })
   }
   return { from, to }
+}
+
+/**
+ * A replay's range as given: exactly one start (`fromSequence` or `fromTime`), at most one end
+ * (`toSequence` or `toTime`), the end not before the start. Times are normalised to ISO UTC.
+ */
+export function checkReplayRange(raw: ReplayRange, what = 'A replay'): ReplayRange {
+  const invalid = (message: string) => new StratusError('request/invalid', message, { details: raw })
+  if ((raw.fromSequence === undefined) === (raw.fromTime === undefined))
+    throw invalid(`${what} starts at fromSequence or at fromTime (one of them)`)
+  if (raw.toSequence !== undefined && raw.toTime !== undefined)
+    throw invalid(`${what} ends at toSequence or at toTime (at most one of them)`)
+  const fromTime = raw.fromTime === undefined ? undefined : parseIsoTime('fromTime', raw.fromTime)
+  const toTime = raw.toTime === undefined ? undefined : parseIsoTime('toTime', raw.toTime)
+  if (raw.fromSequence !== undefined && raw.toSequence !== undefined && raw.toSequence < raw.fromSequence)
+    throw invalid('toSequence must not be below fromSequence')
+  if (fromTime !== undefined && toTime !== undefined && toTime < fromTime)
+    throw invalid('toTime must not be before fromTime')
+  return {
+    ...(raw.fromSequence !== undefined ? { fromSequence: raw.fromSequence } : {}),
+    ...(fromTime !== undefined ? { fromTime: new Date(fromTime).toISOString() } : {}),
+    ...(raw.toSequence !== undefined ? { toSequence: raw.toSequence } : {}),
+    ...(toTime !== undefined ? { toTime: new Date(toTime).toISOString() } : {}),
+  }
 }

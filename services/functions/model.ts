@@ -36,7 +36,8 @@ export interface FunctionHistory {
 }
 
 export type ExecutionStatus = 'succeeded' | 'failed' | 'timeout'
-export type TriggerKind = 'http' | 'event' | 'schedule' | 'queue'
+/** What started an execution: a trigger, or a replay (backfill) of retained events. */
+export type TriggerKind = 'http' | 'event' | 'schedule' | 'queue' | 'replay'
 
 /** One `ctx.log` line kept with an execution. */
 export interface LogLine {
@@ -126,9 +127,43 @@ export interface ExecutionOrigin {
 /** Where the event of an execution was found (GET /admin/v1/executions/{id}). */
 export type EventSource = 'outbox' | 'dead-letter' | 'schedule'
 
+/** What a replay runs over: sequences and/or event times, inclusive. */
+export interface ReplayRange {
+  fromSequence?: number
+  fromTime?: string
+  toSequence?: number
+  toTime?: string
+}
+
+export type ReplayStatus = 'running' | 'done' | 'cancelled' | 'failed'
+
+/** A replay's progress, as GET …/replays/{id} shows it. */
+export interface ReplayView {
+  id: string
+  function: string
+  version: number
+  status: ReplayStatus
+  force: boolean
+  fromSequence: number
+  toSequence: number
+  fromTime: string | null
+  toTime: string | null
+  /** Matching events in the range when the replay was asked for. */
+  total: number
+  /** Events run (whatever their outcome). */
+  processed: number
+  /** Events not run: this version had already handled them successfully. */
+  skipped: number
+  /** Events run whose execution failed or timed out (counted in `processed` too). */
+  failed: number
+  error: string | null
+  createdAt: string
+  finishedAt: string | null
+}
+
 /** What POST /admin/v1/executions/{id}/rerun answers. */
 export type RerunResult =
-  /** Queued (event, queue and schedule executions): the new execution's id. */
+  /** Queued (event, queue, schedule and replay executions): the new execution's id. */
   | { queued: true; executionId: string }
   /** Run at once (HTTP executions), with its outcome. */
   | {

@@ -9,6 +9,8 @@ import type {
   FunctionHistory,
   FunctionVersion,
   HttpRequestData,
+  ReplayRange,
+  ReplayView,
   RerunResult,
   ScheduleView,
   VersionSummary,
@@ -90,4 +92,14 @@ export interface FunctionsAdminPort {
   schedules(): Promise<ScheduleView[]>
   /** Runs `name`'s schedule trigger (`index`, default its first) now, as a job. */
   runSchedule(name: string, index?: number): Promise<{ executionId: string }>
+  /** Records a replay of `name`'s live version over `range` (`dryRun`: only counts its events). */
+  createReplay(
+    name: string,
+    range: ReplayRange,
+    options: { force: boolean; dryRun: boolean },
+  ): Promise<{ id?: string; total: number }>
+  /** A replay's progress (`functions/not-found` if unknown). */
+  replay(name: string, id: string): Promise<ReplayView>
+  /** Cancels a running replay (`functions/not-found` if unknown). */
+  cancelReplay(name: string, id: string): Promise<ReplayView>
 }

@@ -1,6 +1,6 @@
 import { StratusError } from '../core/errors.ts'
 import type { StratusEvent } from '../core/events.ts'
-import { maskEnv, parseWindow, type VersionDetail, versionDetail } from './admin-views.ts'
+import { checkReplayRange, maskEnv, parseWindow, type VersionDetail, versionDetail } from './admin-views.ts'
 import { type EventTypeView, eventTypeCatalog } from './event-types.ts'
 import type {
   DeadLetter,
@@ -9,6 +9,8 @@ import type {
   ExecutionOrigin,
   FunctionVersion,
   HttpRequestData,
+  ReplayRange,
+  ReplayView,
   RerunResult,
   ScheduleView,
   Trigger,
@@ -34,6 +36,8 @@ export interface DeployRequest {
   concurrency?: number
   retries?: number
   triggers: Trigger[]
+  /** Start a replay of the new version over retained events from here (its event triggers'). */
+  backfill?: { fromSequence?: number; fromTime?: string }
 }
 
 /** A version as the admin API shows it (env values masked). */
@@ -86,8 +90,8 @@ export interface ExecutionDetail extends Execution {
 }
 
 /**
- * The admin side of functions: deploys (with trigger checks), versions, rollbacks, executions and
- * reruns, dead letters, schedules and the event catalog.
+ * The admin side of functions: deploys (with trigger checks and an optional backfill), versions,
+ * rollbacks, executions and reruns, dead letters, schedules, replays and the event catalog.
  */
 export class FunctionsService {
   private readonly functions: FunctionsAdminPort
@@ -102,15 +106,23 @@ export class FunctionsService {
   /**
    * Checks the triggers (an event trigger that could never fire is a 400 `functions/invalid-trigger`),
    * validates the module in a sandbox (a syntax error, an import or a missing default export is a 400
-   * with the engine's message and position), stores an immutable version and makes it live.
+   * with the engine's message and position), stores an immutable version and makes it live. With
+   * `backfill`, then starts a replay of the new version from there.
    */
   async deploy(
     name: string,
     request: DeployRequest,
     deployedBy?: string,
-  ): Promise<{ name: string; version: number }> {
+  ): Promise<{ name: string; version: number; replay?: { id: string; total: number } }> {
     assertName(name)
     const triggers = request.triggers.map((t, i) => checkTrigger(t, i))
+    const backfill = request.backfill && checkReplayRange(request.backfill, 'A backfill')
+    if (backfill && !triggers.some((t) => t.type === 'event')) {
+      throw new StratusError(
+        'request/invalid',
+        'A backfill replays events: the function needs an event trigger',
+      )
+    }
     const input = {
       code: request.code,
       env: request.env ?? {},
@@ -135,7 +147,9 @@ export class FunctionsService {
       })
     }
     const version = await this.functions.deploy(name, input)
-    return { name, version: version.version }
+    if (!backfill) return { name, version: version.version }
+    const replay = await this.functions.createReplay(name, backfill, { force: false, dryRun: false })
+    return { name, version: version.version, replay: { id: replay.id!, total: replay.total } }
   }
 
   async rollback(name: string, version: number): Promise<{ name: string; version: number }> {
@@ -299,6 +313,29 @@ export class FunctionsService {
   runSchedule(name: string, index?: number): Promise<{ executionId: string }> {
     assertName(name)
     return this.functions.runSchedule(name, index)
+  }
+
+  /** Starts a replay of `name`'s live version (`dryRun`: only counts the events it would run). */
+  async replay(
+    name: string,
+    body: ReplayRange & { dryRun?: boolean; force?: boolean },
+  ): Promise<{ id?: string; total: number }> {
+    assertName(name)
+    const { dryRun, force, ...range } = body
+    return this.functions.createReplay(name, checkReplayRange(range), {
+      force: force ?? false,
+      dryRun: dryRun ?? false,
+    })
+  }
+
+  getReplay(name: string, id: string): Promise<ReplayView> {
+    assertName(name)
+    return this.functions.replay(name, id)
+  }
+
+  cancelReplay(name: string, id: string): Promise<ReplayView> {
+    assertName(name)
+    return this.functions.cancelReplay(name, id)
   }
 
   /** The event catalog for the console's triggers form. */

@@ -1,7 +1,7 @@
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
 import type { FastifyInstance } from 'fastify'
 import type { FunctionsRouteDeps } from './deps.ts'
-import { errorResponse, nameAndVersion, nameParams, triggerSchema } from './schemas.ts'
+import { errorResponse, nameAndVersion, nameParams, replayRangeProperties, triggerSchema } from './schemas.ts'
 
 const deploySchema = {
   tags: ['admin', 'functions'],
@@ -24,9 +24,37 @@ const deploySchema = {
       concurrency: { type: 'integer', minimum: 1, maximum: 1000 },
       retries: { type: 'integer', minimum: 0, maximum: 20 },
       triggers: { type: 'array', maxItems: 50, items: triggerSchema },
+      backfill: {
+        type: 'object',
+        description:
+          "Also run the new version over retained events from here (a replay of its event triggers' events, answered as `replay`)",
+        additionalProperties: false,
+        properties: {
+          fromSequence: replayRangeProperties.fromSequence,
+          fromTime: replayRangeProperties.fromTime,
+        },
+      },
     },
   },
-  response: { 201: nameAndVersion, '4xx': errorResponse },
+  response: {
+    201: {
+      type: 'object',
+      required: ['name', 'version'],
+      additionalProperties: false,
+      properties: {
+        name: { type: 'string' },
+        version: { type: 'integer' },
+        replay: {
+          type: 'object',
+          description: 'The backfill started (with `backfill`): poll GET …/replays/{id}',
+          required: ['id', 'total'],
+          additionalProperties: false,
+          properties: { id: { type: 'string' }, total: { type: 'integer' } },
+        },
+      },
+    },
+    '4xx': errorResponse,
+  },
 } as const
 
 const rollbackSchema = {

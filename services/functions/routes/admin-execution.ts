@@ -33,7 +33,7 @@ const rerunSchema = {
   tags: ['admin', 'functions'],
   summary: "Run an execution's event again, as a new execution of the live version",
   description:
-    'An event, queue or schedule execution is queued once more under a new idempotency key (`<event id>.rerun.<n>`), so its earlier success does not skip it: 202 with the new execution id (one attempt: no retry, no dead letter). An HTTP execution keeps no request: send it as `request`; it runs at once and answers 200 with its outcome. 410 `functions/event-not-retained` once the event is gone.',
+    'An event, queue, schedule or replay execution is queued once more under a new idempotency key (`<event id>.rerun.<n>`), so its earlier success does not skip it: 202 with the new execution id (one attempt: no retry, no dead letter). An HTTP execution keeps no request: send it as `request`; it runs at once and answers 200 with its outcome. 410 `functions/event-not-retained` once the event is gone.',
   params: executionIdParams,
   body: {
     type: ['object', 'null'],

@@ -5,6 +5,7 @@ import { adminEventTypeRoutes } from './admin-event-types.ts'
 import { adminExecutionDetailRoutes } from './admin-execution.ts'
 import { adminExecutionRoutes } from './admin-executions.ts'
 import { adminFunctionRoutes } from './admin-functions.ts'
+import { adminReplayRoutes } from './admin-replays.ts'
 import { adminScheduleRoutes } from './admin-schedules.ts'
 import { adminVersionRoutes } from './admin-versions.ts'
 import type { FunctionsRouteDeps } from './deps.ts'
@@ -29,6 +30,7 @@ export function functionsAdminRoutes(deps: FunctionsRouteDeps): FastifyPluginAsy
     await adminExecutionDetailRoutes(app, deps)
     await adminDeadLetterRoutes(app, deps)
     await adminScheduleRoutes(app, deps)
+    await adminReplayRoutes(app, deps)
     await adminEventTypeRoutes(app, deps)
   }
 }
