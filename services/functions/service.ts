@@ -1,6 +1,13 @@
 import { StratusError } from '../core/errors.ts'
 import type { StratusEvent } from '../core/events.ts'
-import { checkReplayRange, maskEnv, parseWindow, type VersionDetail, versionDetail } from './admin-views.ts'
+import {
+  checkReplayRange,
+  ENV_MASK,
+  maskEnv,
+  parseWindow,
+  type VersionDetail,
+  versionDetail,
+} from './admin-views.ts'
 import { type EventTypeView, eventTypeCatalog } from './event-types.ts'
 import type {
   DeadLetter,
@@ -125,7 +132,7 @@ export class FunctionsService {
     }
     const input = {
       code: request.code,
-      env: request.env ?? {},
+      env: await this.keptEnv(name, request.env ?? {}),
       timeoutMs: request.timeoutMs ?? DEPLOY_DEFAULTS.timeoutMs,
       memoryMb: request.memoryMb ?? DEPLOY_DEFAULTS.memoryMb,
       concurrency: request.concurrency ?? DEPLOY_DEFAULTS.concurrency,
@@ -150,6 +157,27 @@ export class FunctionsService {
     if (!backfill) return { name, version: version.version }
     const replay = await this.functions.createReplay(name, backfill, { force: false, dryRun: false })
     return { name, version: version.version, replay: { id: replay.id!, total: replay.total } }
+  }
+
+  /**
+   * `env` with each value given as the mask (`••••`, as the admin API shows values) replaced by that
+   * variable's value in the live version: a console or CLI that read a function can deploy it again
+   * without knowing its secrets. A masked name the live version does not have is a 400.
+   */
+  private async keptEnv(name: string, env: Record<string, string>): Promise<Record<string, string>> {
+    const kept = Object.keys(env).filter((key) => env[key] === ENV_MASK)
+    if (kept.length === 0) return env
+    const page = await this.functions.versionPage(name, 0)
+    const live = page && (await this.functions.version(name, page.liveVersion))
+    const missing = kept.filter((key) => !live || !Object.hasOwn(live.env, key))
+    if (missing.length > 0 || !live) {
+      throw new StratusError(
+        'request/invalid',
+        `env ${missing.join(', ')}: ${ENV_MASK} keeps the live version's value, and ${live ? 'it has no such variable' : `there is no function named ${name}`}`,
+        { details: { env: missing } },
+      )
+    }
+    return { ...env, ...Object.fromEntries(kept.map((key) => [key, live.env[key]!])) }
   }
 
   async rollback(name: string, version: number): Promise<{ name: string; version: number }> {

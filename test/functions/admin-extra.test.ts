@@ -138,6 +138,32 @@ describe.each(LANES)('functions admin API for the console (%s)', (lane) => {
       const res = await api().get(url).set(service(t))
       expect([url, res.status, res.body.error?.code]).toEqual([url, status, code])
     }
+
+    // What was read can be deployed again: a masked value keeps the live version's (v2's) value.
+    const kept = await api()
+      .put('/admin/v1/functions/versioned')
+      .set(service(t))
+      .send({
+        code: 'export default async (event, ctx) => ({ key: ctx.env.API_KEY, keep: ctx.env.KEEP })',
+        env: { API_KEY: '••••', NEW: '••••', KEEP: 'k2' },
+        triggers: [{ type: 'http', public: true }],
+      })
+    expect(kept.status, JSON.stringify(kept.body)).toBe(201)
+    expect((await api().post('/functions/v1/versioned')).body).toEqual({ key: 's3cr3t-two', keep: 'k2' })
+    const changes = await api()
+      .get(`/admin/v1/functions/versioned/versions/${kept.body.version}?compareTo=2`)
+      .set(service(t))
+    expect(changes.body.envChanges).toEqual({ comparedTo: 2, added: [], removed: [], changed: ['KEEP'] })
+    for (const [fn, env] of [
+      ['versioned', { GONE: '••••' }],
+      ['never-deployed', { API_KEY: '••••' }],
+    ] as const) {
+      const res = await api()
+        .put(`/admin/v1/functions/${fn}`)
+        .set(service(t))
+        .send({ code: 'export default async () => 1', env, triggers: [{ type: 'http' }] })
+      expect([fn, res.status, res.body.error.code]).toEqual([fn, 400, 'request/invalid'])
+    }
   })
 
   it('refuses triggers that can never fire, with a suggestion; lists the event catalog', async () => {

@@ -15,6 +15,8 @@ const deploySchema = {
       code: { type: 'string', minLength: 1, maxLength: 1_000_000 },
       env: {
         type: 'object',
+        description:
+          "ctx.env. A value of •••• (what the admin API shows for every value) keeps the live version's value of that variable",
         maxProperties: 200,
         propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]{0,127}$' },
         additionalProperties: { type: 'string', maxLength: 10_000 },
