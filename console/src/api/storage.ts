@@ -83,7 +83,9 @@ export async function listObjects(
     try {
       return await api<ObjectPage>('GET', path, { query: { ...base, delimiter: '/' }, ...options })
     } catch (error) {
-      if (!(error instanceof ApiError && error.code === 'request/invalid' && /delimiter/.test(error.message)))
+      const aboutDelimiter = (e: ApiError) =>
+        /delimiter/.test(`${e.message} ${JSON.stringify(e.details ?? '')}`)
+      if (!(error instanceof ApiError && error.code === 'request/invalid' && aboutDelimiter(error)))
         throw error
       delimiterRefused = true
     }

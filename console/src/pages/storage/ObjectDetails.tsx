@@ -1,5 +1,5 @@
 import { useMutation, useQuery } from '@tanstack/react-query'
-import { Fragment, useEffect, useId, useState } from 'react'
+import { Fragment, type ReactNode, useEffect, useId, useState } from 'react'
 import {
   deleteObject,
   downloadObject,
@@ -8,7 +8,6 @@ import {
   type StoredObject,
   signObject,
 } from '../../api/storage.ts'
-import { CodeEditor } from '../../ui/CodeEditor.tsx'
 import { ConfirmAction } from '../../ui/ConfirmDialog.tsx'
 import { CopyButton } from '../../ui/CopyButton.tsx'
 import { ErrorNotice } from '../../ui/ErrorNotice.tsx'
@@ -35,6 +34,26 @@ function ImagePreview({ blob, alt }: { blob: Blob; alt: string }) {
   return url ? <img className="image-preview" src={url} alt={alt} /> : null
 }
 
+/** JSON tokens coloured by kind (keys, strings, numbers, literals); the text itself is unchanged. */
+function highlighted(json: string): ReactNode[] {
+  const parts: ReactNode[] = []
+  const token = /("(?:\\.|[^"\\])*")(\s*:)?|\b(?:true|false|null)\b|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g
+  let at = 0
+  for (const match of json.matchAll(token)) {
+    if (match.index > at) parts.push(json.slice(at, match.index))
+    const kind = match[2] ? 'key' : match[1] ? 'string' : /^[tfn]/.test(match[0]) ? 'literal' : 'number'
+    parts.push(
+      <span key={match.index} className={`json-${kind}`}>
+        {match[1] ?? match[0]}
+      </span>,
+    )
+    if (match[2]) parts.push(match[2])
+    at = match.index + match[0].length
+  }
+  parts.push(json.slice(at))
+  return parts
+}
+
 function TextPreview({ blob, json, label }: { blob: Blob; json: boolean; label: string }) {
   const text = useQuery({
     queryKey: ['blob-text', blob],
@@ -43,16 +62,14 @@ function TextPreview({ blob, json, label }: { blob: Blob; json: boolean; label: 
   })
   if (text.error) return <ErrorNotice error={text.error} />
   if (text.data === undefined) return <Loading label="Reading…" />
-  const shown = json ? prettyJson(text.data) : { text: text.data, valid: true }
+  const shown = json ? prettyJson(text.data) : { text: text.data, valid: false }
   return (
     <>
-      {!shown.valid && <p className="notice">This is not valid JSON; shown as text.</p>}
-      <CodeEditor
-        value={shown.text}
-        language={json && shown.valid ? 'json' : 'text'}
-        label={label}
-        readOnly
-      />
+      {json && !shown.valid && <p className="notice">This is not valid JSON; shown as text.</p>}
+      {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard. */}
+      <section className="text-preview" aria-label={label} tabIndex={0}>
+        <pre>{shown.valid ? highlighted(shown.text) : shown.text}</pre>
+      </section>
     </>
   )
 }

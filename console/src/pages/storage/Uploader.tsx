@@ -123,7 +123,7 @@ export function DropZone({
   const input = useRef<HTMLInputElement>(null)
   const depth = useRef(0)
 
-  if (disabled) return <div className="drop-zone">{children}</div>
+  if (disabled) return <div className="object-list">{children}</div>
 
   const enter = (event: DragEvent) => {
     if (!event.dataTransfer.types.includes('Files')) return
