@@ -6,6 +6,7 @@ import { CopyButton } from '../../ui/CopyButton.tsx'
 import { ErrorNotice } from '../../ui/ErrorNotice.tsx'
 import { dateTime, fromNow } from '../../ui/format.ts'
 import { Loading } from '../../ui/Loading.tsx'
+import { SelectField } from '../../ui/SelectField.tsx'
 import {
   formForPreset,
   formForProvider,
@@ -42,8 +43,8 @@ function TextField({
   const id = useId()
   const note = problem ?? hint
   return (
-    <label className="field" htmlFor={id}>
-      <span>{label}</span>
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
       <input
         id={id}
         type={type}
@@ -56,11 +57,14 @@ function TextField({
         onChange={(event) => onChange?.(event.target.value)}
       />
       {note && (
-        <span id={`${id}-note`} className="muted small">
+        <span
+          id={`${id}-note`}
+          className={problem ? 'field-error text-small field-note' : 'muted text-small field-note'}
+        >
           {note}
         </span>
       )}
-    </label>
+    </div>
   )
 }
 
@@ -86,7 +90,6 @@ function ProviderEditor({ editing, onDone }: { editing: Provider | null; onDone:
     setTouched(true)
     if (Object.keys(formProblems(form)).length === 0) save.mutate()
   }
-  const presetSelect = useId()
   return (
     <form
       className="panel provider-editor"
@@ -98,23 +101,20 @@ function ProviderEditor({ editing, onDone }: { editing: Provider | null; onDone:
         {editing ? `Edit provider ${editing.name}` : 'Add a sign-in provider'}
       </h2>
       {!editing && (
-        <label className="field" htmlFor={presetSelect}>
-          <span>Provider</span>
-          <select
-            id={presetSelect}
-            value={form.preset}
-            onChange={(event) => {
-              setTouched(false)
-              setForm(formForPreset(event.target.value as PresetId))
-            }}
-          >
-            {PRESETS.map((option) => (
-              <option key={option.id} value={option.id}>
-                {option.label}
-              </option>
-            ))}
-          </select>
-        </label>
+        <SelectField
+          label="Provider"
+          value={form.preset}
+          onChange={(event) => {
+            setTouched(false)
+            setForm(formForPreset(event.target.value as PresetId))
+          }}
+        >
+          {PRESETS.map((option) => (
+            <option key={option.id} value={option.id}>
+              {option.label}
+            </option>
+          ))}
+        </SelectField>
       )}
       <p className="muted">
         Register this redirect URI with the provider: <code>{CALLBACK_URL}</code>{' '}
@@ -138,17 +138,15 @@ function ProviderEditor({ editing, onDone }: { editing: Provider | null; onDone:
           hint="Apps sign in with /auth/v1/authorize?provider=<name>"
           onChange={(name) => set({ name })}
         />
-        <label className="field">
-          <span>Protocol</span>
-          <select
-            value={form.type}
-            disabled={preset.id !== 'oidc' && preset.id !== 'oauth2'}
-            onChange={(event) => set({ type: event.target.value === 'oauth2' ? 'oauth2' : 'oidc' })}
-          >
-            <option value="oidc">OpenID Connect (discovered from the issuer)</option>
-            <option value="oauth2">OAuth 2.0 (three URLs)</option>
-          </select>
-        </label>
+        <SelectField
+          label="Protocol"
+          value={form.type}
+          disabled={preset.id !== 'oidc' && preset.id !== 'oauth2'}
+          onChange={(event) => set({ type: event.target.value === 'oauth2' ? 'oauth2' : 'oidc' })}
+        >
+          <option value="oidc">OpenID Connect (discovered from the issuer)</option>
+          <option value="oauth2">OAuth 2.0 (three URLs)</option>
+        </SelectField>
         {preset.needsTenant && (
           <TextField
             label="Directory (tenant) ID"
@@ -307,39 +305,41 @@ export function ProvidersTab({ isOwner }: { isOwner: boolean }) {
                     {provider.preset && <span className="badge">{provider.preset}</span>}
                   </td>
                   <td>{provider.type === 'oidc' ? 'OpenID Connect' : 'OAuth 2.0'}</td>
-                  <td className="mono small">{provider.issuer ?? provider.authorizationUrl}</td>
-                  <td className="mono small">{provider.clientId}</td>
-                  <td className="mono small">{provider.scopes.join(' ')}</td>
+                  <td className="mono text-small">{provider.issuer ?? provider.authorizationUrl}</td>
+                  <td className="mono text-small">{provider.clientId}</td>
+                  <td className="mono text-small">{provider.scopes.join(' ')}</td>
                   <td title={dateTime(provider.updatedAt)}>{fromNow(provider.updatedAt)}</td>
                   {isOwner && (
-                    <td className="row-actions">
-                      <button
-                        type="button"
-                        aria-label={`Edit provider ${provider.name}`}
-                        onClick={() => {
-                          setDone(null)
-                          setEditing(provider)
-                        }}
-                      >
-                        Edit
-                      </button>
-                      <ConfirmAction
-                        label="Remove"
-                        accessibleName={`Remove provider ${provider.name}`}
-                        title={`Remove provider ${provider.name}?`}
-                        confirmLabel="Remove provider"
-                        description={
-                          <p>
-                            Sign-in with {provider.name} stops at once. Linked identities stay on their users,
-                            and adding the provider again under this name brings them back.
-                          </p>
-                        }
-                        onConfirm={async () => {
-                          await deleteProvider(provider.name)
-                          await client.invalidateQueries({ queryKey: ['auth', 'providers'] })
-                          setDone(`Removed provider ${provider.name}.`)
-                        }}
-                      />
+                    <td>
+                      <div className="inline-actions">
+                        <button
+                          type="button"
+                          aria-label={`Edit provider ${provider.name}`}
+                          onClick={() => {
+                            setDone(null)
+                            setEditing(provider)
+                          }}
+                        >
+                          Edit
+                        </button>
+                        <ConfirmAction
+                          label="Remove"
+                          accessibleName={`Remove provider ${provider.name}`}
+                          title={`Remove provider ${provider.name}?`}
+                          confirmLabel="Remove provider"
+                          description={
+                            <p>
+                              Sign-in with {provider.name} stops at once. Linked identities stay on their
+                              users, and adding the provider again under this name brings them back.
+                            </p>
+                          }
+                          onConfirm={async () => {
+                            await deleteProvider(provider.name)
+                            await client.invalidateQueries({ queryKey: ['auth', 'providers'] })
+                            setDone(`Removed provider ${provider.name}.`)
+                          }}
+                        />
+                      </div>
                     </td>
                   )}
                 </tr>

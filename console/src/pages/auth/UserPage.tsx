@@ -27,7 +27,7 @@ function Profile({ user }: { user: AppUser }) {
   return (
     <section className="panel" aria-labelledby="profile-title">
       <h2 id="profile-title">Profile</h2>
-      <dl className="facts">
+      <dl className="detail-list">
         <dt>User ID</dt>
         <dd className="mono">{user.id}</dd>
         <dt>Email</dt>
@@ -126,11 +126,7 @@ function Factors({
             onConfirm={async () => {
               const removed = await resetUserFactors(id)
               await client.invalidateQueries({ queryKey: ['auth', 'user', id] })
-              onDone(
-                removed === null
-                  ? 'MFA reset.'
-                  : `MFA reset: ${plural(removed, 'factor', 'factors')} removed.`,
-              )
+              onDone(`MFA reset: ${plural(removed, 'factor', 'factors')} and the recovery codes removed.`)
             }}
           />
         )}
@@ -186,7 +182,7 @@ function Sessions({
     queryFn: ({ signal }) => userSessions(id, signal),
   })
   return (
-    <section className="panel" aria-labelledby="sessions-title">
+    <section className="panel wide" aria-labelledby="sessions-title">
       <div className="panel-head">
         <h2 id="sessions-title">Sessions</h2>
         {writable && sessions.data && sessions.data.length > 0 && (
@@ -203,9 +199,7 @@ function Sessions({
             onConfirm={async () => {
               const revoked = await revokeUserSessions(id)
               await client.invalidateQueries({ queryKey: ['auth', 'user', id, 'sessions'] })
-              onDone(
-                revoked === null ? 'Sessions revoked.' : `${plural(revoked, 'session', 'sessions')} revoked.`,
-              )
+              onDone(`${plural(revoked, 'session', 'sessions')} revoked: the user is signed out everywhere.`)
             }}
           />
         )}

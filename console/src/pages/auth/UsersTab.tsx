@@ -5,6 +5,7 @@ import { createUser, listUsers, type UserFilters } from '../../api/auth.ts'
 import { ErrorNotice } from '../../ui/ErrorNotice.tsx'
 import { dateTime, fromNow } from '../../ui/format.ts'
 import { Loading } from '../../ui/Loading.tsx'
+import { SelectField } from '../../ui/SelectField.tsx'
 import type { AuthSearch } from './search.ts'
 
 const PAGE_SIZE = 50
@@ -57,7 +58,7 @@ function CreateUser({ onClose }: { onClose: () => void }) {
             onChange={(event) => setPassword(event.target.value)}
           />
         </label>
-        <label className="checkbox field">
+        <label className="check-field field">
           <input type="checkbox" checked={verified} onChange={(event) => setVerified(event.target.checked)} />
           Email verified
         </label>
@@ -121,7 +122,7 @@ export function UsersTab({ search, canWrite }: { search: AuthSearch; canWrite: b
             </button>
           )}
         </div>
-        <search className="filters" aria-label="Filter users">
+        <search className="user-filters" aria-label="Filter users">
           <label className="field">
             <span>Search by email</span>
             <input
@@ -131,28 +132,24 @@ export function UsersTab({ search, canWrite }: { search: AuthSearch; canWrite: b
               onChange={(event) => setEmail(event.target.value)}
             />
           </label>
-          <label className="field">
-            <span>Anonymous</span>
-            <select
-              value={search.anonymous ?? ''}
-              onChange={(event) => setFilter('anonymous', event.target.value)}
-            >
-              <option value="">any</option>
-              <option value="yes">anonymous only</option>
-              <option value="no">with an account</option>
-            </select>
-          </label>
-          <label className="field">
-            <span>Status</span>
-            <select
-              value={search.disabled ?? ''}
-              onChange={(event) => setFilter('disabled', event.target.value)}
-            >
-              <option value="">any</option>
-              <option value="no">enabled</option>
-              <option value="yes">disabled</option>
-            </select>
-          </label>
+          <SelectField
+            label="Anonymous"
+            value={search.anonymous ?? ''}
+            onChange={(event) => setFilter('anonymous', event.target.value)}
+          >
+            <option value="">any</option>
+            <option value="yes">anonymous only</option>
+            <option value="no">with an account</option>
+          </SelectField>
+          <SelectField
+            label="Status"
+            value={search.disabled ?? ''}
+            onChange={(event) => setFilter('disabled', event.target.value)}
+          >
+            <option value="">any</option>
+            <option value="no">enabled</option>
+            <option value="yes">disabled</option>
+          </SelectField>
         </search>
         {users.error ? (
           <ErrorNotice error={users.error} title="Users" />
@@ -178,7 +175,7 @@ export function UsersTab({ search, canWrite }: { search: AuthSearch; canWrite: b
                       <Link to="/auth/users/$id" params={{ id: user.id }}>
                         {user.email ?? 'Anonymous user'}
                       </Link>
-                      <div className="muted mono small">{user.id}</div>
+                      <div className="muted mono text-small">{user.id}</div>
                     </td>
                     <td>
                       {user.disabled ? (

@@ -6,6 +6,7 @@ import { ConfirmAction, ConfirmDialog } from '../../ui/ConfirmDialog.tsx'
 import { ErrorNotice } from '../../ui/ErrorNotice.tsx'
 import { dateTime, fromNow } from '../../ui/format.ts'
 import { Loading } from '../../ui/Loading.tsx'
+import { SelectField } from '../../ui/SelectField.tsx'
 
 const ROLES: readonly { role: AdminRole; what: string }[] = [
   { role: 'owner', what: 'everything, admin accounts and keys included' },
@@ -52,16 +53,13 @@ function AddAdmin({ onAdded }: { onAdded: (admin: Admin) => void }) {
             onChange={(event) => setPassword(event.target.value)}
           />
         </label>
-        <label className="field">
-          <span>Role</span>
-          <select value={role} onChange={(event) => setRole(event.target.value as AdminRole)}>
-            {ROLES.map((option) => (
-              <option key={option.role} value={option.role}>
-                {option.role}: {option.what}
-              </option>
-            ))}
-          </select>
-        </label>
+        <SelectField label="Role" value={role} onChange={(event) => setRole(event.target.value as AdminRole)}>
+          {ROLES.map((option) => (
+            <option key={option.role} value={option.role}>
+              {option.role}: {option.what}
+            </option>
+          ))}
+        </SelectField>
         <div className="field">
           <button type="submit" className="primary" disabled={add.isPending}>
             {add.isPending ? 'Adding…' : 'Add admin'}
@@ -182,38 +180,40 @@ export function AdminsTab({ me, isOwner }: { me: Admin; isOwner: boolean }) {
                     <td>{admin.mfa ? <span className="badge badge-ok">on</span> : 'off'}</td>
                     <td title={dateTime(admin.lastSignInAt)}>{fromNow(admin.lastSignInAt)}</td>
                     <td>{dateTime(admin.createdAt)}</td>
-                    <td className="row-actions">
-                      {admin.mfa && !self && (
-                        <ConfirmAction
-                          label="Reset TOTP"
-                          accessibleName={`Reset TOTP of ${admin.email}`}
-                          title={`Reset TOTP of ${admin.email}?`}
-                          confirmLabel="Reset TOTP"
-                          description={
-                            <p>Their authenticator stops being asked for: the password alone signs in.</p>
-                          }
-                          onConfirm={async () => {
-                            await updateAdmin(admin.id, { mfa: false })
-                            await client.invalidateQueries({ queryKey: ADMINS_KEY })
-                            setDone(`TOTP of ${admin.email} reset.`)
-                          }}
-                        />
-                      )}
-                      {!self && (
-                        <ConfirmAction
-                          label="Delete"
-                          accessibleName={`Delete admin ${admin.email}`}
-                          title={`Delete admin ${admin.email}?`}
-                          confirmLabel="Delete admin"
-                          typed={admin.email}
-                          description={<p>The account and its sessions go at once.</p>}
-                          onConfirm={async () => {
-                            await deleteAdmin(admin.id)
-                            await client.invalidateQueries({ queryKey: ADMINS_KEY })
-                            setDone(`Deleted admin ${admin.email}.`)
-                          }}
-                        />
-                      )}
+                    <td>
+                      <div className="inline-actions">
+                        {admin.mfa && !self && (
+                          <ConfirmAction
+                            label="Reset TOTP"
+                            accessibleName={`Reset TOTP of ${admin.email}`}
+                            title={`Reset TOTP of ${admin.email}?`}
+                            confirmLabel="Reset TOTP"
+                            description={
+                              <p>Their authenticator stops being asked for: the password alone signs in.</p>
+                            }
+                            onConfirm={async () => {
+                              await updateAdmin(admin.id, { mfa: false })
+                              await client.invalidateQueries({ queryKey: ADMINS_KEY })
+                              setDone(`TOTP of ${admin.email} reset.`)
+                            }}
+                          />
+                        )}
+                        {!self && (
+                          <ConfirmAction
+                            label="Delete"
+                            accessibleName={`Delete admin ${admin.email}`}
+                            title={`Delete admin ${admin.email}?`}
+                            confirmLabel="Delete admin"
+                            typed={admin.email}
+                            description={<p>The account and its sessions go at once.</p>}
+                            onConfirm={async () => {
+                              await deleteAdmin(admin.id)
+                              await client.invalidateQueries({ queryKey: ADMINS_KEY })
+                              setDone(`Deleted admin ${admin.email}.`)
+                            }}
+                          />
+                        )}
+                      </div>
                     </td>
                   </tr>
                 )

@@ -52,7 +52,7 @@ function Enrol({ admin, onDone }: { admin: Admin; onDone: (text: string) => void
         <li>
           Add this account to your authenticator app: open the <code>otpauth:</code> link on a device that has
           one, or type the secret. They are shown this once.
-          <dl className="facts">
+          <dl className="detail-list">
             <dt>Secret</dt>
             <dd>
               <code className="secret" data-testid="totp-secret">
@@ -136,7 +136,7 @@ export function SecurityTab({ admin }: { admin: Admin }) {
   return (
     <section className="panel" aria-labelledby="security-title">
       <h2 id="security-title">Your account</h2>
-      <dl className="facts">
+      <dl className="detail-list">
         <dt>Email</dt>
         <dd>{admin.email}</dd>
         <dt>Role</dt>

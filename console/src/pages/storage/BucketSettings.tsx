@@ -86,7 +86,7 @@ export function BucketSettings({ bucket, canWrite }: { bucket: Bucket; canWrite:
         )}
         <fieldset disabled={!canWrite || save.isPending}>
           <legend className="visually-hidden">Bucket settings</legend>
-          <label className="checkbox">
+          <label className="check-field">
             <input
               type="checkbox"
               checked={form.public}
@@ -125,7 +125,7 @@ export function BucketSettings({ bucket, canWrite }: { bucket: Bucket; canWrite:
                 onChange={(event) => set('maxFileSize', event.target.value)}
               />
             </label>
-            <span id="max-size-hint" className="muted field-hint">
+            <span id="max-size-hint" className="muted size-hint">
               {form.maxFileSize.trim() === ''
                 ? 'Empty: the platform’s limit.'
                 : sizeValid
@@ -133,19 +133,20 @@ export function BucketSettings({ bucket, canWrite }: { bucket: Bucket; canWrite:
                   : 'A number of MiB, please.'}
             </span>
           </div>
-          <label className="field">
-            <span>Allowed content types</span>
+          <div className="field">
+            <label htmlFor="allowed-types">Allowed content types</label>
             <input
+              id="allowed-types"
               value={form.allowedContentTypes}
               placeholder="any type"
               spellCheck={false}
               aria-describedby="types-hint"
               onChange={(event) => set('allowedContentTypes', event.target.value)}
             />
-            <span id="types-hint" className="muted">
+            <span id="types-hint" className="muted field-note">
               Comma-separated, e.g. <code>image/*, application/json</code>. Empty: any type.
             </span>
-          </label>
+          </div>
         </fieldset>
         <ErrorNotice error={save.error} title="Not saved" />
         {save.isSuccess && (

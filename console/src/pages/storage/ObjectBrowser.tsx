@@ -199,7 +199,7 @@ export function ObjectBrowser({
                     <td>
                       <button
                         type="button"
-                        className="link-button"
+                        className="object-link"
                         aria-current={object.key === selectedKey ? 'true' : undefined}
                         onClick={() => open({ prefix: prefix || undefined, key: object.key })}
                       >

@@ -1,5 +1,5 @@
 import { useMutation, useQuery } from '@tanstack/react-query'
-import { Fragment, type ReactNode, useEffect, useId, useState } from 'react'
+import { Fragment, type ReactNode, useEffect, useState } from 'react'
 import {
   deleteObject,
   downloadObject,
@@ -13,6 +13,7 @@ import { CopyButton } from '../../ui/CopyButton.tsx'
 import { ErrorNotice } from '../../ui/ErrorNotice.tsx'
 import { bytes, dateTime } from '../../ui/format.ts'
 import { Loading } from '../../ui/Loading.tsx'
+import { SelectField } from '../../ui/SelectField.tsx'
 import { baseName } from './folders.ts'
 import { prettyJson, previewKind } from './preview.ts'
 
@@ -94,7 +95,6 @@ function Preview({ bucket, object }: { bucket: string; object: StoredObject }) {
 
 function SignedUrl({ bucket, objectKey }: { bucket: string; objectKey: string }) {
   const [expiresIn, setExpiresIn] = useState<number>(3600)
-  const selectId = useId()
   const sign = useMutation({ mutationFn: () => signObject(bucket, objectKey, expiresIn) })
   // A URL signed for another object must not linger when the selection changes.
   // biome-ignore lint/correctness/useExhaustiveDependencies: reset on a new key only.
@@ -102,20 +102,17 @@ function SignedUrl({ bucket, objectKey }: { bucket: string; objectKey: string })
   return (
     <div className="signed-url">
       <div className="field-row">
-        <label className="field" htmlFor={selectId}>
-          <span>Signed URL valid for</span>
-          <select
-            id={selectId}
-            value={expiresIn}
-            onChange={(event) => setExpiresIn(Number(event.target.value))}
-          >
-            {EXPIRIES.map((option) => (
-              <option key={option.seconds} value={option.seconds}>
-                {option.label}
-              </option>
-            ))}
-          </select>
-        </label>
+        <SelectField
+          label="Signed URL valid for"
+          value={expiresIn}
+          onChange={(event) => setExpiresIn(Number(event.target.value))}
+        >
+          {EXPIRIES.map((option) => (
+            <option key={option.seconds} value={option.seconds}>
+              {option.label}
+            </option>
+          ))}
+        </SelectField>
         <div className="field">
           <button type="button" onClick={() => sign.mutate()} disabled={sign.isPending}>
             {sign.isPending ? 'Signing…' : 'Create signed URL'}
@@ -182,7 +179,7 @@ export function ObjectDetails({
           Close
         </button>
       </div>
-      <dl className="facts">
+      <dl className="detail-list">
         <dt>Key</dt>
         <dd className="mono">{objectKey}</dd>
         {object && (

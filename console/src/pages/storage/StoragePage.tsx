@@ -45,7 +45,7 @@ function CreateBucket({ existing }: { existing: readonly string[] }) {
             aria-describedby="bucket-name-hint"
           />
         </label>
-        <label className="checkbox field">
+        <label className="check-field field">
           <input type="checkbox" checked={isPublic} onChange={(event) => setPublic(event.target.checked)} />
           Public (anyone may download by URL)
         </label>
