@@ -80,7 +80,10 @@ describe.each(LANES)('console auth (%s lane)', (lane) => {
 
       // Disable: password sign-in is refused; enable: it works again.
       await page.getByRole('button', { name: 'Disable user' }).click()
-      await page.getByRole('dialog', { name: 'Disable this user?' }).getByRole('button', { name: 'Disable' }).click()
+      await page
+        .getByRole('dialog', { name: 'Disable this user?' })
+        .getByRole('button', { name: 'Disable' })
+        .click()
       await page.getByText('User disabled: their sessions ended and sign-in is refused.').waitFor()
       await page.getByRole('button', { name: 'Enable user' }).waitFor()
       const refused = await post('/auth/v1/token?grant_type=password', {
@@ -139,8 +142,12 @@ describe.each(LANES)('console auth (%s lane)', (lane) => {
       await page.getByText('No provider yet').waitFor()
       await page.getByRole('button', { name: 'Add provider' }).click()
       await page.getByLabel('Provider', { exact: true }).selectOption('github')
-      expect(await page.getByLabel('Authorization URL').inputValue()).toBe('https://github.com/login/oauth/authorize')
-      expect(await page.getByLabel('Token URL').inputValue()).toBe('https://github.com/login/oauth/access_token')
+      expect(await page.getByLabel('Authorization URL').inputValue()).toBe(
+        'https://github.com/login/oauth/authorize',
+      )
+      expect(await page.getByLabel('Token URL').inputValue()).toBe(
+        'https://github.com/login/oauth/access_token',
+      )
       expect(await page.getByLabel('Userinfo URL').inputValue()).toBe('https://api.github.com/user')
       expect(await page.getByLabel('Scopes').inputValue()).toBe('read:user user:email')
       await page.getByLabel('Client ID').fill('github-client-id')
@@ -167,7 +174,10 @@ describe.each(LANES)('console auth (%s lane)', (lane) => {
       await page.getByRole('button', { name: 'Add provider', exact: true }).last().click()
       await page.getByText('Saved provider microsoft.').waitFor()
 
-      const { providers } = await service<{ providers: Record<string, unknown>[] }>('GET', '/admin/v1/auth/providers')
+      const { providers } = await service<{ providers: Record<string, unknown>[] }>(
+        'GET',
+        '/admin/v1/auth/providers',
+      )
       expect(providers.map((provider) => provider.name).sort()).toEqual(['github', 'microsoft'])
       expect(providers.find((provider) => provider.name === 'github')).toMatchObject({
         type: 'oauth2',

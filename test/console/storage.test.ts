@@ -81,7 +81,9 @@ describe.each(LANES)('console storage (%s lane)', (lane) => {
       const image = page.getByRole('img', { name: 'Preview of logo.png' })
       await image.waitFor()
       await expect
-        .poll(() => image.evaluate((element) => (element as unknown as { naturalWidth: number }).naturalWidth))
+        .poll(() =>
+          image.evaluate((element) => (element as unknown as { naturalWidth: number }).naturalWidth),
+        )
         .toBe(160)
       expect(await image.getAttribute('src')).toMatch(/^blob:/)
       await screenshot(page, `${lane}-storage-preview-image`)
@@ -148,7 +150,11 @@ describe.each(LANES)('console storage (%s lane)', (lane) => {
         'GET',
         '/admin/v1/buckets/media',
       )
-      expect(bucket).toMatchObject({ public: true, rules: { read: 'auth != null' }, maxFileSize: 5 * 1024 * 1024 })
+      expect(bucket).toMatchObject({
+        public: true,
+        rules: { read: 'auth != null' },
+        maxFileSize: 5 * 1024 * 1024,
+      })
       await screenshot(page, `${lane}-storage-settings`)
       await expectAccessible(page, 'bucket settings')
 
@@ -185,7 +191,9 @@ describe.each(LANES)('console storage (%s lane)', (lane) => {
       await page.getByText('You are a viewer').waitFor()
       await page.getByRole('link', { name: 'viewer-bucket' }).click()
       await page.getByRole('button', { name: 'hello.txt' }).click()
-      await expect.poll(() => page.getByLabel('Contents of hello.txt').textContent()).toContain('hello, viewer')
+      await expect
+        .poll(() => page.getByLabel('Contents of hello.txt').textContent())
+        .toContain('hello, viewer')
       for (const name of ['Choose files…', 'New folder', 'Delete', 'Create signed URL'])
         expect(await page.getByRole('button', { name, exact: true }).count(), name).toBe(0)
       await page.getByRole('link', { name: 'Download' }).waitFor()
@@ -207,10 +215,12 @@ describe.each(LANES)('console storage (%s lane)', (lane) => {
       })
       expect(put.status()).toBe(403)
       expect((await put.json()).error.code).toBe('auth/forbidden')
-      const upload = await page.context().request.put(
-        `${t.url}/admin/v1/app/storage/v1/object/viewer-bucket/nope.txt`,
-        { headers: { 'x-csrf-token': token, 'content-type': 'text/plain' }, data: 'nope' },
-      )
+      const upload = await page
+        .context()
+        .request.put(`${t.url}/admin/v1/app/storage/v1/object/viewer-bucket/nope.txt`, {
+          headers: { 'x-csrf-token': token, 'content-type': 'text/plain' },
+          data: 'nope',
+        })
       expect(upload.status()).toBe(403)
       await page.close()
     },

@@ -40,7 +40,7 @@ function SettingsForm({ settings, canWrite }: { settings: AuthSettings; canWrite
         <code>AUTH_REDIRECT_URLS</code> from the server's environment, which this page does not show.
       </p>
       {!canWrite && (
-        <p className="notice" role="note">
+        <p className="notice notice-info" role="note">
           Viewers can read the allow-list; changing it takes a developer or an owner.
         </p>
       )}

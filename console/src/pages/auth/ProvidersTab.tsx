@@ -243,7 +243,7 @@ export function ProvidersTab({ isOwner }: { isOwner: boolean }) {
   return (
     <>
       {!isOwner && (
-        <p className="notice" role="note">
+        <p className="notice notice-info" role="note">
           Only owners can add or change sign-in providers: they hold client secrets.
         </p>
       )}

@@ -132,7 +132,7 @@ export function AdminsTab({ me, isOwner }: { me: Admin; isOwner: boolean }) {
     return (
       <section className="panel" aria-labelledby="admins-title">
         <h2 id="admins-title">Admin accounts</h2>
-        <p className="notice" role="note">
+        <p className="notice notice-info" role="note">
           Owners only: admin accounts and roles are managed by owners. You are signed in as a {me.role}.
         </p>
       </section>

@@ -38,7 +38,7 @@ function ServiceKey() {
       ) : (
         <div className="secret-row">
           <label className="field">
-            <span>Service key</span>
+            <span>Service key (a JWT with role "service")</span>
             <textarea
               readOnly
               rows={3}
@@ -106,7 +106,7 @@ export function KeysTab({ role }: { role: AdminRole }) {
     return (
       <section className="panel" aria-labelledby="keys-title">
         <h2 id="keys-title">Keys</h2>
-        <p className="notice" role="note">
+        <p className="notice notice-info" role="note">
           Owners only: the service key and signing keys are managed by owners. You are signed in as a {role}.
         </p>
       </section>

@@ -41,6 +41,28 @@ describe('auditDiff', () => {
     expect(diffSummary(rows)).toBe('2 changed, 2 added, 4 not sent')
   })
 
+  it('compares with the resource inside a GET answer that wraps it', () => {
+    const before = { admin: { id: 'a1', email: 'dev@x.y', role: 'developer', mfa: false } }
+    const rows = auditDiff(before, { role: 'viewer' })
+    expect(rows.find((row) => row.path === 'role')).toEqual({
+      path: 'role',
+      kind: 'changed',
+      before: 'developer',
+      after: 'viewer',
+    })
+    expect(rows.filter((row) => row.kind === 'not-sent').map((row) => row.path)).toEqual([
+      'id',
+      'email',
+      'mfa',
+    ])
+    // A body that names the wrapper is compared as it is; so is a wrapper of several fields.
+    expect(auditDiff(before, { admin: { role: 'viewer' } })[2]).toMatchObject({
+      path: 'admin.role',
+      kind: 'changed',
+    })
+    expect(auditDiff({ a: 1, b: 2 }, { a: 3 })[0]).toMatchObject({ path: 'a', kind: 'changed' })
+  })
+
   it('calls everything added for a create, removed for a delete, and sees equal values as unchanged', () => {
     expect(auditDiff(undefined, { email: 'a@b.c', role: 'developer' }).map((row) => row.kind)).toEqual([
       'added',

@@ -33,8 +33,22 @@ export function flatten(value: unknown, path = '', out = new Map<string, unknown
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
 
+/**
+ * The resource inside a GET answer that wraps it (`{admin: {...}}`, `{user: {...}}`), when the request
+ * body is the bare resource: comparing `admin.role` with `role` would say nothing changed.
+ */
+export function unwrapBefore(before: unknown, after: unknown): unknown {
+  if (!isObject(before) || !isObject(after)) return before
+  const keys = Object.keys(before)
+  if (keys.length !== 1) return before
+  const [key] = keys as [string]
+  const inner = before[key]
+  return isObject(inner) && !(key in after) ? inner : before
+}
+
 /** The rows of a change, in the order the fields first appear (before's order, then after's new ones). */
-export function auditDiff(before: unknown, after: unknown): DiffRow[] {
+export function auditDiff(recordedBefore: unknown, after: unknown): DiffRow[] {
+  const before = unwrapBefore(recordedBefore, after)
   const hasBefore = before !== undefined && before !== null
   const hasAfter = after !== undefined && after !== null
   const old = hasBefore ? flatten(before) : new Map<string, unknown>()

@@ -80,7 +80,7 @@ export function BucketSettings({ bucket, canWrite }: { bucket: Bucket; canWrite:
       <form className="panel bucket-settings" onSubmit={submit} aria-labelledby="bucket-settings-title">
         <h2 id="bucket-settings-title">Settings</h2>
         {!canWrite && (
-          <p className="notice" role="note">
+          <p className="notice notice-info" role="note">
             Viewers can read these settings; changing them takes a developer or an owner.
           </p>
         )}

@@ -66,7 +66,7 @@ function TextPreview({ blob, json, label }: { blob: Blob; json: boolean; label: 
   const shown = json ? prettyJson(text.data) : { text: text.data, valid: false }
   return (
     <>
-      {json && !shown.valid && <p className="notice">This is not valid JSON; shown as text.</p>}
+      {json && !shown.valid && <p className="notice notice-info">This is not valid JSON; shown as text.</p>}
       {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard. */}
       <section className="text-preview" aria-label={label} tabIndex={0}>
         <pre>{shown.valid ? highlighted(shown.text) : shown.text}</pre>

@@ -89,7 +89,7 @@ export function StoragePage() {
       {canWrite(admin) ? (
         <CreateBucket existing={buckets.data?.map((bucket) => bucket.name) ?? []} />
       ) : (
-        <p className="notice" role="note">
+        <p className="notice notice-info" role="note">
           You are a viewer: you can browse buckets and download objects, not change them.
         </p>
       )}
