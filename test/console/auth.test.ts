@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { LANES } from '../support/platform.ts'
 import { RUN_BROWSER, useConsole } from './harness.ts'
@@ -10,7 +11,11 @@ interface Signed {
 }
 
 describe.each(LANES)('console auth (%s lane)', (lane) => {
-  const h = useConsole(lane)
+  // Provider client secrets and TOTP secrets are encrypted: with a shared database the key must be given.
+  const h = useConsole(
+    lane,
+    lane === 'real' ? { AUTH_ENCRYPTION_KEY: randomBytes(32).toString('base64') } : {},
+  )
 
   async function post(path: string, body: unknown): Promise<Response> {
     return fetch(`${h().t.url}${path}`, {

@@ -1,10 +1,15 @@
+import { randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { totpCode } from '../../services/auth/mfa/totp.ts'
 import { LANES } from '../support/platform.ts'
 import { PASSWORD, RUN_BROWSER, useConsole } from './harness.ts'
 
 describe.each(LANES)('console settings (%s lane)', (lane) => {
-  const h = useConsole(lane)
+  // Provider client secrets and TOTP secrets are encrypted: with a shared database the key must be given.
+  const h = useConsole(
+    lane,
+    lane === 'real' ? { AUTH_ENCRYPTION_KEY: randomBytes(32).toString('base64') } : {},
+  )
 
   it.skipIf(!RUN_BROWSER)(
     'adds a developer, changes its role, and shows both changes in the audit log with before and after',
