@@ -1,5 +1,7 @@
 import { createRootRoute, createRoute, createRouter, Link, lazyRouteComponent } from '@tanstack/react-router'
 import { authSearch } from '../pages/auth/search.ts'
+import { collectionSearch } from '../pages/data/search.ts'
+import { simulatorSearch } from '../pages/rules/search.ts'
 import { settingsSearch } from '../pages/settings/search.ts'
 import { bucketSearch, storageSearch } from '../pages/storage/search.ts'
 import { Shell } from './Shell.tsx'
@@ -38,13 +40,27 @@ const searchPage = <const P extends string, S>(
     component: lazyRouteComponent(load, name),
   })
 
+// Pages whose state lives in search parameters (a link reproduces the view).
+const collectionRoute = createRoute({
+  getParentRoute: () => root,
+  path: '/data/$collection',
+  validateSearch: collectionSearch,
+  component: lazyRouteComponent(() => import('../pages/data/CollectionPage.tsx'), 'CollectionPage'),
+})
+const rulesRoute = createRoute({
+  getParentRoute: () => root,
+  path: '/rules',
+  validateSearch: simulatorSearch,
+  component: lazyRouteComponent(() => import('../pages/rules/RulesPage.tsx'), 'RulesPage'),
+})
+
 const routeTree = root.addChildren([
   page('/', () => import('../pages/overview/OverviewPage.tsx'), 'OverviewPage'),
   searchPage('/auth', () => import('../pages/auth/AuthPage.tsx'), 'AuthPage', authSearch),
   page('/auth/users/$id', () => import('../pages/auth/UserPage.tsx'), 'UserPage'),
   page('/data', () => import('../pages/data/DataPage.tsx'), 'DataPage'),
-  page('/data/$collection', () => import('../pages/data/CollectionPage.tsx'), 'CollectionPage'),
-  page('/rules', () => import('../pages/rules/RulesPage.tsx'), 'RulesPage'),
+  collectionRoute,
+  rulesRoute,
   searchPage('/storage', () => import('../pages/storage/StoragePage.tsx'), 'StoragePage', storageSearch),
   searchPage('/storage/$bucket', () => import('../pages/storage/BucketPage.tsx'), 'BucketPage', bucketSearch),
   page('/functions', () => import('../pages/functions/FunctionsPage.tsx'), 'FunctionsPage'),

@@ -14,6 +14,8 @@ export interface CodeProblem {
   line?: number
   column?: number
   offset?: number
+  /** With `offset`: where the marked part ends (exclusive); one character when absent. */
+  endOffset?: number
   severity?: 'error' | 'warning'
 }
 
@@ -30,12 +32,22 @@ function languageOf(language: CodeLanguage): Extension {
   }
 }
 
+/**
+ * CodeMirror writes its styles into a `<style>` element, which the console's CSP allows only with the
+ * page's nonce (the server puts it in `<meta name="csp-nonce">`). Every editor view needs this extension.
+ */
+export function cspNonce(): Extension {
+  const nonce = document.querySelector<HTMLMetaElement>('meta[name="csp-nonce"]')?.content
+  return nonce ? EditorView.cspNonce.of(nonce) : []
+}
+
 /** Where a problem sits in the document, clamped to it. */
 export function problemRange(state: EditorState, problem: CodeProblem): { from: number; to: number } {
   const doc = state.doc
   if (problem.offset !== undefined) {
     const from = Math.max(0, Math.min(problem.offset, doc.length))
-    return { from, to: Math.min(from + 1, doc.length) }
+    const end = problem.endOffset !== undefined && problem.endOffset > from ? problem.endOffset : from + 1
+    return { from, to: Math.min(end, doc.length) }
   }
   const lineNumber = Math.max(1, Math.min(problem.line ?? 1, doc.lines))
   const line = doc.line(lineNumber)
@@ -87,13 +99,16 @@ export function CodeEditor({
       state: EditorState.create({
         doc: value,
         extensions: [
+          cspNonce(),
           basicSetup,
           languageOf(language),
           lintGutter(),
           lint.current.of(linter(diagnostics(problems), { delay: 0 })),
           EditorState.readOnly.of(readOnly),
           EditorView.editable.of(!readOnly),
-          EditorView.contentAttributes.of({ 'aria-label': label }),
+          // tabindex: a read-only editor is not contenteditable, and keyboard users must still reach
+          // (and scroll) its text.
+          EditorView.contentAttributes.of({ 'aria-label': label, tabindex: '0' }),
           EditorView.theme({ '&': { minHeight }, '.cm-scroller': { minHeight } }),
           EditorView.updateListener.of((update) => {
             if (update.docChanged) changed.current?.(update.state.doc.toString())
