@@ -66,31 +66,19 @@ export function deleteBucket(name: string): Promise<void> {
   return api('DELETE', `/admin/v1/buckets/${enc(name)}`)
 }
 
-// Servers from before `delimiter` refuse the unknown parameter (400): then list without it, and the
-// console derives the folders from the keys it gets.
-let delimiterRefused = false
-
-/** One page of the objects under `prefix`, grouped into folders at `/` when the server can. */
-export async function listObjects(
+/**
+ * One page of the objects under `prefix`, grouped into folders at `/`: keys that go on past the next
+ * `/` come back once each, as `prefixes` (S3's common prefixes); `limit` counts both.
+ */
+export function listObjects(
   bucket: string,
   query: { prefix?: string; cursor?: string | null; limit?: number },
   signal?: AbortSignal,
 ): Promise<ObjectPage> {
-  const path = `${APP_STORAGE}/list/${enc(bucket)}`
-  const base = { prefix: query.prefix, cursor: query.cursor, limit: query.limit ?? 100 }
-  const options = signal ? { signal } : {}
-  if (!delimiterRefused) {
-    try {
-      return await api<ObjectPage>('GET', path, { query: { ...base, delimiter: '/' }, ...options })
-    } catch (error) {
-      const aboutDelimiter = (e: ApiError) =>
-        /delimiter/.test(`${e.message} ${JSON.stringify(e.details ?? '')}`)
-      if (!(error instanceof ApiError && error.code === 'request/invalid' && aboutDelimiter(error)))
-        throw error
-      delimiterRefused = true
-    }
-  }
-  return api<ObjectPage>('GET', path, { query: base, ...options })
+  return api<ObjectPage>('GET', `${APP_STORAGE}/list/${enc(bucket)}`, {
+    query: { prefix: query.prefix, cursor: query.cursor, limit: query.limit ?? 100, delimiter: '/' },
+    ...(signal ? { signal } : {}),
+  })
 }
 
 /** The object's bytes as a Blob, read with the admin session. */
