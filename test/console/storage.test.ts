@@ -170,6 +170,27 @@ describe.each(LANES)('console storage (%s lane)', (lane) => {
       await page.getByRole('button', { name: 'Switch to dark theme' }).click()
       await screenshot(page, `${lane}-storage-dark`)
       await expectAccessible(page, 'bucket (dark)')
+
+      // Deleting a bucket takes its name typed; a bucket with objects is refused, and the dialog says why.
+      await page.getByRole('tab', { name: 'Settings' }).click()
+      await page.getByRole('button', { name: 'Delete bucket' }).click()
+      const refuse = page.getByRole('dialog', { name: 'Delete bucket media?' })
+      await refuse.getByLabel('Type media to confirm').fill('media')
+      await refuse.getByRole('button', { name: 'Delete bucket' }).click()
+      await refuse.getByRole('alert').filter({ hasText: 'storage/bucket-not-empty' }).waitFor()
+      await screenshot(page, `${lane}-storage-delete-bucket-refused`)
+      await expectAccessible(page, 'delete bucket refused (dark)')
+      await refuse.getByRole('button', { name: 'Cancel' }).click()
+
+      await h().service('PUT', '/admin/v1/buckets/scratch', {})
+      await page.goto(`${t.url}/console/storage/scratch?tab=settings`)
+      await page.getByRole('button', { name: 'Delete bucket' }).click()
+      const dialog2 = page.getByRole('dialog', { name: 'Delete bucket scratch?' })
+      await dialog2.getByLabel('Type scratch to confirm').fill('scratch')
+      await dialog2.getByRole('button', { name: 'Delete bucket' }).click()
+      await page.getByText('Deleted bucket scratch.').waitFor()
+      await page.getByRole('link', { name: 'media' }).waitFor()
+      expect(await page.getByRole('link', { name: 'scratch' }).count()).toBe(0)
       await page.close()
     },
   )

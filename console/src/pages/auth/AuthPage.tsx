@@ -26,6 +26,12 @@ export function AuthPage() {
         title="Auth"
         description="The app's users, the providers they sign in with, and auth settings."
       />
+      {!canWrite(admin) && (
+        <p className="notice notice-info" role="note">
+          You are a viewer: you can read users, providers and settings; changing them takes a developer or an
+          owner.
+        </p>
+      )}
       <Tabs
         tabs={TABS}
         selected={tab}

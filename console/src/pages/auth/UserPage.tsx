@@ -310,6 +310,12 @@ export function UserPage() {
           ) : undefined
         }
       />
+      {!writable && (
+        <p className="notice notice-info" role="note">
+          You are a viewer: disabling, deleting, revoking sessions and resetting MFA take a developer or an
+          owner.
+        </p>
+      )}
       {done && (
         <p className="notice notice-ok" role="status">
           {done}

@@ -96,9 +96,6 @@ function Preview({ bucket, object }: { bucket: string; object: StoredObject }) {
 function SignedUrl({ bucket, objectKey }: { bucket: string; objectKey: string }) {
   const [expiresIn, setExpiresIn] = useState<number>(3600)
   const sign = useMutation({ mutationFn: () => signObject(bucket, objectKey, expiresIn) })
-  // A URL signed for another object must not linger when the selection changes.
-  // biome-ignore lint/correctness/useExhaustiveDependencies: reset on a new key only.
-  useEffect(() => sign.reset(), [objectKey])
   return (
     <div className="signed-url">
       <div className="field-row">
