@@ -108,7 +108,7 @@ export function BucketSettings({ bucket, canWrite }: { bucket: Bucket; canWrite:
                 rows={2}
                 value={form[rule.key]}
                 spellCheck={false}
-                placeholder="auth != null"
+                placeholder={canWrite ? 'e.g. auth != null' : 'none: denied'}
                 onChange={(event) => set(rule.key, event.target.value)}
               />
             </label>
