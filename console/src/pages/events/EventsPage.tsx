@@ -75,7 +75,10 @@ function EventDetail({ event }: { event: BusEvent }) {
         </ul>
       )}
       <h3>Data</h3>
-      <pre>{JSON.stringify(event.data ?? null, null, 2)}</pre>
+      {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard. */}
+      <section className="scroll-block" aria-label={`Data of event ${event.sequence}`} tabIndex={0}>
+        <pre>{JSON.stringify(event.data ?? null, null, 2)}</pre>
+      </section>
     </div>
   )
 }

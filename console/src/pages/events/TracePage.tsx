@@ -27,9 +27,12 @@ function Attributes({ span }: { span: Span }) {
       {Array.isArray(logs) && logs.length > 0 && (
         <>
           <h3>Logs</h3>
-          <pre className="logs">
-            {logs.map((line) => `${line.time} ${line.level.toUpperCase()} ${line.msg}`).join('\n')}
-          </pre>
+          {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard. */}
+          <section className="scroll-block" aria-label={`Logs of ${span.name}`} tabIndex={0}>
+            <pre className="logs">
+              {logs.map((line) => `${line.time} ${line.level.toUpperCase()} ${line.msg}`).join('\n')}
+            </pre>
+          </section>
         </>
       )}
     </div>

@@ -78,7 +78,10 @@ function Row({
         <tr className="dead-detail">
           <td />
           <td colSpan={6}>
-            <pre>{JSON.stringify({ event: letter.event, error: letter.error }, null, 2)}</pre>
+            {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard. */}
+            <section className="scroll-block" aria-label={`Dead letter ${letter.id}`} tabIndex={0}>
+              <pre>{JSON.stringify({ event: letter.event, error: letter.error }, null, 2)}</pre>
+            </section>
           </td>
         </tr>
       )}
