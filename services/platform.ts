@@ -32,9 +32,13 @@ import { functionsAdminRoutes, functionsRoutes } from './functions/routes/index.
 import { FunctionsService } from './functions/service.ts'
 import { buildGateway } from './gateway/build.ts'
 import { Housekeeping } from './maintenance/housekeeping.ts'
+import { stratusVersion } from './observability/nodes.ts'
+import { type OtelExport, openOtelExport } from './observability/otel.ts'
 import type { GaugeSample } from './observability/recorder.ts'
 import { observabilityAdminRoutes } from './observability/routes/index.ts'
 import { ObservabilityService } from './observability/service.ts'
+import { SpanStore } from './observability/span-store.ts'
+import { TracesService } from './observability/traces.ts'
 import { outboxLagSeconds } from './outbox/outbox.ts'
 import { pruneOutbox } from './outbox/outbox-retention.ts'
 import { OutboxRelay, signalOutboxCommits } from './outbox/relay.ts'
@@ -73,6 +77,10 @@ export interface Platform {
   relay?: OutboxRelay
   /** Per-minute rollups (series, usage) and this node's entry in the nodes list. */
   observability: ObservabilityService
+  /** Traces and retained events (`/admin/v1/traces`, `/admin/v1/events`). */
+  traces: TracesService
+  /** The OpenTelemetry export, when OTEL_EXPORTER_OTLP_ENDPOINT is set. */
+  otel?: OtelExport
   /** Cleanup of old outbox events and spent auth tokens; present when the role runs workers. */
   housekeeping?: Housekeeping
   /** Present when the role serves HTTP (not yet listening: call `listen`). */
@@ -119,6 +127,11 @@ interface Services {
   functions: FunctionsRuntime
   functionsAdmin: FunctionsService
   observability: ObservabilityService
+  /** Request spans (batched rows), read back by `traces`. */
+  spans: SpanStore
+  traces: TracesService
+  /** Present when OTEL_EXPORTER_OTLP_ENDPOINT is set. */
+  otel?: OtelExport
   /** Absent on worker nodes, which serve no clients. */
   realtime?: RealtimeService
 }
@@ -175,6 +188,8 @@ export async function createPlatform(
       jobs: drivers.jobs,
       relay: worker?.relay,
       observability: services.observability,
+      traces: services.traces,
+      otel: services.otel,
       housekeeping: worker?.housekeeping,
       app: role === 'worker' ? undefined : gateway,
       createdKeys: drivers.createdKeys,
@@ -311,6 +326,19 @@ async function openServices(
   // Closed after the gateway and the functions runtime (registered before them): their last counts go
   // out with its last flush. Closing one that never started writes nothing of its own.
   stack.defer('observability', () => observability.close())
+  // Like the rollups, registered before what produces spans (gateway, runtime, relay): closed after
+  // them, their last spans go out.
+  const otel = config.observability.otlpEndpoint
+    ? await openOtelExport({
+        endpoint: config.observability.otlpEndpoint,
+        serviceName: config.observability.serviceName,
+        serviceVersion: stratusVersion(),
+        instanceId: observability.nodeId,
+      })
+    : undefined
+  if (otel) stack.defer('opentelemetry export', () => otel.close())
+  const spans = new SpanStore(db, { logger: logger.child({ component: 'traces' }) })
+  stack.defer('request spans', () => spans.close())
   const recorder = observability.recorder
   const storage = new StorageService({
     db,
@@ -339,9 +367,18 @@ async function openServices(
     http,
     principal: (name) => keys.functionToken(name),
     onExecution: recorder && ((fn, status, ms) => recorder.execution(fn.name, status, ms, fn.memoryMb)),
+    spans: otel,
   })
   // Its sandbox pool holds isolates and a reaper timer from construction on.
   stack.defer('functions runtime', () => functions.close())
+  const traces = new TracesService({
+    db,
+    spans,
+    executions: {
+      ofTrace: (traceId) => functions.store.executionsOfTrace(traceId),
+      ofEvents: (events) => functions.store.executionsOfEvents(events),
+    },
+  })
   const functionsAdmin = new FunctionsService(functionsAdminPort(functions), {
     maxMemoryMb: config.functions.maxMemoryMb,
   })
@@ -364,7 +401,20 @@ async function openServices(
           limits: config.realtime,
           onConnections: (count) => metrics.websocketConnections.set(count),
         })
-  return { auth, admins, storage, documents, queue, functions, functionsAdmin, observability, realtime }
+  return {
+    auth,
+    admins,
+    storage,
+    documents,
+    queue,
+    functions,
+    functionsAdmin,
+    observability,
+    spans,
+    traces,
+    otel,
+    realtime,
+  }
 }
 
 /** The outbox relay and housekeeping of worker roles, built but not started (see startLoops). */
@@ -380,6 +430,7 @@ function openWorkerRole(
     ...config.relay,
     logger: logger.child({ component: 'relay' }),
     metrics,
+    spans: services.otel,
   })
   // Registered before the gateway, so that it stops (and hands its lease to another node) only once
   // in-flight requests have committed their events; stopping a relay that never started is a no-op.
@@ -397,6 +448,8 @@ function openWorkerRole(
       { name: 'auth-tokens', run: () => purgeAuthTokens(db) },
       { name: 'admin-sessions', run: () => services.admins.purgeSessions() },
       { name: 'metrics', run: () => services.observability.prune() },
+      // Request spans explain events: kept as long as the outbox keeps those.
+      { name: 'trace-spans', run: () => services.traces.prune(config.housekeeping.outboxRetentionHours) },
       ...services.functions.retentionTasks(),
     ],
     {
@@ -453,6 +506,7 @@ async function openApiRole(
     ],
     collectors: [lagCollector, queueCollector, async () => void (await functions.queueStats())],
     onResponse: recorder && ((url, status, ms) => recorder.request(url, status, ms)),
+    tracing: { onWritten: (span) => services.spans.add(span), sink: services.otel },
     services: [
       { prefix: '/auth/v1', routes: authRoutes(authDeps) },
       { prefix: '/storage/v1', routes: storageRoutes(storageDeps) },
@@ -467,7 +521,7 @@ async function openApiRole(
       documentsAdminRoutes(documentsDeps),
       functionsAdminRoutes(functionsDeps),
       queueAdminRoutes(queueDeps),
-      observabilityAdminRoutes({ service: services.observability }),
+      observabilityAdminRoutes({ service: services.observability, traces: services.traces }),
       adminAccountsRoutes({
         service: services.admins,
         keys: drivers.keys,
