@@ -134,14 +134,5 @@ describe.each(LANES)('observability: OpenTelemetry export (%s)', (lane) => {
     } finally {
       if (!closed) await t.close()
     }
-  })
-
-  it('loads no exporter when no endpoint is configured', async () => {
-    const t = await startTestPlatform(lane, OBSERVABILITY_TEST_ENV)
-    try {
-      expect(t.platform.otel).toBeUndefined()
-    } finally {
-      await t.close()
-    }
-  })
+  }, 90_000)
 })

@@ -374,6 +374,10 @@ describe.each(LANES)('observability: traces (%s)', (lane) => {
     expect(runs.every((r) => r.attributes.trigger === 'queue')).toBe(true)
   })
 
+  it('loads no OpenTelemetry exporter when no endpoint is configured', () => {
+    expect(t.platform.otel).toBeUndefined()
+  })
+
   it('refuses malformed trace ids with 400 and answers 404 for unknown traces', async () => {
     for (const id of [
       'xyz',
