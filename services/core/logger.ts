@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module'
 import { type Logger, pino } from 'pino'
-import pretty from 'pino-pretty'
+import type PinoPretty from 'pino-pretty'
 import type { Config } from './config.ts'
 import { currentTrace } from './trace.ts'
 
@@ -49,7 +50,9 @@ export function createLogger(level: Config['log']['level'], options: LoggerOptio
     },
   }
   if (format === 'json') return pino(settings)
-  // Synchronous, so nothing is lost when the process exits; a terminal is not a hot path.
+  // Loaded only for a person at a terminal (servers write JSON). Synchronous, so nothing is lost when
+  // the process exits; a terminal is not a hot path.
+  const pretty = createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty
   return pino(
     settings,
     pretty({ sync: true, colorize: process.stdout.isTTY === true, translateTime: 'SYS:HH:MM:ss.l' }),
