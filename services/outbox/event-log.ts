@@ -16,11 +16,15 @@ export interface LoggedEvent {
 /** The most events one trace answers with (a fan-out larger than this is cut). */
 export const MAX_TRACE_EVENTS = 5000
 
-/** The events of trace `traceId`, by sequence (through the trace index of migration 20261201000000_traces). */
+/**
+ * The published events of trace `traceId`, by sequence, through the trace index of migration
+ * 20261201000000_traces (an event the relay has not published yet, a matter of milliseconds, is not
+ * there yet).
+ */
 export async function eventsOfTrace(sql: Sql, traceId: string): Promise<LoggedEvent[]> {
   const rows = await sql.query<OutboxRow & { published_at: Date | null }>(
     `SELECT ${EVENT_COLUMNS}, published_at FROM outbox
-     WHERE substr(traceparent, 4, 32) = $1 AND sequence IS NOT NULL AND traceparent IS NOT NULL
+     WHERE substr(traceparent, 4, 32) = $1 AND published_at IS NOT NULL AND traceparent IS NOT NULL
      ORDER BY sequence LIMIT $2`,
     [traceId, MAX_TRACE_EVENTS],
   )

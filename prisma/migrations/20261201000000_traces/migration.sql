@@ -27,15 +27,14 @@ CREATE TABLE "trace_spans" (
 );
 
 -- CreateIndex
-CREATE INDEX "trace_spans_started_at_idx" ON "trace_spans"("started_at");
+CREATE INDEX "trace_spans_started_at_idx" ON "trace_spans" USING BRIN ("started_at");
 
 -- CreateIndex
 CREATE INDEX "function_executions_trace_id_event_id_idx" ON "function_executions"("trace_id", "event_id");
 
 
 -- The trace API finds a trace's events by the trace id inside `traceparent` (characters 4-35 of
--- `00-<trace id>-<span id>-<flags>`). Partial like the outbox's other indexes (see
--- 20261129080000_outbox_partial_indexes): only sequenced rows get an entry, so an event costs its index
--- one entry for the relay's sequencing and one for its marking, none at insert. Written by hand: Prisma
--- has no expression or partial indexes.
-CREATE INDEX "outbox_trace_idx" ON "outbox"(substr("traceparent", 4, 32), "sequence") WHERE "sequence" IS NOT NULL AND "traceparent" IS NOT NULL;
+-- `00-<trace id>-<span id>-<flags>`). Partial, on published rows only: an event is written three times
+-- (inserted, sequenced, marked published), and only its last version gets an entry here. Written by
+-- hand: Prisma has no expression or partial indexes.
+CREATE INDEX "outbox_trace_idx" ON "outbox"(substr("traceparent", 4, 32), "sequence") WHERE "published_at" IS NOT NULL AND "traceparent" IS NOT NULL;
