@@ -70,6 +70,14 @@ describe('ids', () => {
     expect([...spans].filter((id) => !/^[0-9a-f]{16}$/.test(id))).toEqual([])
   })
 
+  it('trace ids begin with the epoch second, so they sort by time', () => {
+    const before = Math.floor(Date.now() / 1000)
+    const id = newTraceId()
+    const second = Number.parseInt(id.slice(0, 8), 16)
+    expect(second).toBeGreaterThanOrEqual(before)
+    expect(second).toBeLessThanOrEqual(Math.floor(Date.now() / 1000))
+  })
+
   it('tells trace ids from other strings', () => {
     expect(isTraceId(TRACE)).toBe(true)
     for (const bad of ['', TRACE.toUpperCase(), '0'.repeat(32), `${TRACE}0`, TRACE.slice(1)]) {

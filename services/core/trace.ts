@@ -81,10 +81,13 @@ function randomHex(bytes: number): string {
   return hex
 }
 
-/** A new random trace id (16 bytes, hex). */
+/**
+ * A new trace id (16 bytes, hex): the epoch second (4 bytes, as AWS X-Ray does), then 12 random bytes.
+ * Trace ids are index keys (request spans, outbox events, executions): ids that grow with time land at
+ * the end of those indexes rather than all over them.
+ */
 export function newTraceId(): string {
-  const id = randomHex(16)
-  return id === ZERO_TRACE ? newTraceId() : id
+  return (Math.floor(Date.now() / 1000) >>> 0).toString(16).padStart(8, '0') + randomHex(12)
 }
 
 /** A new random span id (8 bytes, hex). */
