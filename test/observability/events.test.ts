@@ -2,7 +2,7 @@ import request from 'supertest'
 import { describe, expect, it } from 'vitest'
 import { FUNCTIONS_TEST_ENV, publish, service } from '../functions/helpers.ts'
 import { LANES, usePlatform } from '../support/platform.ts'
-import { OBSERVABILITY_TEST_ENV } from './helpers.ts'
+import { allPublished, OBSERVABILITY_TEST_ENV } from './helpers.ts'
 
 interface EventView {
   id: string
@@ -62,6 +62,7 @@ describe.each(LANES)('observability: events API (%s)', (lane) => {
       .send({ data: { n: 1 } })
     expect(patched.status).toBe(200)
     const message = await publish(t, 'ev-q', { payload: { hello: 'world' } })
+    await allPublished(t)
 
     // Ascending, two at a time: every created ev-a document, in order, once.
     const created = await all({

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { deploy, FUNCTIONS_TEST_ENV, publish, service, waitForExecutions } from '../functions/helpers.ts'
 import { eventually } from '../support/lanes.ts'
 import { LANES, usePlatform } from '../support/platform.ts'
-import { FLAKY_CODE, OBSERVABILITY_TEST_ENV } from './helpers.ts'
+import { allPublished, FLAKY_CODE, OBSERVABILITY_TEST_ENV } from './helpers.ts'
 
 /** A span as GET /admin/v1/traces/{id} answers it. */
 interface Span {
@@ -227,6 +227,7 @@ describe.each(LANES)('observability: traces (%s)', (lane) => {
       expect(res.status, `${header}: ${JSON.stringify(res.body)}`).toBe(201)
       const own = responseContext(res)
       expect(header ?? '').not.toContain(own.traceId)
+      await allPublished(t)
       const spans = await trace(own.traceId)
       expect(spans.map((s) => [s.kind, s.parentId === undefined])).toEqual([
         ['request', true],
@@ -308,7 +309,9 @@ describe.each(LANES)('observability: traces (%s)', (lane) => {
       const found = await request(t.url).get(`/admin/v1/traces/${own.traceId}`).set(service(t))
       // The execution's record is written in the background: until then it is derived from its write.
       const recorded = (s: Span) => s.kind === 'execution' && !s.attributes.derived
-      return found.status === 200 && found.body.spans.some(recorded)
+      return found.status === 200 &&
+        found.body.spans.some(recorded) &&
+        found.body.spans.some((s: Span) => s.kind === 'event')
         ? (found.body.spans as Span[])
         : undefined
     }))!
@@ -417,6 +420,7 @@ describe.each(LANES)('observability: traces (%s)', (lane) => {
       .set(service(t))
       .send({ data: {} })
     const { traceId } = responseContext(res)
+    await allPublished(t)
     const seen = await request(t.url).get(`/admin/v1/traces/${traceId}`).set(viewer)
     expect(seen.status).toBe(200)
     expect(seen.body.spans.length).toBe(2)
@@ -440,6 +444,7 @@ describe.each(LANES)('observability: traces (%s)', (lane) => {
 
   it('a queue publish without a traceparent is the root of its message trace', async () => {
     const msg = await publish(t, 'solo', { payload: 1 })
+    await allPublished(t)
     const listed = await request(t.url)
       .get('/admin/v1/events')
       .query({ type: 'queue.message.published', subject: 'queues/solo' })
