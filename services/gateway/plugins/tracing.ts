@@ -145,7 +145,8 @@ function report(
   const route = request.routeOptions.url
   const query = request.url.indexOf('?')
   const path = (query < 0 ? request.url : request.url.slice(0, query)).slice(0, MAX_PATH)
-  const name = `${request.method} ${route ?? path}`
+  // No route (a 404): the method alone, so span names stay few (OpenTelemetry's HTTP convention).
+  const name = route ? `${request.method} ${route}` : request.method
   const statusCode = reply.statusCode
   const fn = request.auth?.role === 'function' ? request.auth.uid.replace(/^function:/, '') : undefined
   if (trace.wrote && options.onWritten) {

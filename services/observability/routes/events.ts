@@ -22,9 +22,14 @@ const eventsSchema = {
         maximum: Number.MAX_SAFE_INTEGER,
         description: 'First sequence (last, with order=desc)',
       },
-      limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+      limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100, description: 'Events per page' },
       cursor: { type: 'string', pattern: '^[0-9]{1,16}$', description: 'nextCursor of the previous page' },
-      order: { type: 'string', enum: ['asc', 'desc'], default: 'asc' },
+      order: {
+        type: 'string',
+        enum: ['asc', 'desc'],
+        default: 'asc',
+        description: '`asc`: oldest first; `desc`: newest first (a live tail)',
+      },
     },
   },
   response: {
@@ -58,7 +63,7 @@ const eventsSchema = {
               time: { type: 'string', format: 'date-time' },
               datacontenttype: { type: 'string' },
               data: {},
-              sequence: { type: 'integer' },
+              sequence: { type: 'integer', description: 'Position in the project-wide order of events' },
               traceparent: { type: 'string', description: 'W3C trace context of the event (its own span)' },
               causationid: { type: 'string', description: 'The span that caused it (a request or a write)' },
               executions: {
@@ -80,7 +85,10 @@ const eventsSchema = {
             },
           },
         },
-        nextCursor: { type: ['string', 'null'] },
+        nextCursor: {
+          type: ['string', 'null'],
+          description: 'Pass as `cursor` for the next page (same order); null on the last page',
+        },
       },
     },
     '4xx': { $ref: 'Error#' },
