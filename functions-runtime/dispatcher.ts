@@ -175,6 +175,8 @@ export class Dispatcher {
           ...(delayed ? { availableAt: row.availableAt.toISOString() } : {}),
         },
         sequence: row.sequence ?? 0,
+        ...(row.traceparent ? { traceparent: row.traceparent } : {}),
+        ...(row.causationId ? { causationid: row.causationId } : {}),
       })
         .catch((error: unknown) => {
           if (!this.closed)

@@ -3,6 +3,13 @@ import type { StratusEvent } from '../services/core/events.ts'
 import { newEventId } from '../services/core/ids.ts'
 import type { Logger } from '../services/core/logger.ts'
 import { andThen, type MaybePromise } from '../services/core/maybe-promise.ts'
+import {
+  childSpan,
+  formatTraceparent,
+  parseTraceparent,
+  type SpanSink,
+  type TraceContext,
+} from '../services/core/trace.ts'
 import type { Execution, ExecutionStatus, FunctionVersion, TriggerKind } from '../services/functions/model.ts'
 import { Batcher } from './batcher.ts'
 import type { FunctionJobData } from './jobs.ts'
@@ -24,6 +31,8 @@ export interface ExecutorOptions {
   metrics: FunctionMetrics
   logger: Logger
   onExecution?: ExecutionObserver
+  /** The span exporter (OpenTelemetry), when one is configured: each execution is a span. */
+  spans?: SpanSink
   /** Told when a delivery of a queue message to a consumer finishes for good (success or dead letter). */
   onQueueDelivery?: (queue: string) => void
 }
@@ -65,7 +74,9 @@ export class Executor {
 
   /**
    * Runs one invocation and records it: `write` hands back the record's write to wait for (`written`),
-   * `enqueue` writes it in the background.
+   * `enqueue` writes it in the background. The execution is a span of the event's trace (its
+   * `traceparent`: the event's own span, or the HTTP request's), or the root of a new trace (a schedule
+   * tick); its `ctx` calls continue that trace.
    */
   run(
     fn: FunctionVersion,
@@ -76,6 +87,8 @@ export class Executor {
     options: RunOptions = {},
   ): MaybePromise<RunOnce> {
     const executionId = options.executionId ?? newEventId()
+    const cause = parseTraceparent((event as { traceparent?: unknown }).traceparent)
+    const span = childSpan(cause)
     const invocation: Invocation = {
       functionName: fn.name,
       version: fn.version,
@@ -83,11 +96,12 @@ export class Executor {
       deadline: Date.now() + fn.timeoutMs,
       logs: [],
       droppedLogs: 0,
+      traceparent: formatTraceparent(span),
     }
     const ran = this.options.pool.run(fn, JSON.stringify(event), invocation)
     // A warm inline run answers without a promise: so does this, and invokeHttp after it.
     return andThen(ran, (outcome) =>
-      this.record(fn, event, trigger, attempt, recording, executionId, outcome, options.key),
+      this.record(fn, event, trigger, attempt, recording, executionId, outcome, span, cause, options.key),
     )
   }
 
@@ -177,6 +191,16 @@ export class Executor {
     outcome: PoolRun,
     queue: string | undefined,
   ): Promise<void> {
+    this.options.logger.warn(
+      {
+        function: fn.name,
+        version: fn.version,
+        eventId: event.id,
+        attempts,
+        traceId: parseTraceparent(event.traceparent)?.traceId,
+      },
+      'functions: last attempt failed; the event is kept as a dead letter',
+    )
     await this.options.store.addDeadLetter({
       function: fn.name,
       version: fn.version,
@@ -204,6 +228,8 @@ export class Executor {
     recording: 'write' | 'enqueue',
     executionId: string,
     outcome: PoolRun,
+    span: TraceContext,
+    cause: TraceContext | undefined,
     key?: string,
   ): RunOnce {
     const metrics = this.options.metrics
@@ -224,9 +250,63 @@ export class Executor {
       coldStart: outcome.coldStart,
       logs: outcome.logs,
       error: outcome.error ?? null,
+      traceId: span.traceId,
+      spanId: span.spanId,
+      ...(cause ? { parentSpanId: cause.spanId } : {}),
     }
+    const logger = this.options.logger
+    if (logger.isLevelEnabled('debug')) {
+      logger.debug(
+        {
+          traceId: span.traceId,
+          executionId,
+          function: fn.name,
+          version: fn.version,
+          trigger,
+          attempt,
+          status: outcome.status,
+          durationMs: outcome.durationMs,
+        },
+        'functions: execution ended',
+      )
+    }
+    if (this.options.spans) this.exportSpan(record, span, cause)
     if (recording === 'write') return { outcome, record, written: this.recorder.write(record) }
     this.recorder.enqueue(record)
     return { outcome, record }
   }
+
+  /** Hands the execution's span to the exporter. */
+  private exportSpan(record: Execution, span: TraceContext, cause: TraceContext | undefined): void {
+    const start = Date.parse(record.startedAt)
+    this.options.spans!.add({
+      traceId: span.traceId,
+      spanId: span.spanId,
+      ...(cause ? { parentId: cause.spanId } : {}),
+      sampled: span.flags === '01',
+      role: record.trigger === 'event' || record.trigger === 'queue' ? 'consumer' : 'internal',
+      name: `function ${record.function}`,
+      start,
+      end: start + record.durationMs,
+      error: record.status !== 'succeeded',
+      attributes: {
+        'faas.name': record.function,
+        'faas.version': String(record.version),
+        'faas.invocation_id': record.id,
+        'faas.trigger': FAAS_TRIGGER[record.trigger],
+        'stratus.execution.status': record.status,
+        'stratus.execution.attempt': record.attempt,
+        'stratus.event.id': record.eventId,
+      },
+    })
+  }
+}
+
+/** OpenTelemetry's `faas.trigger` of each trigger kind. */
+const FAAS_TRIGGER: Record<TriggerKind, string> = {
+  http: 'http',
+  event: 'pubsub',
+  queue: 'pubsub',
+  schedule: 'timer',
+  replay: 'pubsub',
 }

@@ -1,4 +1,4 @@
-import { type HostAnswer, HostCallError, type HostCallHandler } from './sandbox/instance.ts'
+import { type HostAnswer, HostCallError, type HostCallHandler, type Invocation } from './sandbox/instance.ts'
 
 /**
  * The platform's own HTTP API, called in-process (fastify's `inject`): functions' `ctx.db`,
@@ -33,7 +33,7 @@ const MAX_PATH_LENGTH = 8192
 /** Builds the host side of every call a sandboxed function makes. */
 export function createHost(options: HostOptions): HostCallHandler {
   return async (op, payload, bytes, invocation) => {
-    if (op === 'request') return request(options, payload, bytes, invocation.functionName)
+    if (op === 'request') return request(options, payload, bytes, invocation)
     if (op === 'fetch') return outbound(options, payload, bytes, invocation.deadline)
     throw new HostCallError('request/invalid', `Unknown host call ${op}`)
   }
@@ -80,7 +80,7 @@ async function request(
   options: HostOptions,
   payload: Record<string, unknown>,
   input: Uint8Array | string | undefined,
-  functionName: string,
+  invocation: Pick<Invocation, 'functionName' | 'traceparent'>,
 ): Promise<HostAnswer> {
   const method = String(payload.method ?? '').toUpperCase()
   if (!METHODS.has(method)) throw new HostCallError('request/invalid', `Unsupported method ${method}`)
@@ -92,8 +92,10 @@ async function request(
     }
   }
   const headers: Record<string, string> = {
-    authorization: `Bearer ${await options.principal(functionName)}`,
+    authorization: `Bearer ${await options.principal(invocation.functionName)}`,
   }
+  // The write continues the execution's trace: its events name the execution's span as their cause.
+  if (invocation.traceparent) headers.traceparent = invocation.traceparent
   if (payload.headers && typeof payload.headers === 'object') {
     for (const [key, value] of Object.entries(payload.headers as Record<string, unknown>)) {
       const name = key.toLowerCase()

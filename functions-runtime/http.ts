@@ -3,6 +3,7 @@ import { EventTypes } from '../services/core/event-catalog.ts'
 import { EVENT_SOURCE } from '../services/core/events.ts'
 import { newEventId } from '../services/core/ids.ts'
 import { andThen, type MaybePromise } from '../services/core/maybe-promise.ts'
+import { currentTrace, formatTraceparent } from '../services/core/trace.ts'
 import type { FunctionVersion, HttpRequestData, HttpResponseData } from '../services/functions/model.ts'
 import type { Executor, RunOnce } from './executor.ts'
 import type { FunctionLookup } from './lookup.ts'
@@ -46,6 +47,9 @@ export class HttpInvocations {
     if (!trigger.public && !request.auth) {
       throw new StratusError('auth/unauthenticated', `Function ${name} needs a signed-in caller`)
     }
+    // Never published, so it has no span of its own: it carries the calling request's, which is the
+    // parent of the execution's span.
+    const trace = currentTrace()
     const event = {
       specversion: '1.0',
       id: newEventId(),
@@ -55,6 +59,7 @@ export class HttpInvocations {
       time: new Date().toISOString(),
       datacontenttype: 'application/json',
       data: request,
+      ...(trace ? { traceparent: formatTraceparent(trace) } : {}),
     }
     return andThen(this.options.executor.run(fn, event, 'http', 1, 'enqueue'), (done) =>
       httpAnswer(name, fn, done),

@@ -4,9 +4,11 @@ import type { JobQueue } from '../services/bus/jobs.ts'
 import type { Config } from '../services/core/config.ts'
 import { DEFAULT_CRON_TIMEZONE, nextCronTimes } from '../services/core/cron.ts'
 import { EventTypes } from '../services/core/event-catalog.ts'
+import type { StratusEvent } from '../services/core/events.ts'
 import { newId } from '../services/core/ids.ts'
 import type { Logger } from '../services/core/logger.ts'
 import type { MaybePromise } from '../services/core/maybe-promise.ts'
+import { newSpanId, parseTraceparent, type SpanSink } from '../services/core/trace.ts'
 import type { Database } from '../services/db/database.ts'
 import type {
   FunctionVersion,
@@ -51,6 +53,8 @@ export interface RuntimeOptions {
   onExecution?: ExecutionObserver
   /** Told when a delivery of a queue message to a consumer finishes for good. Must be cheap. */
   onQueueDelivery?: (queue: string) => void
+  /** The span exporter (OpenTelemetry), when one is configured: deliveries and executions are spans. */
+  spans?: SpanSink
 }
 
 const REGISTRY_POLL_MS = 5000
@@ -124,6 +128,7 @@ export class FunctionsRuntime {
       metrics,
       logger,
       onExecution: options.onExecution,
+      spans: options.spans,
       onQueueDelivery: options.onQueueDelivery,
     })
     this.console = new ConsoleStore(options.db)
@@ -177,7 +182,7 @@ export class FunctionsRuntime {
     this.every(REGISTRY_POLL_MS, () => this.registry.reload())
     if (!options.worker) return
     this.subscriptions.push(
-      await bus.subscribe(DISPATCHER_SUBSCRIBER, (event) => this.dispatcher.dispatch(event), {
+      await bus.subscribe(DISPATCHER_SUBSCRIBER, (event) => this.deliver(event), {
         // A dispatch lasts as long as the executions it runs itself (bounded apart, see the dispatcher),
         // and in memory as long as its jobs too (see dispatch): allow many at once.
         concurrency: this.dispatcher.jobsInMemory ? 256 : Math.max(16, 8 * config.workers),
@@ -198,6 +203,41 @@ export class FunctionsRuntime {
     }
     await this.schedules.syncAll()
     this.every(SWEEP_MS, () => this.dispatcher.sweepQueueBacklog())
+  }
+
+  /** The dispatcher's bus delivery of `event`; a consumer span of the event when spans are exported. */
+  private deliver(event: StratusEvent): Promise<void> {
+    const sink = this.options.spans
+    const trace = sink && parseTraceparent(event.traceparent)
+    if (!trace) return this.dispatcher.dispatch(event)
+    const start = Date.now()
+    const report = (error: boolean) =>
+      sink.add({
+        traceId: trace.traceId,
+        spanId: newSpanId(),
+        parentId: trace.spanId,
+        sampled: trace.flags === '01',
+        role: 'consumer',
+        name: `deliver ${event.type}`,
+        start,
+        end: Date.now(),
+        error,
+        attributes: {
+          'messaging.system': 'stratus',
+          'messaging.operation.type': 'process',
+          'messaging.destination.name': event.type,
+          'messaging.consumer.group.name': DISPATCHER_SUBSCRIBER,
+          'messaging.message.id': event.id,
+          'stratus.event.sequence': event.sequence,
+        },
+      })
+    return this.dispatcher.dispatch(event).then(
+      () => report(false),
+      (error: unknown) => {
+        report(true)
+        throw error
+      },
+    )
   }
 
   /** After this node deployed, rolled back or deleted `name`: refresh, warm up, schedules, backlog. */

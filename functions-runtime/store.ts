@@ -248,9 +248,11 @@ export class FunctionStore {
     // document of the batch (measured ~1.2 µs less in Node and ~1.6 µs less in Postgres per row).
     const rows = await this.db.query<{ id: string }>(
       `INSERT INTO function_executions
-         (id, function_name, version, trigger, event_id, status, attempt, started_at, duration_ms, logs, error, cold_start)
+         (id, function_name, version, trigger, event_id, status, attempt, started_at, duration_ms, logs, error, cold_start,
+          trace_id, span_id, parent_span_id)
        SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::int[],
-                            $8::timestamptz[], $9::float8[], $10::jsonb[], $11::jsonb[], $12::boolean[])
+                            $8::timestamptz[], $9::float8[], $10::jsonb[], $11::jsonb[], $12::boolean[],
+                            $13::text[], $14::text[], $15::text[])
        ON CONFLICT (function_name, version, event_id) WHERE status = 'succeeded' AND trigger <> 'http' DO NOTHING
        ${options.returning === false ? '' : 'RETURNING id'}`,
       [
@@ -266,6 +268,9 @@ export class FunctionStore {
         records.map((r) => jsonForPostgres(r.logs)),
         records.map((r) => (r.error ? jsonForPostgres(r.error) : null)),
         records.map((r) => r.coldStart),
+        records.map((r) => r.traceId ?? null),
+        records.map((r) => r.spanId ?? null),
+        records.map((r) => r.parentSpanId ?? null),
       ],
       { prepare: true },
     )
@@ -302,12 +307,39 @@ export class FunctionStore {
     if (filter.to !== undefined) add('id < ?', uuidv7Floor(filter.to + 1))
     params.push(filter.limit + 1)
     const rows = await this.db.query<Row>(
-      `SELECT id, function_name, version, trigger, event_id, status, attempt, started_at, duration_ms, logs, error, cold_start
+      `SELECT ${EXECUTION_COLUMNS}
        FROM function_executions WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT $${params.length}`,
       params,
     )
     const { items, nextCursor } = page(rows.map(toExecution), filter.limit, (e) => e.id)
     return { executions: items, nextCursor }
+  }
+
+  /** Every execution recorded in trace `traceId` (each attempt), oldest first. */
+  async executionsOfTrace(traceId: string): Promise<Execution[]> {
+    const rows = await this.db.query<Row>(
+      `SELECT ${EXECUTION_COLUMNS} FROM function_executions WHERE trace_id = $1 ORDER BY started_at, id LIMIT $2`,
+      [traceId, MAX_TRACE_EXECUTIONS],
+    )
+    return rows.map(toExecution)
+  }
+
+  /**
+   * The executions of each event, found by its trace and id (an event's executions run in its trace),
+   * oldest first.
+   */
+  async executionsOfEvents(events: readonly { traceId: string; eventId: string }[]): Promise<Execution[]> {
+    if (events.length === 0) return []
+    const rows = await this.db.query<Row>(
+      `SELECT ${EXECUTION_COLUMNS.split(', ')
+        .map((c) => `e.${c}`)
+        .join(', ')}
+       FROM unnest($1::text[], $2::text[]) AS k(trace_id, event_id)
+       JOIN function_executions e ON e.trace_id = k.trace_id AND e.event_id = k.event_id
+       ORDER BY e.started_at, e.id`,
+      [events.map((e) => e.traceId), events.map((e) => e.eventId)],
+    )
+    return rows.map(toExecution)
   }
 
   /** Records a dead letter. */
@@ -395,6 +427,9 @@ export class FunctionStore {
   }
 }
 
+/** The most executions one trace answers with (a fan-out larger than this is cut). */
+const MAX_TRACE_EXECUTIONS = 5000
+
 /** The smallest UUIDv7 of millisecond `ms`: every id generated at or after `ms` sorts above it. */
 export function uuidv7Floor(ms: number): string {
   const hex = Math.max(0, Math.floor(ms)).toString(16).padStart(12, '0')
@@ -403,7 +438,7 @@ export function uuidv7Floor(ms: number): string {
 
 /** The columns `toExecution` reads. */
 export const EXECUTION_COLUMNS =
-  'id, function_name, version, trigger, event_id, status, attempt, started_at, duration_ms, logs, error, cold_start'
+  'id, function_name, version, trigger, event_id, status, attempt, started_at, duration_ms, logs, error, cold_start, trace_id, span_id, parent_span_id'
 
 /** An execution row as the admin API shows it. */
 export function toExecution(row: Row): Execution {
@@ -420,6 +455,9 @@ export function toExecution(row: Row): Execution {
     coldStart: row.cold_start as boolean,
     logs: (row.logs as LogLine[]) ?? [],
     error: (row.error as Execution['error']) ?? null,
+    ...(row.trace_id ? { traceId: row.trace_id as string } : {}),
+    ...(row.span_id ? { spanId: row.span_id as string } : {}),
+    ...(row.parent_span_id ? { parentSpanId: row.parent_span_id as string } : {}),
   }
 }
 

@@ -31,7 +31,7 @@ Configuration comes from the environment: see the README.`
 class UsageError extends Error {}
 
 async function start(config: Config, role: Role): Promise<void> {
-  const logger = createLogger(config.log.level, { role })
+  const logger = createLogger(config.log.level, { bindings: { role }, format: config.log.format ?? 'auto' })
   const platform = await createPlatform(config, role, logger)
   if (platform.createdKeys) {
     // Printed once, on the start that created the project: `stratus keys` prints it again.

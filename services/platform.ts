@@ -22,7 +22,7 @@ import type { JobQueue } from './bus/jobs.ts'
 import { openBus } from './bus/open-bus.ts'
 import { openJobQueue } from './bus/open-jobs.ts'
 import type { Config, Role } from './core/config.ts'
-import { installRoot } from './core/install-root.ts'
+import { installRoot, stratusVersion } from './core/install-root.ts'
 import type { Logger } from './core/logger.ts'
 import { createMetrics, type Metrics } from './core/metrics.ts'
 import { ResourceStack } from './core/resource-stack.ts'
@@ -35,9 +35,12 @@ import { functionsAdminRoutes, functionsRoutes } from './functions/routes/index.
 import { FunctionsService } from './functions/service.ts'
 import { buildGateway } from './gateway/build.ts'
 import { Housekeeping } from './maintenance/housekeeping.ts'
+import { type OtelExport, openOtelExport } from './observability/otel.ts'
 import type { GaugeSample } from './observability/recorder.ts'
 import { observabilityAdminRoutes } from './observability/routes/index.ts'
 import { ObservabilityService } from './observability/service.ts'
+import { SpanStore } from './observability/span-store.ts'
+import { TracesService } from './observability/traces.ts'
 import { outboxLagSeconds } from './outbox/outbox.ts'
 import { pruneOutbox } from './outbox/outbox-retention.ts'
 import { OutboxRelay, signalOutboxCommits } from './outbox/relay.ts'
@@ -76,6 +79,10 @@ export interface Platform {
   relay?: OutboxRelay
   /** Per-minute rollups (series, usage) and this node's entry in the nodes list. */
   observability: ObservabilityService
+  /** Traces and retained events (`/admin/v1/traces`, `/admin/v1/events`). */
+  traces: TracesService
+  /** The OpenTelemetry export, when OTEL_EXPORTER_OTLP_ENDPOINT is set. */
+  otel?: OtelExport
   /** Cleanup of old outbox events and spent auth tokens; present when the role runs workers. */
   housekeeping?: Housekeeping
   /** Present when the role serves HTTP (not yet listening: call `listen`). */
@@ -122,6 +129,11 @@ interface Services {
   functions: FunctionsRuntime
   functionsAdmin: FunctionsService
   observability: ObservabilityService
+  /** Request spans (batched rows), read back by `traces`. */
+  spans: SpanStore
+  traces: TracesService
+  /** Present when OTEL_EXPORTER_OTLP_ENDPOINT is set. */
+  otel?: OtelExport
   /** Absent on worker nodes, which serve no clients. */
   realtime?: RealtimeService
   /** The console's rules simulator (reads only). */
@@ -180,6 +192,8 @@ export async function createPlatform(
       jobs: drivers.jobs,
       relay: worker?.relay,
       observability: services.observability,
+      traces: services.traces,
+      otel: services.otel,
       housekeeping: worker?.housekeeping,
       app: role === 'worker' ? undefined : gateway,
       createdKeys: drivers.createdKeys,
@@ -314,6 +328,19 @@ async function openServices(
   // Closed after the gateway and the functions runtime (registered before them): their last counts go
   // out with its last flush. Closing one that never started writes nothing of its own.
   stack.defer('observability', () => observability.close())
+  // Like the rollups, registered before what produces spans (gateway, runtime, relay): closed after
+  // them, their last spans go out.
+  const otel = config.observability.otlpEndpoint
+    ? await openOtelExport({
+        endpoint: config.observability.otlpEndpoint,
+        serviceName: config.observability.serviceName,
+        serviceVersion: stratusVersion(),
+        instanceId: observability.nodeId,
+      })
+    : undefined
+  if (otel) stack.defer('opentelemetry export', () => otel.close())
+  const spans = new SpanStore(db, { logger: logger.child({ component: 'traces' }) })
+  stack.defer('request spans', () => spans.close())
   const recorder = observability.recorder
   const storage = new StorageService({
     db,
@@ -343,9 +370,18 @@ async function openServices(
     principal: (name) => keys.functionToken(name),
     onExecution: recorder && ((fn, status, ms) => recorder.execution(fn.name, status, ms, fn.memoryMb)),
     onQueueDelivery: recorder && ((queueName) => recorder.queueMessage(queueName, 'processed')),
+    spans: otel,
   })
   // Its sandbox pool holds isolates and a reaper timer from construction on.
   stack.defer('functions runtime', () => functions.close())
+  const traces = new TracesService({
+    db,
+    spans,
+    executions: {
+      ofTrace: (traceId) => functions.store.executionsOfTrace(traceId),
+      ofEvents: (events) => functions.store.executionsOfEvents(events),
+    },
+  })
   const functionsAdmin = new FunctionsService(functionsAdminPort(functions), {
     maxMemoryMb: config.functions.maxMemoryMb,
   })
@@ -392,6 +428,9 @@ async function openServices(
     functions,
     functionsAdmin,
     observability,
+    spans,
+    traces,
+    otel,
     realtime,
     rulesSimulator,
   }
@@ -410,6 +449,7 @@ function openWorkerRole(
     ...config.relay,
     logger: logger.child({ component: 'relay' }),
     metrics,
+    spans: services.otel,
   })
   // Registered before the gateway, so that it stops (and hands its lease to another node) only once
   // in-flight requests have committed their events; stopping a relay that never started is a no-op.
@@ -427,6 +467,8 @@ function openWorkerRole(
       { name: 'auth-tokens', run: () => purgeAuthTokens(db) },
       { name: 'admin-sessions', run: () => services.admins.purgeSessions() },
       { name: 'metrics', run: () => services.observability.prune() },
+      // Request spans explain events: kept as long as the outbox keeps those.
+      { name: 'trace-spans', run: () => services.traces.prune(config.housekeeping.outboxRetentionHours) },
       ...services.functions.retentionTasks(),
     ],
     {
@@ -484,6 +526,7 @@ async function openApiRole(
     collectors: [lagCollector, queueCollector, async () => void (await functions.queueStats())],
     onResponse: recorder && ((url, status, ms) => recorder.request(url, status, ms)),
     consoleDir: path.join(installRoot(), 'console', 'dist'),
+    tracing: { onWritten: (span) => services.spans.add(span), sink: services.otel },
     services: [
       { prefix: '/auth/v1', routes: authRoutes(authDeps) },
       { prefix: '/storage/v1', routes: storageRoutes(storageDeps) },
@@ -506,7 +549,7 @@ async function openApiRole(
       documentsAdminRoutes(documentsDeps),
       functionsAdminRoutes(functionsDeps),
       queueAdminRoutes(queueDeps),
-      observabilityAdminRoutes({ service: services.observability }),
+      observabilityAdminRoutes({ service: services.observability, traces: services.traces }),
       rulesAdminRoutes({ simulator: services.rulesSimulator }),
       adminAccountsRoutes({
         service: services.admins,

@@ -26,6 +26,8 @@ export interface Invocation {
   deadline: number
   logs: LogLine[]
   droppedLogs: number
+  /** The execution's own trace context: ctx calls send it as their `traceparent`. */
+  traceparent?: string
 }
 
 /**

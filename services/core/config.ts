@@ -149,6 +149,13 @@ const VARIABLES = {
     default: 'info',
     description: `One of ${LOG_LEVELS.map((l) => `\`${l}\``).join(', ')}.`,
   },
+  LOG_FORMAT: {
+    schema: z.enum(['json', 'pretty'], { error: 'must be json or pretty' }),
+    default: undefined,
+    unset: 'pretty on a terminal, JSON otherwise',
+    description:
+      '`json`: one JSON object per line (what log collectors read); `pretty`: readable lines (pino-pretty).',
+  },
   BODY_LIMIT_BYTES: {
     schema: int(1024, 1024 * 1024 * 1024),
     default: String(2 * 1024 * 1024),
@@ -169,7 +176,7 @@ const VARIABLES = {
     schema: int(1, 24 * 3650),
     default: '168',
     description:
-      'Published events older than this are deleted (a realtime `since` before the oldest kept event gets `realtime/replay-too-large`).',
+      'Published events older than this are deleted (a realtime `since` before the oldest kept event gets `realtime/replay-too-large`), and so are the request spans of traces (`GET /admin/v1/traces/{id}`).',
   },
   HOUSEKEEPING_INTERVAL_SECONDS: {
     schema: int(1, 24 * 3600),
@@ -194,6 +201,18 @@ const VARIABLES = {
     default: '30',
     description:
       'Per-minute rollups older than this are deleted by housekeeping (series and usage reach back this far).',
+  },
+  OTEL_EXPORTER_OTLP_ENDPOINT: {
+    schema: url(['http:', 'https:']),
+    default: undefined,
+    unset: 'no export',
+    description:
+      'OpenTelemetry collector base URL (`http://collector:4318`): spans of requests, outbox publishes, bus deliveries and function executions go to `<url>/v1/traces` over OTLP/HTTP (JSON), with the trace ids of `traceparent`.',
+  },
+  OTEL_SERVICE_NAME: {
+    schema: nonEmpty,
+    default: 'stratus',
+    description: "The `service.name` of the exported spans' resource.",
   },
   RELAY_BATCH_SIZE: {
     schema: int(1, 10_000),
@@ -499,7 +518,11 @@ export interface Config {
   }
   /** Object storage limits (a bucket may set a lower `maxFileSize`). */
   readonly storage: { readonly maxFileSize: number }
-  readonly log: { readonly level: (typeof LOG_LEVELS)[number] }
+  readonly log: {
+    readonly level: (typeof LOG_LEVELS)[number]
+    /** Unset: pretty on a terminal, JSON otherwise (decided where the logger is made). */
+    readonly format?: 'json' | 'pretty'
+  }
   readonly relay: {
     readonly batchSize: number
     readonly pollMs: number
@@ -512,11 +535,15 @@ export interface Config {
     /** Published outbox events older than this are deleted (a realtime `since` before them is refused). */
     readonly outboxRetentionHours: number
   }
-  /** Per-minute rollups and the nodes registry (services/observability). */
+  /** Per-minute rollups, the nodes registry and trace export (services/observability). */
   readonly observability: {
     readonly rollup: boolean
     readonly flushMs: number
     readonly retentionDays: number
+    /** OTLP/HTTP collector base URL; unset = no OpenTelemetry export (no OTel code loaded). */
+    readonly otlpEndpoint?: string
+    /** `service.name` of exported spans. */
+    readonly serviceName: string
   }
   readonly functions: {
     /** Idle isolates kept warm per function version per process. */
@@ -688,7 +715,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, cw
       region: v.S3_REGION,
     },
     storage: { maxFileSize: v.STORAGE_MAX_FILE_SIZE },
-    log: { level: v.LOG_LEVEL },
+    log: { level: v.LOG_LEVEL, format: v.LOG_FORMAT },
     relay: {
       batchSize: v.RELAY_BATCH_SIZE,
       pollMs: v.RELAY_POLL_MS,
@@ -702,6 +729,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, cw
       rollup: v.METRICS_ROLLUP,
       flushMs: v.METRICS_FLUSH_MS,
       retentionDays: v.METRICS_RETENTION_DAYS,
+      otlpEndpoint: v.OTEL_EXPORTER_OTLP_ENDPOINT,
+      serviceName: v.OTEL_SERVICE_NAME,
     },
     functions: {
       warmPoolSize: v.FUNCTIONS_WARM_POOL_SIZE,

@@ -44,6 +44,8 @@ export const ERROR_STATUS = {
   /** The function's result is larger than FUNCTIONS_MAX_PAYLOAD_BYTES (like a gateway refusing an upstream answer). */
   'functions/result-too-large': 502,
   'realtime/replay-too-large': 400,
+  /** GET /admin/v1/traces/{id}: nothing of that trace is held (unknown, or past retention). */
+  'observability/trace-not-found': 404,
   'request/invalid': 400,
   'request/too-large': 413,
   'request/not-found': 404,

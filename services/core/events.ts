@@ -1,6 +1,7 @@
 import type { CloudEventV1 } from 'cloudevents'
 import type { EventData, EventType } from './event-catalog.ts'
 import { newEventId } from './ids.ts'
+import { eventTrace } from './trace.ts'
 
 /** The `source` attribute of every event Stratus emits. */
 export const EVENT_SOURCE = '/stratus'
@@ -18,6 +19,13 @@ type EventEnvelope<T> = {
   time: string
   datacontenttype: 'application/json'
   data: T
+  /**
+   * CloudEvents distributed-tracing extension: the W3C trace context of this event's own span. Events
+   * written before tracing existed have none.
+   */
+  traceparent?: string
+  /** The span that caused this event (a request, or a function's write); absent for a trace's root. */
+  causationid?: string
 }
 
 /** An event as a service writes it to the outbox: the relay adds `sequence` when it publishes. */
@@ -48,7 +56,10 @@ export interface EventInit<T extends EventType> {
   time?: Date
 }
 
-/** Builds the CloudEvents envelope for a change a service is about to commit. */
+/**
+ * Builds the CloudEvents envelope for a change a service is about to commit, in the trace of the work
+ * running now (the request that writes it), or as the root of a new trace.
+ */
 export function makeEvent<T extends EventType>(init: EventInit<T>): PendingEvent<EventData<T>> {
   return {
     specversion: '1.0',
@@ -59,5 +70,6 @@ export function makeEvent<T extends EventType>(init: EventInit<T>): PendingEvent
     time: (init.time ?? new Date()).toISOString(),
     datacontenttype: 'application/json',
     data: init.data,
+    ...eventTrace(),
   }
 }

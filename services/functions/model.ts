@@ -60,6 +60,11 @@ export interface Execution {
   coldStart: boolean
   logs: LogLine[]
   error: { name: string; message: string; stack?: string } | null
+  /** The trace it ran in (absent on records from before tracing). */
+  traceId?: string
+  /** Its own span, and the span that caused it (its event's, or the HTTP request's). */
+  spanId?: string
+  parentSpanId?: string
 }
 
 /** An event whose last attempt failed. */

@@ -24,6 +24,12 @@ import { installFiniteNumbers } from './plugins/finite-numbers.ts'
 import { identityPlugin } from './plugins/identity.ts'
 import { metricsPlugin, type ResponseObserver, type ScrapeCollector } from './plugins/metrics.ts'
 import { securityHeadersPlugin } from './plugins/security-headers.ts'
+import {
+  ensureTraceHeader,
+  type TracingOptions,
+  tracedChildLogger,
+  tracingPlugin,
+} from './plugins/tracing.ts'
 import { consoleRoutes } from './routes/console.ts'
 import { type HealthCheck, healthRoutes } from './routes/health.ts'
 import { refuseLoneSurrogates } from './unstorable-text.ts'
@@ -40,6 +46,8 @@ export interface GatewayDeps {
   collectors?: readonly ScrapeCollector[]
   /** Told of every response (the per-minute rollups' request counts and latency). */
   onResponse?: ResponseObserver
+  /** Where request spans go: the trace API's rows (requests that wrote events), an exporter. */
+  tracing?: TracingOptions
   /** Public service routes, each mounted at its prefix (e.g. `/auth/v1`). */
   services?: readonly { prefix: string; routes: FastifyPluginAsync }[]
   /** Admin routes, mounted under `/admin/v1` behind the admin guard (service key or admin session). */
@@ -98,6 +106,8 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     bodyLimit: server.bodyLimit,
     trustProxy: server.trustProxy,
     genReqId: requestIds(),
+    // Starts each request's trace and puts its id in the request's log lines.
+    childLoggerFactory: tracedChildLogger,
     // Path parameters up to 1 KiB (find-my-way's default, 100, answers 414 to a 128-character document id).
     routerOptions: { maxParamLength: 1024 },
     requestIdHeader: false,
@@ -105,9 +115,15 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     forceCloseConnections: 'idle',
     return503OnClosing: true,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: true } },
-    frameworkErrors: answerError,
+    // Errors raised before a request reaches a route skip the hooks: they still answer a traceparent.
+    frameworkErrors: (error, request, reply) => {
+      ensureTraceHeader(request, reply)
+      return answerError(error, request, reply)
+    },
   })
 
+  // First, so that every answer carries its traceparent, whichever hook or route ends the request.
+  await app.register(tracingPlugin, deps.tracing ?? {})
   installErrorHandling(app)
   installFiniteNumbers(app)
   refuseLoneSurrogates(app)

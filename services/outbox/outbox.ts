@@ -1,4 +1,5 @@
 import type { PendingEvent, StratusEvent } from '../core/events.ts'
+import { noteWrite } from '../core/trace.ts'
 import type { Sql } from '../db/database.ts'
 
 /**
@@ -11,17 +12,27 @@ export async function addToOutbox(tx: Sql, events: PendingEvent | readonly Pendi
   if (list.length === 0) return
   const values: unknown[] = []
   const tuples = list.map((event, i) => {
-    values.push(event.id, event.type, event.source, event.subject, event.time, JSON.stringify(event.data))
-    const p = i * 6
-    return `($${p + 1}, $${p + 2}, $${p + 3}, $${p + 4}, $${p + 5}::timestamptz, $${p + 6}::jsonb)`
+    values.push(
+      event.id,
+      event.type,
+      event.source,
+      event.subject,
+      event.time,
+      JSON.stringify(event.data),
+      event.traceparent ?? null,
+      event.causationid ?? null,
+    )
+    const p = i * 8
+    return `($${p + 1}, $${p + 2}, $${p + 3}, $${p + 4}, $${p + 5}::timestamptz, $${p + 6}::jsonb, $${p + 7}, $${p + 8})`
   })
   // One event per write is the common case: that statement stays prepared.
   await tx.query(
-    `INSERT INTO outbox (event_id, type, source, subject, time, data) VALUES ${tuples.join(', ')}`,
+    `INSERT INTO outbox (event_id, type, source, subject, time, data, traceparent, causation_id) VALUES ${tuples.join(', ')}`,
     values,
     { prepare: list.length === 1 },
   )
   tx.outboxWritten()
+  noteWrite()
 }
 
 /** An outbox row as the relay and replay read it. */
@@ -33,11 +44,13 @@ export interface OutboxRow extends Record<string, unknown> {
   subject: string
   time: Date
   data: unknown
+  traceparent: string | null
+  causation_id: string | null
 }
 
 /** The published shape of an outbox row. */
 export function rowToEvent(row: OutboxRow): StratusEvent {
-  return {
+  const event: StratusEvent = {
     specversion: '1.0',
     id: row.event_id,
     source: row.source,
@@ -48,9 +61,12 @@ export function rowToEvent(row: OutboxRow): StratusEvent {
     data: row.data,
     sequence: row.sequence,
   }
+  if (row.traceparent) event.traceparent = row.traceparent
+  if (row.causation_id) event.causationid = row.causation_id
+  return event
 }
 
-const EVENT_COLUMNS = 'event_id, sequence, type, source, subject, time, data'
+const EVENT_COLUMNS = 'event_id, sequence, type, source, subject, time, data, traceparent, causation_id'
 
 /**
  * Sequenced events after `afterSequence`, in order (at most `limit`): the replay that realtime `since`

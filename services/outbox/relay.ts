@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { Bus, Subscription } from '../bus/bus.ts'
 import type { Logger } from '../core/logger.ts'
 import type { Metrics } from '../core/metrics.ts'
+import { parseTraceparent, type SpanSink } from '../core/trace.ts'
 import type { Database, Sql } from '../db/database.ts'
 import { EVENT_COLUMNS, type OutboxRow, rowToEvent } from './outbox.ts'
 
@@ -20,6 +21,8 @@ export interface RelayOptions {
   leaseMs?: number
   logger: Logger
   metrics?: Metrics
+  /** The span exporter (OpenTelemetry), when one is configured: each publish is a span of its event. */
+  spans?: SpanSink
 }
 
 const LEASE_NAME = 'outbox-relay'
@@ -47,7 +50,8 @@ export const SETTLED_KEY = 'relay.settled'
 export class OutboxRelay {
   private readonly db: Database
   private readonly bus: Bus
-  private readonly options: Required<Omit<RelayOptions, 'metrics'>> & Pick<RelayOptions, 'metrics'>
+  private readonly options: Required<Omit<RelayOptions, 'metrics' | 'spans'>> &
+    Pick<RelayOptions, 'metrics' | 'spans'>
   private readonly holder = `${process.pid}-${randomUUID()}`
   private leaseUntil = 0
   /** When a node that is not the leader may next try to take the lease. */
@@ -166,7 +170,36 @@ export class OutboxRelay {
       const now = Date.now()
       for (const row of rows) metrics.eventLag.observe((now - row.created_at.getTime()) / 1000)
     }
+    if (this.options.spans) this.exportSpans(this.options.spans, rows)
     return rows.length
+  }
+
+  /** Each published event as a producer span (its own span id, the cause as parent), commit to publish. */
+  private exportSpans(sink: SpanSink, rows: readonly OutboxRow[]): void {
+    const end = Date.now()
+    for (const row of rows) {
+      const trace = parseTraceparent(row.traceparent)
+      if (!trace) continue
+      sink.add({
+        traceId: trace.traceId,
+        spanId: trace.spanId,
+        ...(row.causation_id ? { parentId: row.causation_id } : {}),
+        sampled: trace.flags === '01',
+        role: 'producer',
+        name: `publish ${row.type}`,
+        start: row.time.getTime(),
+        end,
+        error: false,
+        attributes: {
+          'messaging.system': 'stratus',
+          'messaging.operation.type': 'publish',
+          'messaging.destination.name': row.type,
+          'messaging.message.id': row.event_id,
+          'stratus.event.subject': row.subject,
+          'stratus.event.sequence': row.sequence,
+        },
+      })
+    }
   }
 
   private async run(): Promise<void> {

@@ -105,25 +105,29 @@ export class QueueService {
         }
       }
       await tx.query('INSERT INTO queues (name) VALUES ($1) ON CONFLICT (name) DO NOTHING', [queue])
+      const event = makeEvent({
+        id,
+        type: EventTypes.queueMessagePublished,
+        subject: `${QUEUE_SUBJECT_PREFIX}${queue}`,
+        data: { id, payload: input.payload ?? null },
+      })
+      // The message keeps its event's trace, for a hand-over after the outbox row is gone.
       const rows = await tx.query<{ available_at: Date }>(
-        `INSERT INTO queue_messages (id, queue, payload, dedup_id, available_at)
-         VALUES ($1, $2, $3::jsonb, $4, now() + make_interval(secs => $5::float8 / 1000))
+        `INSERT INTO queue_messages (id, queue, payload, dedup_id, available_at, traceparent, causation_id)
+         VALUES ($1, $2, $3::jsonb, $4, now() + make_interval(secs => $5::float8 / 1000), $6, $7)
          RETURNING available_at`,
-        [id, queue, JSON.stringify(input.payload ?? null), input.dedupId ?? null, delayMs],
-      )
-      await addToOutbox(
-        tx,
-        makeEvent({
+        [
           id,
-          type: EventTypes.queueMessagePublished,
-          subject: `${QUEUE_SUBJECT_PREFIX}${queue}`,
-          data: {
-            id,
-            payload: input.payload ?? null,
-            ...(delayMs > 0 ? { availableAt: rows[0]!.available_at.toISOString() } : {}),
-          },
-        }),
+          queue,
+          JSON.stringify(input.payload ?? null),
+          input.dedupId ?? null,
+          delayMs,
+          event.traceparent ?? null,
+          event.causationid ?? null,
+        ],
       )
+      if (delayMs > 0) event.data.availableAt = rows[0]!.available_at.toISOString()
+      await addToOutbox(tx, event)
       return { id, duplicate: false }
     })
     if (!published.duplicate) this.deps.meter?.queueMessage(queue, 'published')

@@ -9,6 +9,9 @@ export interface BacklogMessage {
   createdAt: Date
   /** The outbox sequence of its publish event, or null when the outbox row is gone (retention). */
   sequence: number | null
+  /** Its publish event's trace context and cause (null on messages from before tracing). */
+  traceparent: string | null
+  causationId: string | null
 }
 
 /**
@@ -57,8 +60,10 @@ export class QueueStore {
       available_at: Date
       created_at: Date
       sequence: number | null
+      traceparent: string | null
+      causation_id: string | null
     }>(
-      `SELECT m.id, m.queue, m.payload, m.available_at, m.created_at, o.sequence
+      `SELECT m.id, m.queue, m.payload, m.available_at, m.created_at, o.sequence, m.traceparent, m.causation_id
        FROM queue_messages m LEFT JOIN outbox o ON o.event_id = m.id
        WHERE m.dispatched_at IS NULL AND m.queue = ANY($1::text[])
          AND (o.event_id IS NULL OR o.published_at IS NOT NULL)
@@ -73,6 +78,8 @@ export class QueueStore {
       availableAt: row.available_at,
       createdAt: row.created_at,
       sequence: row.sequence,
+      traceparent: row.traceparent,
+      causationId: row.causation_id,
     }))
   }
 

@@ -138,19 +138,21 @@ export function errorFrame(error: { code: string; message: string }, id?: string
  * A change frame, from JSON already serialised once per event. `matches: false` marks an update that
  * took the document out of the subscription (its `where`, or its read rule): the client drops it, and
  * no further changes of it are sent until it matches again. When the read rule no longer allows the
- * document, `documentJson` is the document without `data`.
+ * document, `documentJson` is the document without `data`. `traceparent` is the event's trace context
+ * (absent for events from before tracing), so a client can follow a change back to its trace.
  */
 export function changeFrame(
   id: string,
-  sequence: number,
+  change: { sequence: number; traceparent?: string },
   event: ChangeKind,
   documentJson: string,
   previousJson: string | undefined,
   matches = true,
 ): string {
   return (
-    `{"type":"change","id":${JSON.stringify(id)},"sequence":${sequence},"event":"${event}","document":${documentJson}` +
+    `{"type":"change","id":${JSON.stringify(id)},"sequence":${change.sequence},"event":"${event}","document":${documentJson}` +
     (previousJson !== undefined ? `,"previous":${previousJson}` : '') +
+    (change.traceparent !== undefined ? `,"traceparent":${JSON.stringify(change.traceparent)}` : '') +
     (matches ? '}' : ',"matches":false}')
   )
 }

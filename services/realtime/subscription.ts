@@ -32,13 +32,18 @@ export class DocumentChange {
   /** `where` outcomes by the where's key: subscribers sharing a query share one evaluation per change. */
   private readonly matched = new Map<string, boolean>()
 
+  /** The event's trace context, passed on in change frames. */
+  readonly traceparent: string | undefined
+
   private constructor(
     sequence: number,
     kind: ChangeKind,
     document: Document | null,
     previous: Document | null,
+    traceparent: string | undefined,
   ) {
     this.sequence = sequence
+    this.traceparent = traceparent
     this.kind = kind
     this.document = document
     this.previous = previous
@@ -58,12 +63,12 @@ export class DocumentChange {
       typeof (d as Document).id === 'string' &&
       typeof (d as Document).collection === 'string'
     if (kind === 'created' && ok(data?.document))
-      return new DocumentChange(event.sequence, kind, data.document, null)
+      return new DocumentChange(event.sequence, kind, data.document, null, event.traceparent)
     if (kind === 'updated' && ok(data?.document) && ok(data?.previous)) {
-      return new DocumentChange(event.sequence, kind, data.document, data.previous)
+      return new DocumentChange(event.sequence, kind, data.document, data.previous, event.traceparent)
     }
     if (kind === 'deleted' && ok(data?.previous))
-      return new DocumentChange(event.sequence, kind, null, data.previous)
+      return new DocumentChange(event.sequence, kind, null, data.previous, event.traceparent)
     return null
   }
 
@@ -194,18 +199,18 @@ export class Subscription {
     switch (change.kind) {
       case 'created':
         return this.visible(change, 'now', viewer, active)
-          ? changeFrame(this.id, change.sequence, 'created', change.serialised('document'), undefined)
+          ? changeFrame(this.id, change, 'created', change.serialised('document'), undefined)
           : undefined
       case 'deleted':
         return this.visible(change, 'before', viewer, active)
-          ? changeFrame(this.id, change.sequence, 'deleted', change.serialised('previous'), undefined)
+          ? changeFrame(this.id, change, 'deleted', change.serialised('previous'), undefined)
           : undefined
       case 'updated': {
         if (this.visible(change, 'now', viewer, active)) {
           const before = this.readable(viewer, active, change.previous!.data)
           return changeFrame(
             this.id,
-            change.sequence,
+            change,
             'updated',
             change.serialised('document'),
             before ? change.serialised('previous') : undefined,
@@ -215,7 +220,7 @@ export class Subscription {
         const readableNow = this.readable(viewer, active, change.document!.data)
         return changeFrame(
           this.id,
-          change.sequence,
+          change,
           'updated',
           change.serialised(readableNow ? 'document' : 'stub'),
           change.serialised('previous'),

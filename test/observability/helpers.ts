@@ -2,6 +2,8 @@ import request from 'supertest'
 import { expect } from 'vitest'
 import type { Server } from '../functions/helpers.ts'
 import { service } from '../functions/helpers.ts'
+import { eventually } from '../support/lanes.ts'
+import type { TestPlatform } from '../support/platform.ts'
 
 /** Rollups are flushed by the tests themselves (no timer fires within a test). */
 export const OBSERVABILITY_TEST_ENV = { METRICS_FLUSH_MS: '600000' }
@@ -68,4 +70,21 @@ export async function usage(t: Server): Promise<UsageBody> {
 /** GB-seconds as Lambda bills them: memory limit × duration rounded up to the millisecond, per execution. */
 export function gbSeconds(memoryMb: number, durationsMs: readonly number[]): number {
   return durationsMs.reduce((sum, ms) => sum + memoryMb * Math.max(1, Math.ceil(ms)), 0) / (1024 * 1000)
+}
+
+/**
+ * Resolves once the relay has published every event committed so far: the trace and events APIs show
+ * events once the relay has numbered (events API) and published (trace API) them.
+ */
+export async function allPublished(t: TestPlatform): Promise<void> {
+  await eventually(
+    async () => {
+      const [row] = await t.platform.db.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL',
+      )
+      return row?.n === 0
+    },
+    10_000,
+    'the relay to publish every event',
+  )
 }

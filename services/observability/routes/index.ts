@@ -1,7 +1,9 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import type { ObservabilityRouteDeps } from './deps.ts'
+import { eventsRoutes } from './events.ts'
 import { nodesRoutes } from './nodes.ts'
 import { seriesRoutes } from './series.ts'
+import { tracesRoutes } from './traces.ts'
 import { usageRoutes } from './usage.ts'
 
 export type { ObservabilityRouteDeps }
@@ -12,5 +14,7 @@ export function observabilityAdminRoutes(deps: ObservabilityRouteDeps): FastifyP
     await seriesRoutes(app, deps)
     await nodesRoutes(app, deps)
     await usageRoutes(app, deps)
+    await tracesRoutes(app, deps)
+    await eventsRoutes(app, deps)
   }
 }
