@@ -1,3 +1,4 @@
+import { Socket } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 
@@ -23,7 +24,8 @@ export const boundedDrainPlugin = fp(
     app.addHook('onResponse', (request, _reply, done) => {
       const raw = request.raw
       const socket = raw.socket
-      if (raw.complete || raw.destroyed || !socket || socket.destroyed) return done()
+      // Injected requests (light-my-request, the in-process calls of functions' ctx) have no real socket.
+      if (raw.complete || raw.destroyed || !(socket instanceof Socket) || socket.destroyed) return done()
       // Counted on the socket: Node's own dump of an unread request drops 'data' listeners.
       const readBefore = socket.bytesRead
       const close = () => {
