@@ -103,6 +103,29 @@ describe.skipIf(!TEST_DATABASE_URL || !TEST_REDIS_URL)('observability across two
     )
   })
 
+  it('rebuilds a trace written through one node from the other', async () => {
+    await deploy(a, 'on-crossing', {
+      code: `export default async (event, ctx) => { await ctx.db.collection('crossed').doc(event.data.document.id).set({}) }`,
+      triggers: [
+        { type: 'event', event: 'db.document.created', subject: 'collections/crossing/documents/*' },
+      ],
+    })
+    const traceId = '5f0c3b6e1d2a4c8b9e7f6a5b4c3d2e1f'
+    const res = await request(bServer.url)
+      .post('/db/v1/collections/crossing/documents')
+      .set(service(bServer))
+      .set('traceparent', `00-${traceId}-1122334455667788-01`)
+      .send({ id: 'x1', data: {} })
+    expect(res.status).toBe(201)
+    // Whichever node ran the function and wrote each row, node a answers with the whole tree.
+    const spans = await eventually(async () => {
+      const found = await request(a.url).get(`/admin/v1/traces/${traceId}`).set(service(a))
+      const list = (found.body.spans ?? []) as Array<{ kind: string; attributes: { derived?: boolean } }>
+      return list.length === 5 && list.every((s) => !s.attributes.derived) ? list : undefined
+    })
+    expect(spans!.map((s) => s.kind)).toEqual(['request', 'event', 'execution', 'write', 'event'])
+  })
+
   it('lists both nodes while they run, and a closed one no more', async () => {
     const res = await request(a.url).get('/admin/v1/nodes').set(service(a))
     expect(res.status).toBe(200)
