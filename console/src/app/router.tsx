@@ -1,4 +1,5 @@
 import { createRootRoute, createRoute, createRouter, Link, lazyRouteComponent } from '@tanstack/react-router'
+import { functionSearch } from '../pages/functions/search.ts'
 import { Shell } from './Shell.tsx'
 
 function NotFound() {
@@ -32,7 +33,15 @@ const routeTree = root.addChildren([
   page('/storage/$bucket', () => import('../pages/storage/BucketPage.tsx'), 'BucketPage'),
   page('/functions', () => import('../pages/functions/FunctionsPage.tsx'), 'FunctionsPage'),
   page('/functions/new', () => import('../pages/functions/FunctionEditorPage.tsx'), 'NewFunctionPage'),
-  page('/functions/$name', () => import('../pages/functions/FunctionEditorPage.tsx'), 'FunctionEditorPage'),
+  createRoute({
+    getParentRoute: () => root,
+    path: '/functions/$name',
+    validateSearch: functionSearch,
+    component: lazyRouteComponent(
+      () => import('../pages/functions/FunctionEditorPage.tsx'),
+      'FunctionEditorPage',
+    ),
+  }),
   page('/queues', () => import('../pages/queues/QueuesPage.tsx'), 'QueuesPage'),
   page('/schedules', () => import('../pages/schedules/SchedulesPage.tsx'), 'SchedulesPage'),
   page('/events', () => import('../pages/events/EventsPage.tsx'), 'EventsPage'),

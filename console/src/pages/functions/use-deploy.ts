@@ -1,0 +1,73 @@
+import { useMutation, useQueryClient } from '@tanstack/react-query'
+import { useMemo, useState } from 'react'
+import { type DeployInput, deployFunction, type EventTypeInfo } from '../../api/functions.ts'
+import type { CodeProblem } from '../../ui/CodeEditor.tsx'
+import { type DeployFeedback, deployFeedback } from './deploy-errors.ts'
+import { checkDraft, type DraftProblems, type FunctionDraft, hasProblems, toDeployInput } from './draft.ts'
+import { keys } from './queries.ts'
+
+const NO_PROBLEMS: CodeProblem[] = []
+
+/**
+ * Deploying a draft: the console's own checks first (shown live, and all of them after a first try),
+ * then `PUT /admin/v1/functions/{name}`, whose refusal is sorted back onto the code, triggers and limits.
+ */
+export function useDeploy({
+  name,
+  draft,
+  eventTypes,
+  checkName,
+  onDeployed,
+}: {
+  name: string
+  draft: FunctionDraft
+  eventTypes: readonly EventTypeInfo[] | undefined
+  /** Check the name too (a new function). */
+  checkName: boolean
+  onDeployed?: (result: { name: string; version: number }, input: DeployInput) => void
+}) {
+  const client = useQueryClient()
+  const [attempted, setAttempted] = useState(false)
+  const [feedback, setFeedback] = useState<DeployFeedback | null>(null)
+  const local = useMemo(
+    () => checkDraft(draft, eventTypes, checkName ? name : undefined),
+    [draft, eventTypes, checkName, name],
+  )
+  const mutation = useMutation({
+    mutationFn: (input: DeployInput) => deployFunction(name, input),
+    onSuccess: async (result, input) => {
+      setFeedback(null)
+      setAttempted(false)
+      onDeployed?.(result, input)
+      await client.invalidateQueries({ queryKey: keys.all })
+    },
+    onError: (error, input) => setFeedback(deployFeedback(error, input.triggers)),
+  })
+
+  const problems: DraftProblems = {
+    triggers: { ...local.triggers, ...feedback?.triggers },
+    env: local.env,
+    limits: { ...local.limits, ...feedback?.limits },
+  }
+  if (local.name && (attempted || name !== '')) problems.name = local.name
+  if (local.code && attempted) problems.code = local.code
+
+  return {
+    problems,
+    codeProblems: feedback?.code.length ? feedback.code : NO_PROBLEMS,
+    envProblem: feedback?.env,
+    /** The console's checks refused the last try: nothing was sent. */
+    blocked: attempted && hasProblems(local),
+    mutation,
+    deploy(): void {
+      setAttempted(true)
+      if (hasProblems(local)) return
+      mutation.mutate(toDeployInput(draft))
+    },
+    /** The draft changed: what the server said about the previous one no longer applies. */
+    edited(): void {
+      if (feedback) setFeedback(null)
+      if (!mutation.isPending && !mutation.isIdle) mutation.reset()
+    },
+  }
+}
