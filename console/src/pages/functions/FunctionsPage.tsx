@@ -1,4 +1,4 @@
-import { Link } from '@tanstack/react-router'
+import { Link, useNavigate } from '@tanstack/react-router'
 import { useId, useState } from 'react'
 import type { FunctionActivity } from '../../api/functions.ts'
 import { canWrite } from '../../api/session.ts'
@@ -21,6 +21,7 @@ export function errorRate(activity: FunctionActivity | undefined): string {
 /** Every deployed function: live version, triggers, and the last hour's calls and error rate. */
 export function FunctionsPage() {
   const admin = useAdmin()
+  const navigate = useNavigate()
   const functions = useFunctionList()
   const activity = useActivity()
   const [filter, setFilter] = useState('')
@@ -36,9 +37,9 @@ export function FunctionsPage() {
         description="Code that runs on HTTP calls, platform events, schedules and queue messages."
         actions={
           canWrite(admin) ? (
-            <Link to="/functions/new" className="button primary">
+            <button type="button" className="primary" onClick={() => void navigate({ to: '/functions/new' })}>
               New function
-            </Link>
+            </button>
           ) : undefined
         }
       />
