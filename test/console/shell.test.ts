@@ -5,7 +5,8 @@ import { PASSWORD, RUN_BROWSER, useConsole } from './harness.ts'
 const NAV = ['Overview', 'Auth', 'Data', 'Storage', 'Functions', 'Queues', 'Schedules', 'Events', 'Settings']
 
 describe.each(LANES)('console shell (%s lane)', (lane) => {
-  const h = useConsole(lane)
+  // Rollups written every half second, so the Overview's charts have this minute's requests to show.
+  const h = useConsole(lane, { METRICS_FLUSH_MS: '500' })
 
   it.skipIf(!RUN_BROWSER)(
     'signs in with email and password, and names every section in the navigation',

@@ -33,15 +33,20 @@ export function TimeChart({
   unit,
   summary,
   height = 180,
+  window,
 }: {
   title: string
   lines: readonly ChartLine[]
   unit: string
   summary: string
   height?: number
+  /** The time span to show ([from, to] in ms), whatever the data covers; default: the data's own span. */
+  window?: readonly [number, number]
 }) {
   const holder = useRef<HTMLDivElement>(null)
   const plot = useRef<uPlot | null>(null)
+  const span = useRef(window)
+  span.current = window
   const shape = lines.map((line) => line.label).join('\u0000')
 
   // A new set of lines needs a new chart; new points for the same lines only new data.
@@ -54,7 +59,15 @@ export function TimeChart({
       height,
       legend: { show: true },
       cursor: { drag: { x: false, y: false } },
-      scales: { x: { time: true } },
+      scales: {
+        x: {
+          time: true,
+          // A fixed window keeps one point, or a minute of them, from stretching across the whole axis.
+          range: (_u, min, max) =>
+            span.current ? [span.current[0] / 1000, span.current[1] / 1000] : [min, max],
+        },
+        y: { range: (_u, min, max) => [Math.min(0, min), max > 0 ? max * 1.1 : 1] },
+      },
       axes: [
         { stroke: 'currentColor', grid: { stroke: 'rgba(128,128,128,0.15)' } },
         {
@@ -71,7 +84,8 @@ export function TimeChart({
           stroke: PALETTE[i % PALETTE.length],
           width: 1.5,
           spanGaps: false,
-          points: { show: false },
+          // Dots make a lone minute visible; a line alone needs two points.
+          points: { show: line.points.length < 5, size: 5 },
         })),
       ],
     }
@@ -89,7 +103,7 @@ export function TimeChart({
 
   useEffect(() => {
     plot.current?.setData(alignLines(lines))
-  }, [lines])
+  }, [lines, window?.[0], window?.[1]])
 
   return (
     <figure className="chart">

@@ -11,6 +11,8 @@ import { errorRates, linesOf, ratesOf, summarize } from './overview-series.ts'
 /** Charts refresh this often: the server rolls metrics up per minute, so faster shows nothing new. */
 const REFRESH_MS = 30_000
 
+const HOUR = 3_600_000
+
 function useSeries(metric: string, groupBy?: string) {
   return useQuery({
     queryKey: ['metrics', metric, groupBy ?? ''],
@@ -26,6 +28,7 @@ function Chart({
   error,
   pending,
   digits,
+  window,
 }: {
   title: string
   lines: ChartLine[]
@@ -33,10 +36,19 @@ function Chart({
   error: unknown
   pending: boolean
   digits?: number
+  window: readonly [number, number]
 }) {
   if (error) return <ErrorNotice error={error} title={title} />
   if (pending) return <Loading label={`Loading ${title.toLowerCase()}…`} />
-  return <TimeChart title={title} lines={lines} unit={unit} summary={summarize(lines, unit, digits)} />
+  return (
+    <TimeChart
+      title={title}
+      lines={lines}
+      unit={unit}
+      summary={summarize(lines, unit, digits)}
+      window={window}
+    />
+  )
 }
 
 function Nodes() {
@@ -93,6 +105,9 @@ export function OverviewPage() {
   const executions = useSeries('function_executions', 'status')
   const lag = useSeries('outbox_lag_seconds')
   const queues = useSeries('queue_depth', 'queue')
+  // The hour the charts cover ends at the newest answer (they all refresh together).
+  const to = requests.dataUpdatedAt || Date.now()
+  const window = [to - HOUR, to] as const
 
   return (
     <>
@@ -112,6 +127,7 @@ export function OverviewPage() {
           digits={2}
           error={requests.error}
           pending={requests.isPending}
+          window={window}
         />
         <Chart
           title="Error rate"
@@ -119,6 +135,7 @@ export function OverviewPage() {
           unit="%"
           error={statuses.error}
           pending={statuses.isPending}
+          window={window}
         />
         <Chart
           title="p95 latency by service"
@@ -126,6 +143,7 @@ export function OverviewPage() {
           unit="ms"
           error={p95.error}
           pending={p95.isPending}
+          window={window}
         />
         <Chart
           title="Function executions per minute"
@@ -134,6 +152,7 @@ export function OverviewPage() {
           digits={0}
           error={executions.error}
           pending={executions.isPending}
+          window={window}
         />
         <Chart
           title="Outbox lag"
@@ -141,6 +160,7 @@ export function OverviewPage() {
           unit="s"
           error={lag.error}
           pending={lag.isPending}
+          window={window}
         />
         <Chart
           title="Queue depth"
@@ -149,6 +169,7 @@ export function OverviewPage() {
           digits={0}
           error={queues.error}
           pending={queues.isPending}
+          window={window}
         />
       </section>
     </>
