@@ -26,6 +26,23 @@ describe('console serving', () => {
     expect(html).toContain('<div id="root">')
   })
 
+  it("gives each page a fresh style nonce, in the CSP and in the page, for CodeMirror's <style> element", async () => {
+    const nonces = []
+    for (const route of ['/console/', '/console/functions/new', '/console/index.html']) {
+      const res = await fetch(`${t.url}${route}`)
+      const csp = res.headers.get('content-security-policy') ?? ''
+      const nonce = /style-src 'self' 'nonce-([A-Za-z0-9+/=]{24})'/.exec(csp)?.[1]
+      expect(nonce, route).toBeDefined()
+      expect(await res.text(), route).toContain(`<meta name="csp-nonce" content="${nonce}" /></head>`)
+      nonces.push(nonce)
+    }
+    expect(new Set(nonces).size).toBe(3)
+    // Files other than the page allow no inline style at all.
+    const asset = await fetch(`${t.url}/console/assets/nope-123.js`)
+    expect(asset.headers.get('content-security-policy')).toContain("style-src 'self';")
+    await asset.body?.cancel()
+  })
+
   it('serves hashed assets with a year-long immutable cache', async () => {
     const html = await (await fetch(`${t.url}/console/`)).text()
     const asset = /src="(\/console\/assets\/[^"]+\.js)"/.exec(html)?.[1]

@@ -30,6 +30,15 @@ function languageOf(language: CodeLanguage): Extension {
   }
 }
 
+/**
+ * CodeMirror writes its styles into a `<style>` element, which the console's CSP allows only with the
+ * page's nonce (the server puts it in `<meta name="csp-nonce">`). Every editor view needs this extension.
+ */
+export function cspNonce(): Extension {
+  const nonce = document.querySelector<HTMLMetaElement>('meta[name="csp-nonce"]')?.content
+  return nonce ? EditorView.cspNonce.of(nonce) : []
+}
+
 /** Where a problem sits in the document, clamped to it. */
 export function problemRange(state: EditorState, problem: CodeProblem): { from: number; to: number } {
   const doc = state.doc
@@ -87,6 +96,7 @@ export function CodeEditor({
       state: EditorState.create({
         doc: value,
         extensions: [
+          cspNonce(),
           basicSetup,
           languageOf(language),
           lintGutter(),

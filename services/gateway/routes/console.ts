@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import fastifyStatic from '@fastify/static'
@@ -6,14 +7,22 @@ import { sendError } from '../../http/send-error.ts'
 
 /**
  * The console's Content-Security-Policy: nothing but this origin, no inline script, no framing. Styles
- * are files too; CodeMirror's and uPlot's runtime styles go through the CSSOM (constructed style sheets
- * and element.style), which `style-src` does not govern. `blob:` images: object previews are fetched
- * with the session's credentials and shown from a blob URL.
+ * are files too, but CodeMirror writes its themes into a `<style>` element (style-mod does so for a
+ * document; only shadow roots get constructed style sheets): each page gets a nonce for it, in the
+ * header and in `<meta name="csp-nonce">`, which the console hands to CodeMirror (`EditorView.cspNonce`).
+ * uPlot's runtime styles go through element.style (the CSSOM), which `style-src` does not govern.
+ * `blob:` images: object previews are fetched with the session's credentials and shown from a blob URL.
  */
-export const CONSOLE_CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
+export function consoleCsp(styleNonce?: string): string {
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    styleNonce ? `style-src 'self' 'nonce-${styleNonce}'` : "style-src 'self'",
+    ...CSP_REST,
+  ].join('; ')
+}
+
+const CSP_REST = [
   "img-src 'self' data: blob:",
   "connect-src 'self'",
   "font-src 'self'",
@@ -21,7 +30,10 @@ export const CONSOLE_CSP = [
   "base-uri 'none'",
   "form-action 'self'",
   "frame-ancestors 'none'",
-].join('; ')
+]
+
+/** The policy of everything but the page itself (assets, errors): no inline style at all. */
+export const CONSOLE_CSP = consoleCsp()
 
 /** Vite names the files under assets/ by their content hash: they never change under one name. */
 const ASSET_CACHE = 'public, max-age=31536000, immutable'
@@ -66,11 +78,19 @@ export async function consoleRoutes(app: FastifyInstance, options: ConsoleOption
   }
 
   // Read once: a rebuild comes with a restart (npm start builds before it starts the server).
-  const indexHtml = readFileSync(indexFile)
-  const sendIndex = (_request: FastifyRequest, reply: FastifyReply) =>
-    reply.header('cache-control', PAGE_CACHE).type('text/html; charset=utf-8').send(indexHtml)
+  const [head, tail] = splitAtHead(readFileSync(indexFile, 'utf8'))
+  const sendIndex = (_request: FastifyRequest, reply: FastifyReply) => {
+    // A fresh nonce per page: the page is never cached (no-cache), so none is ever reused.
+    const nonce = randomBytes(18).toString('base64')
+    return reply
+      .header('cache-control', PAGE_CACHE)
+      .header('content-security-policy', consoleCsp(nonce))
+      .type('text/html; charset=utf-8')
+      .send(`${head}<meta name="csp-nonce" content="${nonce}" />${tail}`)
+  }
 
   app.get('/', { schema: { hide: true }, prefixTrailingSlash: 'slash' }, sendIndex)
+  app.get('/index.html', { schema: { hide: true } }, sendIndex)
   await app.register(fastifyStatic, {
     root: options.dir,
     prefix: '/',
@@ -90,4 +110,11 @@ export async function consoleRoutes(app: FastifyInstance, options: ConsoleOption
     }
     return sendError(reply, 'request/not-found', `No console file at ${url}`)
   })
+}
+
+/** index.html cut where the nonce's meta element goes: at the end of <head>. */
+function splitAtHead(html: string): [string, string] {
+  const at = html.indexOf('</head>')
+  if (at < 0) throw new Error('console/dist/index.html has no </head>')
+  return [html.slice(0, at), html.slice(at)]
 }

@@ -6,6 +6,7 @@ import { useQuery } from '@tanstack/react-query'
 import { basicSetup } from 'codemirror'
 import { useEffect, useId, useRef } from 'react'
 import { getVersion, type Limits, type VersionDetail, type VersionSummary } from '../../api/functions.ts'
+import { cspNonce } from '../../ui/CodeEditor.tsx'
 import { ErrorNotice } from '../../ui/ErrorNotice.tsx'
 import { Loading } from '../../ui/Loading.tsx'
 import { triggerSummary } from './draft.ts'
@@ -26,6 +27,7 @@ function CodeMerge({ from, to }: { from: VersionDetail; to: VersionDetail }) {
   useEffect(() => {
     if (!holder.current) return
     const side = (label: string) => [
+      cspNonce(),
       basicSetup,
       javascript(),
       EditorState.readOnly.of(true),
