@@ -103,7 +103,9 @@ export function CodeEditor({
           lint.current.of(linter(diagnostics(problems), { delay: 0 })),
           EditorState.readOnly.of(readOnly),
           EditorView.editable.of(!readOnly),
-          EditorView.contentAttributes.of({ 'aria-label': label }),
+          // tabindex: a read-only editor is not contenteditable, and keyboard users must still reach
+          // (and scroll) its text.
+          EditorView.contentAttributes.of({ 'aria-label': label, tabindex: '0' }),
           EditorView.theme({ '&': { minHeight }, '.cm-scroller': { minHeight } }),
           EditorView.updateListener.of((update) => {
             if (update.docChanged) changed.current?.(update.state.doc.toString())

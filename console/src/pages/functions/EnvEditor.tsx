@@ -62,9 +62,9 @@ export function EnvEditor({
                       onChange={(e) => update(index, { name: e.target.value })}
                     />
                     {problem && (
-                      <span id={errorId} className="field-error">
+                      <small id={errorId} className="field-error">
                         {problem}
-                      </span>
+                      </small>
                     )}
                   </td>
                   <td>

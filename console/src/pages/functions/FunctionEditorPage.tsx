@@ -129,13 +129,13 @@ export function NewFunctionPage() {
               deploy.edited()
             }}
           />
-          <span id="function-name-hint" className="field-hint">
+          <small id="function-name-hint" className="field-hint">
             Letters, digits, - and _. HTTP calls reach it at <code>/functions/v1/{name || '{name}'}</code>.
-          </span>
+          </small>
           {deploy.problems.name && (
-            <span id="function-name-error" className="field-error">
+            <small id="function-name-error" className="field-error">
               {deploy.problems.name}
-            </span>
+            </small>
           )}
         </div>
       </section>

@@ -55,13 +55,13 @@ export function LimitsForm({
               aria-describedby={`${id}-${key}-hint${problem ? ` ${id}-${key}-error` : ''}`}
               onChange={(e) => onChange({ ...limits, [key]: e.target.value })}
             />
-            <span id={`${id}-${key}-hint`} className="field-hint">
+            <small id={`${id}-${key}-hint`} className="field-hint">
               {hint}
-            </span>
+            </small>
             {problem && (
-              <span id={`${id}-${key}-error`} className="field-error">
+              <small id={`${id}-${key}-error`} className="field-error">
                 {problem}
-              </span>
+              </small>
             )}
           </div>
         )

@@ -5,9 +5,12 @@ function clock(iso: string): string {
   return Number.isNaN(date.getTime())
     ? iso
     : date.toLocaleTimeString(undefined, {
-        hour12: false,
+        hour: '2-digit',
+        minute: '2-digit',
+        second: '2-digit',
+        hourCycle: 'h23',
         fractionalSecondDigits: 3,
-      } as Intl.DateTimeFormatOptions)
+      })
 }
 
 /** An execution's `ctx.log` lines and, when it failed, its error with the stack. */

@@ -53,14 +53,14 @@ function Field({
         ...(describedBy ? { 'aria-describedby': describedBy } : {}),
       })}
       {hint && (
-        <span id={`${id}-hint`} className="field-hint">
+        <small id={`${id}-hint`} className="field-hint">
           {hint}
-        </span>
+        </small>
       )}
       {error && (
-        <span id={`${id}-error`} className="field-error">
+        <small id={`${id}-error`} className="field-error">
           {error}
-        </span>
+        </small>
       )}
     </div>
   )
@@ -266,7 +266,7 @@ function ScheduleFields({
       </div>
       {deployed && (
         <div className="deployed-runs">
-          <span className="field-hint">Next runs of the deployed schedule:</span>
+          <small className="field-hint">Next runs of the deployed schedule:</small>
           <NextRuns runs={deployed.nextRuns} timeZone={deployed.timezone} />
         </div>
       )}
@@ -385,7 +385,7 @@ export function TriggersForm({
                 )}
               </Field>
             )}
-            {trigger.type === 'http' && problem && <span className="field-error">{problem.message}</span>}
+            {trigger.type === 'http' && problem && <small className="field-error">{problem.message}</small>}
           </fieldset>
         )
       })}

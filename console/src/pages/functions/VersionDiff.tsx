@@ -32,7 +32,7 @@ function CodeMerge({ from, to }: { from: VersionDetail; to: VersionDetail }) {
       javascript(),
       EditorState.readOnly.of(true),
       EditorView.editable.of(false),
-      EditorView.contentAttributes.of({ 'aria-label': label }),
+      EditorView.contentAttributes.of({ 'aria-label': label, tabindex: '0' }),
     ]
     const view = new MergeView({
       a: { doc: from.code, extensions: side(`Code of version ${from.version}`) },
