@@ -92,10 +92,14 @@ describe.each(LANES)('console functions (%s lane)', (lane) => {
       await page.getByText(/in the function/).waitFor()
       await screenshot(page, `${lane}-functions-invoked`)
       await expectAccessible(page, 'function code and invoke')
+      await setTheme(page, 'dark')
+      await screenshot(page, `${lane}-functions-invoked-dark`)
+      await expectAccessible(page, 'function code and invoke (dark)')
+      await setTheme(page, 'light')
 
       // A second deploy: version 2 goes live.
       await setCode(page, V2)
-      await page.getByText('unsaved changes').waitFor()
+      await page.getByText('unsaved changes', { exact: true }).waitFor()
       await page.getByRole('button', { name: 'Deploy', exact: true }).click()
       await page.getByText('Deployed version 2').waitFor()
       await page.getByText('live v2').waitFor()
@@ -110,7 +114,9 @@ describe.each(LANES)('console functions (%s lane)', (lane) => {
       const diff = page.getByTestId('version-diff')
       await diff.waitFor()
       await diff.locator('.cm-changedText').first().waitFor()
-      expect(await diff.getByRole('textbox', { name: 'Code of version 1' }).textContent()).toContain('hello from v1')
+      expect(await diff.getByRole('textbox', { name: 'Code of version 1' }).textContent()).toContain(
+        'hello from v1',
+      )
       expect(await diff.getByRole('textbox', { name: 'Code of version 2' }).textContent()).toContain('louder')
       await screenshot(page, `${lane}-functions-versions-diff`)
       await expectAccessible(page, 'versions and diff')
@@ -133,8 +139,13 @@ describe.each(LANES)('console functions (%s lane)', (lane) => {
       // Executions: both invocations, with their logs, and a re-run.
       await page.getByRole('tab', { name: 'Executions' }).click()
       await page.getByRole('heading', { name: 'Executions' }).waitFor()
-      await expect.poll(() => page.getByRole('button', { name: /details of the succeeded execution/ }).count()).toBe(2)
-      await page.getByRole('button', { name: /details of the succeeded execution/ }).first().click()
+      await expect
+        .poll(() => page.getByRole('button', { name: /details of the succeeded execution/ }).count())
+        .toBe(2)
+      await page
+        .getByRole('button', { name: /details of the succeeded execution/ })
+        .first()
+        .click()
       await page.getByRole('list', { name: 'Log lines' }).getByText('this one is louder').waitFor()
       await screenshot(page, `${lane}-functions-executions`)
       await expectAccessible(page, 'executions')
@@ -160,7 +171,9 @@ describe.each(LANES)('console functions (%s lane)', (lane) => {
     const marked = page.locator('.cm-lintRange-error')
     await marked.waitFor()
     expect(await marked.textContent()).toBe(';')
-    expect(await marked.locator('xpath=ancestor::div[contains(@class,"cm-line")]').textContent()).toMatch(/^\s+const x = ;$/)
+    expect(await marked.locator('xpath=ancestor::div[contains(@class,"cm-line")]').textContent()).toMatch(
+      /^\s+const x = ;$/,
+    )
     await screenshot(page, `${lane}-functions-syntax-error`)
     await expectAccessible(page, 'syntax error')
     expect(page.url()).toMatch(/\/console\/functions\/new$/)
@@ -182,7 +195,9 @@ describe.each(LANES)('console functions (%s lane)', (lane) => {
       await page.getByRole('heading', { name: 'Schedules', level: 1 }).waitFor()
       const row = page.getByRole('row').filter({ has: page.getByRole('link', { name: 'nightly-e2e' }) })
       await row.waitFor()
-      const runs = row.getByRole('list', { name: 'Next runs of nightly-e2e (Asia/Tokyo)' }).getByRole('listitem')
+      const runs = row
+        .getByRole('list', { name: 'Next runs of nightly-e2e (Asia/Tokyo)' })
+        .getByRole('listitem')
       await expect.poll(() => runs.count()).toBe(5)
       // 03:00 on 1 January in Tokyo, five years running.
       for (const text of await runs.allTextContents()) expect(text).toMatch(/Jan.*03:00:00.*GMT\+9/)
@@ -194,10 +209,9 @@ describe.each(LANES)('console functions (%s lane)', (lane) => {
       await row.getByText(/Started execution/).waitFor()
       const executions = await eventually(
         async () => {
-          const page = await service<{ executions: { trigger: string; status: string; logs: { msg: string }[] }[] }>(
-            'GET',
-            '/admin/v1/functions/nightly-e2e/executions',
-          )
+          const page = await service<{
+            executions: { trigger: string; status: string; logs: { msg: string }[] }[]
+          }>('GET', '/admin/v1/functions/nightly-e2e/executions')
           return page.executions.length > 0 && page.executions
         },
         15_000,
@@ -211,7 +225,9 @@ describe.each(LANES)('console functions (%s lane)', (lane) => {
       await expectAccessible(page, 'schedules (dark)')
 
       // The function's configuration shows the trigger and its deployed next runs.
-      await page.goto(page.url().replace('/console/schedules', '/console/functions/nightly-e2e?tab=configuration'))
+      await page.goto(
+        page.url().replace('/console/schedules', '/console/functions/nightly-e2e?tab=configuration'),
+      )
       await page.getByRole('group', { name: 'Trigger 1: Schedule' }).waitFor()
       expect(await page.getByRole('textbox', { name: 'Cron expression' }).inputValue()).toBe('0 3 1 1 *')
       await page.getByRole('list', { name: 'Next runs (Asia/Tokyo)' }).waitFor()

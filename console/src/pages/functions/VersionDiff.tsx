@@ -7,6 +7,7 @@ import { basicSetup } from 'codemirror'
 import { useEffect, useId, useRef } from 'react'
 import { getVersion, type Limits, type VersionDetail, type VersionSummary } from '../../api/functions.ts'
 import { cspNonce } from '../../ui/CodeEditor.tsx'
+import { consoleEditorTheme } from '../../ui/code-theme.ts'
 import { ErrorNotice } from '../../ui/ErrorNotice.tsx'
 import { Loading } from '../../ui/Loading.tsx'
 import { triggerSummary } from './draft.ts'
@@ -28,6 +29,7 @@ function CodeMerge({ from, to }: { from: VersionDetail; to: VersionDetail }) {
     if (!holder.current) return
     const side = (label: string) => [
       cspNonce(),
+      consoleEditorTheme,
       basicSetup,
       javascript(),
       EditorState.readOnly.of(true),
