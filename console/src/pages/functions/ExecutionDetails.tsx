@@ -10,6 +10,42 @@ import { keys } from './queries.ts'
 /** An HTTP execution keeps no request: a re-run sends this one. */
 const HTTP_RERUN = { method: 'POST', path: '/' }
 
+/** A queued re-run, followed until its execution is recorded (then the list shows it too). */
+function QueuedRerun({ name, executionId }: { name: string; executionId: string }) {
+  const client = useQueryClient()
+  const ran = useQuery({
+    queryKey: keys.execution(executionId),
+    queryFn: async ({ signal }) => {
+      const found = await getExecution(executionId, signal)
+      await client.invalidateQueries({ queryKey: ['functions', 'executions', name] })
+      return found
+    },
+    retry: (count, error) => count < 30 && error instanceof ApiError && error.code === 'functions/not-found',
+    retryDelay: 500,
+  })
+  return (
+    <p className="notice notice-ok" role="status">
+      Queued as execution <ExecutionLink name={name} id={executionId} />
+      {ran.data ? (
+        <>
+          : <span className={`badge badge-${ran.data.status}`}>{ran.data.status}</span> in{' '}
+          {duration(ran.data.durationMs)}
+        </>
+      ) : (
+        '; waiting for it to run…'
+      )}
+    </p>
+  )
+}
+
+function ExecutionLink({ name, id }: { name: string; id: string }) {
+  return (
+    <Link to="/functions/$name" params={{ name }} search={{ tab: 'executions', execution: id }}>
+      {id}
+    </Link>
+  )
+}
+
 function RerunOutcome({
   result,
   name,
@@ -17,20 +53,11 @@ function RerunOutcome({
   result: Awaited<ReturnType<typeof rerunExecution>>
   name: string
 }) {
-  const link = (id: string) => (
-    <Link to="/functions/$name" params={{ name }} search={{ tab: 'executions', execution: id }}>
-      {id}
-    </Link>
-  )
-  if (result.queued)
-    return (
-      <p className="notice notice-ok" role="status">
-        Queued as execution {link(result.executionId)}; it shows in the list once it has run.
-      </p>
-    )
+  if (result.queued) return <QueuedRerun name={name} executionId={result.executionId} />
   return (
     <div className={`notice ${result.status === 'succeeded' ? 'notice-ok' : 'notice-error'}`} role="status">
-      Ran as execution {link(result.executionId)}: {result.status} in {duration(result.durationMs)}
+      Ran as execution <ExecutionLink name={name} id={result.executionId} />: {result.status} in{' '}
+      {duration(result.durationMs)}
       {result.response && <> · HTTP {result.response.status}</>}
       {result.error && (
         <>

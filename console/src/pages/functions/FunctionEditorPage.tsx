@@ -11,6 +11,7 @@ import { PageHeader } from '../../ui/PageHeader.tsx'
 import { Tabs } from '../../ui/Tabs.tsx'
 import { CodePane } from './CodePane.tsx'
 import { ConfigSections } from './ConfigSections.tsx'
+import { DeletePanel } from './DeletePanel.tsx'
 import {
   type DraftProblems,
   draftChanged,
@@ -338,16 +339,19 @@ function FunctionEditor({ detail }: { detail: FunctionDetail }) {
           </div>
         )}
         {tab === 'configuration' && (
-          <ConfigSections
-            draft={draft}
-            onChange={change}
-            problems={deploy.problems}
-            envProblem={deploy.envProblem}
-            eventTypes={eventTypes.data}
-            eventTypesError={eventTypes.error}
-            schedules={ownSchedules}
-            readOnly={!writable}
-          />
+          <>
+            <ConfigSections
+              draft={draft}
+              onChange={change}
+              problems={deploy.problems}
+              envProblem={deploy.envProblem}
+              eventTypes={eventTypes.data}
+              eventTypesError={eventTypes.error}
+              schedules={ownSchedules}
+              readOnly={!writable}
+            />
+            {writable && <DeletePanel name={name} />}
+          </>
         )}
         {tab === 'versions' && <VersionsPanel name={name} canWrite={writable} />}
         {tab === 'executions' && (
