@@ -163,9 +163,17 @@ export function NewFunctionPage() {
   )
 }
 
-/** Values of hidden variables the admin typed for the last deploy, so the next one need not ask again. */
-function withRemembered(draft: FunctionDraft, sent: Record<string, string> | undefined): FunctionDraft {
-  if (!sent) return draft
+/**
+ * The values of hidden variables as this admin deployed them, filled in while that version is live, so
+ * the next deploy need not ask for them again (never into another version: its values may differ).
+ */
+function withRemembered(
+  draft: FunctionDraft,
+  version: number,
+  remembered: { version: number; env: Record<string, string> } | undefined,
+): FunctionDraft {
+  if (!remembered || remembered.version !== version) return draft
+  const sent = remembered.env
   return {
     ...draft,
     env: draft.env.map((row) =>
@@ -188,9 +196,9 @@ function FunctionEditor({ detail }: { detail: FunctionDetail }) {
   const tab = search.tab ?? 'code'
   const eventTypes = useEventTypes()
   const schedules = useSchedules()
-  const sent = useRef<Record<string, string> | undefined>(undefined)
+  const sent = useRef<{ version: number; env: Record<string, string> } | undefined>(undefined)
   const baseline = useMemo(
-    () => withRemembered(draftFromVersion(detail.code, liveConfig(detail)), sent.current),
+    () => withRemembered(draftFromVersion(detail.code, liveConfig(detail)), detail.version, sent.current),
     [detail],
   )
   const [draft, setDraft] = useState<FunctionDraft>(baseline)
@@ -204,7 +212,7 @@ function FunctionEditor({ detail }: { detail: FunctionDetail }) {
     eventTypes: eventTypes.data,
     checkName: false,
     onDeployed: (result, input: DeployInput) => {
-      sent.current = input.env
+      sent.current = { version: result.version, env: input.env }
       setDeployedVersion(result.version)
     },
   })
