@@ -207,17 +207,18 @@ describe.each(LANES)('console functions (%s lane)', (lane) => {
 
       await row.getByRole('button', { name: 'Run now' }).click()
       await row.getByText(/Started execution/).waitFor()
-      const executions = await eventually(
+      const execution = await eventually(
         async () => {
-          const page = await service<{
-            executions: { trigger: string; status: string; logs: { msg: string }[] }[]
-          }>('GET', '/admin/v1/functions/nightly-e2e/executions')
-          return page.executions.length > 0 && page.executions
+          const { executions } = await service<{ executions: { trigger: string; status: string }[] }>(
+            'GET',
+            '/admin/v1/functions/nightly-e2e/executions',
+          )
+          return executions[0]
         },
         15_000,
         'the execution Run now started',
       )
-      expect(executions[0]).toMatchObject({ trigger: 'schedule', status: 'succeeded' })
+      expect(execution).toMatchObject({ trigger: 'schedule', status: 'succeeded' })
       await expect.poll(() => row.getByText('succeeded').count(), { timeout: 20_000 }).toBe(1)
       await screenshot(page, `${lane}-functions-schedules-ran`)
       await setTheme(page, 'dark')

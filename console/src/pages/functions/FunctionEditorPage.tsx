@@ -313,7 +313,7 @@ function FunctionEditor({ detail }: { detail: FunctionDetail }) {
         </div>
       )}
       <ErrorNotice error={deploy.mutation.error} title="Deploy refused" />
-      {deploy.mutation.isSuccess && (
+      {deploy.mutation.isSuccess && deploy.mutation.data.version === detail.version && (
         <p className="notice notice-ok" role="status">
           Deployed version {deploy.mutation.data.version}: it is live on every node.
         </p>

@@ -34,6 +34,15 @@ describe('next runs of a schedule', () => {
     expect(items[4]!.textContent).toContain('in 2 hours')
   })
 
+  it('adds the year when the runs reach into another year (a yearly schedule differs in nothing else)', () => {
+    const yearly = ['2027-01-01T00:00:00.000Z', '2028-01-01T00:00:00.000Z']
+    expect(formatInZone(yearly[0]!, 'UTC', 'en-GB', true)).toBe('Fri, 1 Jan 2027, 00:00:00 UTC')
+    render(<NextRuns runs={yearly} timeZone="UTC" now={NOW} />)
+    const times = screen.getAllByRole('listitem').map((item) => item.querySelector('time')!.textContent)
+    expect(times).toEqual(yearly.map((iso) => formatInZone(iso, 'UTC', undefined, true)))
+    expect(times[1]).toContain('2028')
+  })
+
   it('falls back to the viewer’s time for a zone the browser does not know, and says when nothing is due', () => {
     expect(formatInZone(RUNS[0]!, 'Mars/Olympus')).not.toBe(RUNS[0])
     render(<NextRuns runs={[]} timeZone="UTC" />)

@@ -1,13 +1,17 @@
 import { dateTime, fromNow } from '../../ui/format.ts'
 
-/** `iso` as a wall-clock time in `timeZone`, with the zone's abbreviation: "Mon, Dec 7, 14:05:00 CET". */
-export function formatInZone(iso: string, timeZone: string, locale?: string): string {
+/**
+ * `iso` as a wall-clock time in `timeZone`, with the zone's abbreviation: "Mon, Dec 7, 14:05:00 CET"
+ * (with the year too when asked: a yearly schedule's runs differ in nothing else).
+ */
+export function formatInZone(iso: string, timeZone: string, locale?: string, withYear = false): string {
   const date = new Date(iso)
   if (Number.isNaN(date.getTime())) return iso
   try {
     return new Intl.DateTimeFormat(locale, {
       timeZone,
       weekday: 'short',
+      ...(withYear ? { year: 'numeric' } : {}),
       month: 'short',
       day: 'numeric',
       hour: '2-digit',
@@ -38,12 +42,14 @@ export function NextRuns({
   now?: number
 }) {
   if (runs.length === 0) return <p className="muted">No run is due.</p>
+  const thisYear = new Date(now).getUTCFullYear()
+  const withYear = runs.some((iso) => new Date(iso).getUTCFullYear() !== thisYear)
   return (
     <ol className="next-runs" aria-label={`${label} (${timeZone})`}>
       {runs.map((iso) => (
         <li key={iso}>
           <time dateTime={iso} title={`Your time: ${dateTime(iso)}`}>
-            {formatInZone(iso, timeZone)}
+            {formatInZone(iso, timeZone, undefined, withYear)}
           </time>{' '}
           <span className="muted">{fromNow(iso, now)}</span>
         </li>
