@@ -153,6 +153,9 @@ routes is in [auth.md](auth.md), [documents.md](documents.md), [storage.md](stor
 - Identity: \`Authorization: Bearer <token>\`. No header is the role \`anon\`. The service key (a token
   with role \`service\`, printed at first start and by \`npx stratus keys\`) bypasses collection, bucket
   and queue rules and may call \`/admin/v1/*\`; an admin token may call \`/admin/v1/*\` within its role.
+- Admins reach the data plane under \`/admin/v1/app\`: \`/admin/v1/app/db/v1/…\`, \`…/storage/v1/…\`,
+  \`…/functions/v1/…\` and \`…/queue/v1/…\` answer as the routes below of the same path, above the rules,
+  and are not listed again: see [admin.md](admin.md#the-app-api-for-the-console-adminv1app).
 - Ids are URL-safe strings; clients may choose document ids (1-128 of \`[A-Za-z0-9_-]\`). Timestamps are
   ISO-8601 UTC strings.
 - Every change is also an event (CloudEvents 1.0, with a project-wide increasing \`sequence\`) written

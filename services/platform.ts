@@ -6,7 +6,8 @@ import type { InternalHttp } from '../functions-runtime/host.ts'
 import { FunctionsRuntime } from '../functions-runtime/runtime.ts'
 import { controlSocketPath, listenControlSocket } from './admin/control-socket.ts'
 import { localCommands } from './admin/local-commands.ts'
-import { adminAccountsRoutes } from './admin/routes/index.ts'
+import { adminAccountsRoutes, rulesAdminRoutes } from './admin/routes/index.ts'
+import { RulesSimulator } from './admin/rules-simulator.ts'
 import { AdminService, isAdminToken } from './admin/service.ts'
 import { DevMailbox } from './auth/mail/dev-mailbox.ts'
 import type { MailTransport } from './auth/mail/mail-transport.ts'
@@ -123,6 +124,8 @@ interface Services {
   observability: ObservabilityService
   /** Absent on worker nodes, which serve no clients. */
   realtime?: RealtimeService
+  /** The console's rules simulator (reads only). */
+  rulesSimulator: RulesSimulator
 }
 
 /** What the `worker` step builds (not started until the `running` step). */
@@ -366,7 +369,19 @@ async function openServices(
           limits: config.realtime,
           onConnections: (count) => metrics.websocketConnections.set(count),
         })
-  return { auth, admins, storage, documents, queue, functions, functionsAdmin, observability, realtime }
+  const rulesSimulator = new RulesSimulator({ rules, documents, storage, users: auth })
+  return {
+    auth,
+    admins,
+    storage,
+    documents,
+    queue,
+    functions,
+    functionsAdmin,
+    observability,
+    realtime,
+    rulesSimulator,
+  }
 }
 
 /** The outbox relay and housekeeping of worker roles, built but not started (see startLoops). */
@@ -464,6 +479,14 @@ async function openApiRole(
       { prefix: '/queue/v1', routes: queueRoutes(queueDeps) },
       ...(realtime ? [{ prefix: '/realtime/v1', routes: realtimeRoutes({ service: realtime }) }] : []),
     ],
+    // The same data plane for the console, under /admin/v1/app (admin sessions; rules bypassed).
+    // Signed URLs made there point at the public path: they must work with no credentials.
+    adminApp: [
+      { prefix: '/db/v1', routes: documentsRoutes(documentsDeps) },
+      { prefix: '/storage/v1', routes: storageRoutes({ ...storageDeps, signedUrlPrefix: '/storage/v1' }) },
+      { prefix: '/functions/v1', routes: functionsRoutes(functionsDeps) },
+      { prefix: '/queue/v1', routes: queueRoutes(queueDeps) },
+    ],
     admin: [
       authAdminRoutes(authDeps),
       storageAdminRoutes(storageDeps),
@@ -471,6 +494,7 @@ async function openApiRole(
       functionsAdminRoutes(functionsDeps),
       queueAdminRoutes(queueDeps),
       observabilityAdminRoutes({ service: services.observability }),
+      rulesAdminRoutes({ simulator: services.rulesSimulator }),
       adminAccountsRoutes({
         service: services.admins,
         keys: drivers.keys,

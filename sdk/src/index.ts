@@ -44,6 +44,7 @@ export {
   type DownloadedObject,
   type ListOptions,
   type ObjectInfo,
+  type ObjectList,
   StorageClient,
   type UploadBody,
   type UploadOptions,

@@ -36,6 +36,19 @@ export interface ListOptions {
   /** 1-1000, default 100. */
   limit?: number
   cursor?: string | null
+  /**
+   * One character (usually `/`): list one folder level. Keys that go on past it after `prefix` come
+   * back rolled up in `prefixes`; `limit` counts objects and prefixes together.
+   */
+  delimiter?: string
+}
+
+/** A page of a listing. */
+export interface ObjectList {
+  objects: ObjectInfo[]
+  /** With a `delimiter` only: the folders at this level, each ending with the delimiter. */
+  prefixes?: string[]
+  nextCursor: string | null
 }
 
 /** `app.storage`: buckets by name. */
@@ -103,10 +116,15 @@ export class BucketClient {
     await response.body?.cancel()
   }
 
-  /** Objects in key order, the ones the caller may read: `{objects, nextCursor}`. */
-  list(options: ListOptions = {}): Promise<{ objects: ObjectInfo[]; nextCursor: string | null }> {
+  /** Objects in key order, the ones the caller may read: `{objects, prefixes?, nextCursor}`. */
+  list(options: ListOptions = {}): Promise<ObjectList> {
     return this.#http.get(`/storage/v1/list/${encodeURIComponent(this.bucket)}`, {
-      query: { prefix: options.prefix, limit: options.limit, cursor: options.cursor },
+      query: {
+        prefix: options.prefix,
+        limit: options.limit,
+        cursor: options.cursor,
+        delimiter: options.delimiter,
+      },
     })
   }
 

@@ -9,7 +9,7 @@ import { MfaService } from './mfa/mfa-service.ts'
 import { OAuthService } from './oauth/oauth-service.ts'
 import { checkPasswordStrength, PasswordHasher } from './passwords.ts'
 import type { SecretBox } from './secret-box.ts'
-import { type Session, Sessions } from './sessions.ts'
+import { type Session, type SessionInfo, Sessions } from './sessions.ts'
 import type { AuthContext, SigningKeys } from './signing-keys.ts'
 import { UserCache } from './user-cache.ts'
 import {
@@ -24,7 +24,7 @@ import {
   userEvent,
 } from './users.ts'
 
-export type { AdminUser, Session, User }
+export type { AdminUser, Session, SessionInfo, User }
 
 /** What the auth service needs; built by the composition root. */
 export interface AuthServiceOptions {
@@ -58,6 +58,16 @@ export interface UserPatch {
 
 /** What an admin may change besides a user's own fields. */
 export interface AdminUserPatch extends UserPatch {
+  disabled?: boolean
+}
+
+/** The admin user list's filters and page. */
+export interface UserQuery {
+  limit: number
+  cursor?: string
+  /** Users whose email contains this text, in any case (a prefix is one such text). */
+  email?: string
+  anonymous?: boolean
   disabled?: boolean
 }
 
@@ -285,14 +295,30 @@ export class AuthService {
 
   // ---- admin ----
 
-  /** Users in creation order, `limit` at a time; `cursor` is the previous page's `nextCursor`. */
-  async listUsers(query: { limit: number; cursor?: string }): Promise<UserPage> {
+  /**
+   * Users in creation order, `limit` at a time; `cursor` is the previous page's `nextCursor` (a
+   * position, so it stays valid whatever the filters). `email` matches a part of the address, in any
+   * case (emails are stored lower-cased); `anonymous` and `disabled` keep only users in that state.
+   */
+  async listUsers(query: UserQuery): Promise<UserPage> {
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor)
+    const params: unknown[] = [query.limit + 1]
+    const where: string[] = []
+    const param = (value: unknown) => {
+      params.push(value)
+      return `$${params.length}`
+    }
+    if (after) where.push(`(created_at, id) > (${param(after.createdAt)}::timestamptz, ${param(after.id)})`)
+    if (query.email !== undefined && query.email.trim() !== '')
+      where.push(`strpos(email, ${param(normalizeEmail(query.email))}) > 0`)
+    if (query.anonymous !== undefined) where.push(`anonymous = ${param(query.anonymous)}::boolean`)
+    if (query.disabled !== undefined)
+      where.push(`(disabled_at IS NOT NULL) = ${param(query.disabled)}::boolean`)
     const rows = await this.db.query<UserRow>(
       `SELECT ${USER_COLUMNS} FROM auth_users
-       ${after ? 'WHERE (created_at, id) > ($2::timestamptz, $3)' : ''}
+       ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
        ORDER BY created_at, id LIMIT $1`,
-      after ? [query.limit + 1, after.createdAt, after.id] : [query.limit + 1],
+      params,
     )
     const page = rows.slice(0, query.limit)
     const last = page[page.length - 1]
@@ -346,6 +372,42 @@ export class AuthService {
     this.cache.forget(row.id)
     if (emailChanged) this.mailVerification(row)
     return toAdminUser(row)
+  }
+
+  /** A user's live sessions (see `Sessions.list`); 404 `auth/user-not-found` for an unknown user. */
+  async userSessions(id: string): Promise<SessionInfo[]> {
+    await this.requireUser(id)
+    return this.sessions.list(this.db, id)
+  }
+
+  /**
+   * Signs a user out everywhere: every live session ends (refresh tokens stop at once; access tokens
+   * already issued live until they expire). Returns how many sessions ended.
+   */
+  async revokeUserSessions(id: string): Promise<number> {
+    return this.db.tx(async (tx) => {
+      await this.requireUser(id, tx)
+      return this.sessions.revoke(tx, { userId: id }, 'admin')
+    })
+  }
+
+  /** A user's MFA factors, oldest first. */
+  async userFactors(id: string): Promise<AdminUser['factors']> {
+    return (await this.getUser(id)).factors
+  }
+
+  /**
+   * Resets a user's MFA (a lost authenticator): every factor and recovery code goes, so the password
+   * alone signs in again. Emits `auth.user.updated`. Returns how many factors were removed.
+   */
+  async resetUserFactors(id: string): Promise<number> {
+    await this.requireUser(id)
+    return this.mfa.resetForUser(id)
+  }
+
+  private async requireUser(id: string, sql: Sql = this.db): Promise<void> {
+    const [row] = await sql.query('SELECT id FROM auth_users WHERE id = $1', [id])
+    if (!row) throw userNotFound(id)
   }
 
   /** Deletes a user: its sessions and tokens go with it; emits `auth.user.deleted`. */

@@ -27,9 +27,23 @@ export type RevokeReason =
   | 'mfa'
   /** A verified OAuth email claimed an account whose own email was never verified. */
   | 'email-claimed'
+  /** An admin signed the user out everywhere (`DELETE /admin/v1/users/{id}/sessions`). */
+  | 'admin'
 
 /** Authenticator assurance level (the `aal` claim): aal2 once the session passed an MFA check. */
 export type Aal = 'aal1' | 'aal2'
+
+/** A live session (refresh-token family), as the admin API lists it. */
+export interface SessionInfo {
+  /** The access tokens' `sid` claim. */
+  id: string
+  createdAt: string
+  /** The last refresh, or null when the first refresh token is still unspent. */
+  refreshedAt: string | null
+  aal: Aal
+  /** When its refresh token expires: the session ends then unless it is refreshed before. */
+  expiresAt: string
+}
 
 /** Options of the session store. */
 export interface SessionsOptions {
@@ -174,6 +188,35 @@ export class Sessions {
           )
     for (const uid of new Set(rows.map((row) => row.user_id))) this.options.onRevoke?.(uid)
     return rows.length
+  }
+
+  /**
+   * A user's live sessions, newest first: not revoked, with an unspent refresh token that has not
+   * expired (a session whose refresh token lapsed can never be refreshed again).
+   */
+  async list(sql: Sql, userId: string): Promise<SessionInfo[]> {
+    const rows = await sql.query<{
+      id: string
+      created_at: Date
+      refreshed_at: Date | null
+      aal: Aal
+      expires_at: Date
+    }>(
+      `SELECT s.id, s.created_at, s.refreshed_at, s.aal, max(t.expires_at) AS expires_at
+       FROM auth_sessions s
+       JOIN auth_refresh_tokens t ON t.session_id = s.id AND t.used_at IS NULL AND t.expires_at > now()
+       WHERE s.user_id = $1 AND s.revoked_at IS NULL
+       GROUP BY s.id, s.created_at, s.refreshed_at, s.aal
+       ORDER BY s.created_at DESC, s.id`,
+      [userId],
+    )
+    return rows.map((row) => ({
+      id: row.id,
+      createdAt: row.created_at.toISOString(),
+      refreshedAt: row.refreshed_at?.toISOString() ?? null,
+      aal: row.aal,
+      expiresAt: row.expires_at.toISOString(),
+    }))
   }
 
   /** Signs the access token of session `sid` for `user` and assembles the session answer. */

@@ -17,11 +17,12 @@ import type { Database } from '../db/database.ts'
 type PrivateKey = Awaited<ReturnType<typeof importJWK>>
 
 /**
- * Whether `auth` acts above the data rules: the service key, or a function through its ctx clients.
- * Only the service key and admin sessions may use the admin API: see the gateway's admin guard.
+ * Whether `auth` acts above the data rules: the service key, a function through its ctx clients, or an
+ * admin on `/admin/v1/app`. Only the service key and admin sessions may use the admin API: see the
+ * gateway's admin guard.
  */
 export function bypassesRules(auth: AuthContext | null): boolean {
-  return auth?.role === 'service' || auth?.role === 'function'
+  return auth?.role === 'service' || auth?.role === 'function' || auth?.role === 'admin'
 }
 
 /** Every token we issue or accept carries this audience and issuer. */
@@ -43,11 +44,14 @@ const SERVICE_TOKEN_LIFETIME_SECONDS = 10 * 365 * 24 * 3600
 /**
  * Who is calling, as every service sees it. `null` (no token) is the `anon` role. `function` is a
  * deployed function acting through its `ctx` clients (uid `function:<name>`): like the service key it
- * bypasses collection, bucket and queue rules, but it is never admitted to `/admin/v1`.
+ * bypasses collection, bucket and queue rules, but it is never admitted to `/admin/v1`. `admin` is a
+ * console admin on the app API under `/admin/v1/app` (uid `admin:<id>`): it bypasses rules too, and
+ * only the gateway's admin guard sets it, after admitting the admin's session; no token carries it
+ * (`verify` refuses a JWT that claims it).
  */
 export interface AuthContext {
   uid: string
-  role: 'authenticated' | 'service' | 'anon' | 'function'
+  role: 'authenticated' | 'service' | 'anon' | 'function' | 'admin'
   email: string | null
   /** Every claim of the verified token (sid, aal, …), for rules. */
   claims: JWTPayload & Record<string, unknown>

@@ -1,6 +1,6 @@
 import { type AuthContext, bypassesRules } from '../auth/signing-keys.ts'
 import { StratusError } from '../core/errors.ts'
-import type { RuleAuth } from '../rules/rules.ts'
+import type { RuleAuth, RuleVariables } from '../rules/rules.ts'
 import { type ActiveCollection, type RuleAction, schemaErrors } from './collections.ts'
 
 /** The service key and functions' ctx clients bypass rules (never schemas). */
@@ -19,6 +19,15 @@ export interface RuleRequest {
   data: Record<string, unknown> | null
   /** get, list, create, update or delete. */
   method: 'get' | 'list' | 'create' | 'update' | 'delete'
+}
+
+/** What a collection rule sees: the data path and the rules simulator build it alike. */
+export function ruleVariables(
+  auth: AuthContext | null,
+  doc: Record<string, unknown> | null,
+  request: RuleRequest,
+): RuleVariables {
+  return { auth: ruleAuth(auth), doc, request }
 }
 
 export function forbidden(collection: string, action: RuleAction, configured: boolean): StratusError {
@@ -42,7 +51,7 @@ export function authorize(
 ): void {
   if (isService(auth)) return
   if (!active) throw forbidden(collection, action, false)
-  if (!active.rules[action].allows({ auth: ruleAuth(auth), doc, request })) {
+  if (!active.rules[action].allows(ruleVariables(auth, doc, request))) {
     throw forbidden(collection, action, true)
   }
 }

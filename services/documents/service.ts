@@ -6,6 +6,7 @@ import type { Logger } from '../core/logger.ts'
 import { type Database, type Sql, sqlState } from '../db/database.ts'
 import { addToOutbox } from '../outbox/outbox.ts'
 import type { RulesEvaluator } from '../rules/rules.ts'
+import type { RuleSimulation, SimulatedOperation } from '../rules/simulation.ts'
 import { authorize, forbidden, isService, ruleAuth } from './access.ts'
 import {
   type ActiveCollection,
@@ -34,6 +35,7 @@ import {
   resolveOrder,
 } from './query/query.ts'
 import { compileList } from './query/sql.ts'
+import { simulateDocumentRule } from './simulate.ts'
 import { applyWrite, insertPrepared, prepareCreate, type Write, WriteRace } from './writes.ts'
 
 export type { CollectionConfig, CollectionInput, Document, Write }
@@ -117,11 +119,13 @@ export class DocumentsService {
   private readonly limits: DocumentLimits
   private readonly listMaxScan: number
   private readonly cursors: CursorCodec
+  private readonly rules: RulesEvaluator
   /** Collection configurations (rules, schemas, indexes). */
   readonly collections: Collections
 
   private constructor(options: DocumentsServiceOptions, cursors: CursorCodec) {
     this.db = options.db
+    this.rules = options.rules
     this.logger = options.logger
     this.limits = options.limits
     this.listMaxScan = options.listMaxScan
@@ -421,6 +425,45 @@ export class DocumentsService {
     if (!hadConfig && deleted === 0) throw new StratusError('db/not-found', `No collection ${name}`)
     this.logger.info({ collection: name, deleted }, 'deleted a collection')
     return { deleted }
+  }
+
+  /**
+   * The rules simulator's question about a collection: what the data path would decide for `operation`
+   * by `auth` (see `simulateDocumentRule`). `doc` is `existing` when given, else the stored document
+   * `id` (null when there is none). 404 `db/not-found` for a collection that is neither configured nor
+   * holds documents.
+   */
+  async simulateRule(input: {
+    collection: string
+    id?: string
+    operation: SimulatedOperation
+    auth: AuthContext | null
+    data?: Record<string, unknown>
+    existing?: Record<string, unknown>
+  }): Promise<RuleSimulation> {
+    const { collection, id } = input
+    checkCollectionName(collection)
+    if (id !== undefined) checkDocumentId(id)
+    const [config, stored, any] = await Promise.all([
+      this.collections.read(collection),
+      id === undefined
+        ? undefined
+        : this.db.query<{ data: Record<string, unknown> }>(
+            'SELECT data FROM documents WHERE collection = $1 AND id = $2',
+            [collection, id],
+          ),
+      this.db.query('SELECT 1 FROM documents WHERE collection = $1 LIMIT 1', [collection]),
+    ])
+    if (!config && any.length === 0) throw new StratusError('db/not-found', `No collection ${collection}`)
+    return simulateDocumentRule(this.rules, {
+      collection,
+      config,
+      operation: input.operation,
+      auth: input.auth,
+      doc: input.existing ?? stored?.[0]?.data ?? null,
+      named: id !== undefined || input.existing !== undefined,
+      data: input.data ?? null,
+    })
   }
 
   private async countDocuments(name: string): Promise<number> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { adminMayCall, adminRouteAccess } from './admin-access.ts'
+import { adminMayCall, adminRouteAccess, isChange } from './admin-access.ts'
 
 describe('admin route access', () => {
   it.each([
@@ -12,6 +12,11 @@ describe('admin route access', () => {
     ['PUT', '/admin/v1/auth/providers/:name', 'owner-writes'],
     ['PUT', '/admin/v1/functions/:name', 'by-method'],
     ['GET', '/admin/v1/adminsx', 'by-method'],
+    ['GET', '/admin/v1/app/functions/v1/:name', 'developer'],
+    ['POST', '/admin/v1/app/db/v1/collections/:col/documents', 'by-method'],
+    ['POST', '/admin/v1/rules/simulate', 'query'],
+    ['POST', '/admin/v1/rules/check', 'query'],
+    ['GET', '/admin/v1/rules/simulate', 'by-method'],
     ['GET', undefined, 'by-method'],
   ] as const)('%s %s is %s', (method, pattern, access) => {
     expect(adminRouteAccess(method, pattern)).toBe(access)
@@ -32,10 +37,27 @@ describe('admin route access', () => {
     ['developer', 'POST', '/admin/v1/keys/rotate', false],
     ['developer', 'PUT', '/admin/v1/auth/providers/:name', false],
     ['developer', 'GET', '/admin/v1/auth/providers/:name', true],
+    ['viewer', 'GET', '/admin/v1/app/db/v1/collections/:col/documents', true],
+    ['viewer', 'POST', '/admin/v1/app/db/v1/collections/:col/documents', false],
+    ['viewer', 'GET', '/admin/v1/app/functions/v1/:name', false],
+    ['viewer', 'POST', '/admin/v1/rules/simulate', true],
+    ['viewer', 'POST', '/admin/v1/rules/check', true],
+    ['developer', 'GET', '/admin/v1/app/functions/v1/:name/*', true],
+    ['owner', 'POST', '/admin/v1/app/functions/v1/:name', true],
     ['owner', 'POST', '/admin/v1/admins', true],
     ['owner', 'POST', '/admin/v1/keys/rotate', true],
     ['owner', 'PUT', '/admin/v1/auth/providers/:name', true],
   ] as const)('%s may %s %s: %s', (role, method, pattern, allowed) => {
     expect(adminMayCall(role, method, pattern)).toBe(allowed)
+  })
+
+  it.each([
+    ['POST', '/admin/v1/rules/simulate', false],
+    ['POST', '/admin/v1/rules/check', false],
+    ['GET', '/admin/v1/users', false],
+    ['POST', '/admin/v1/app/db/v1/collections/:col/documents', true],
+    ['DELETE', '/admin/v1/users/:id/sessions', true],
+  ] as const)('%s %s is a change (audited): %s', (method, pattern, change) => {
+    expect(isChange(method, pattern)).toBe(change)
   })
 })

@@ -3,7 +3,12 @@ import cors from '@fastify/cors'
 import rateLimit from '@fastify/rate-limit'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify'
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyPluginAsync,
+  type RouteOptions,
+} from 'fastify'
 import type { Redis } from 'ioredis'
 import type { SigningKeys } from '../auth/signing-keys.ts'
 import type { Config } from '../core/config.ts'
@@ -14,6 +19,7 @@ import type { Metrics } from '../core/metrics.ts'
 import { sendError } from '../http/send-error.ts'
 import { answerError, installErrorHandling } from './errors.ts'
 import { type AdminGuardPort, admitUnknownRoute, installAdminGuard } from './plugins/admin-guard.ts'
+import { boundedDrainPlugin } from './plugins/bounded-drain.ts'
 import { installFiniteNumbers } from './plugins/finite-numbers.ts'
 import { identityPlugin } from './plugins/identity.ts'
 import { metricsPlugin, type ResponseObserver, type ScrapeCollector } from './plugins/metrics.ts'
@@ -39,6 +45,12 @@ export interface GatewayDeps {
   /** Admin routes, mounted under `/admin/v1` behind the admin guard (service key or admin session). */
   admin?: readonly FastifyPluginAsync[]
   /**
+   * The app API for admins: data-plane routes (documents, storage, functions, queue) mounted a second
+   * time at `/admin/v1/app<prefix>` behind the admin guard, where an admin acts as an `admin` principal
+   * that bypasses rules. Left out of the OpenAPI document: they mirror the public routes.
+   */
+  adminApp?: readonly { prefix: string; routes: FastifyPluginAsync }[]
+  /**
    * Admin accounts: sessions the guard accepts besides the service key, and the audit log it writes.
    * Absent: only the service key is admitted and nothing is audited.
    */
@@ -50,6 +62,19 @@ export interface GatewayDeps {
   rateLimit?: { redis?: Redis; prefix: string }
   /** The built admin console (console/dist), served at /console/; absent = no console routes. */
   consoleDir?: string
+}
+
+const OPENAPI_DESCRIPTION =
+  'The Stratus HTTP contract (see API.md). Admin console sessions reach the app API under ' +
+  '`/admin/v1/app`: `/admin/v1/app/db/v1/…`, `/admin/v1/app/storage/v1/…`, `/admin/v1/app/functions/v1/…` ' +
+  'and `/admin/v1/app/queue/v1/…` answer exactly as the public routes of the same path after the prefix ' +
+  '(not listed again here), for an admin token, the console cookie (with `x-csrf-token` on changes) or ' +
+  'the service key. The caller acts above collection and bucket rules; viewers may only read, invoking ' +
+  'functions takes a developer or an owner, and every change is audited.'
+
+/** Keeps a mirrored route out of /openapi.json (a copy of its schema: the public route shares the object). */
+function hideFromOpenApi(route: RouteOptions): void {
+  route.schema = { ...(route.schema ?? {}), hide: true }
 }
 
 /**
@@ -123,7 +148,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     },
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'Stratus', version: '1', description: 'The Stratus HTTP contract (see API.md).' },
+      info: { title: 'Stratus', version: '1', description: OPENAPI_DESCRIPTION },
       components: {
         securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
       },
@@ -133,6 +158,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
 
   await app.register(securityHeadersPlugin)
+  await app.register(boundedDrainPlugin)
   await app.register(cors, {
     origin: server.corsOrigins.includes('*') ? '*' : [...server.corsOrigins],
     credentials: !server.corsOrigins.includes('*'),
@@ -184,6 +210,16 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
         sendError(reply, 'request/not-found', `No route for ${request.method} ${request.url.split('?')[0]}`),
       )
       for (const routes of deps.admin ?? []) await admin.register(routes)
+      if (deps.adminApp?.length) {
+        await admin.register(
+          async (appApi) => {
+            appApi.addHook('onRoute', hideFromOpenApi)
+            for (const service of deps.adminApp ?? [])
+              await appApi.register(service.routes, { prefix: service.prefix })
+          },
+          { prefix: '/app' },
+        )
+      }
     },
     { prefix: '/admin/v1' },
   )

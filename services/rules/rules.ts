@@ -1,4 +1,7 @@
 import { type ASTNode, Environment, serialize } from '@marcbachmann/cel-js'
+import { explainRule, problemOf, type RuleExplanation, type RuleProblem } from './explain.ts'
+
+export type { DecidingPart, RuleExplanation, RuleProblem, SourcePosition } from './explain.ts'
 
 /**
  * The one rules evaluator, shared by the database, storage and realtime: CEL (Common Expression
@@ -34,15 +37,21 @@ export interface RuleLogger {
   warn(details: object, message: string): void
 }
 
-/** A rule that does not compile: `message` says where, for the admin who set it. */
+/** A rule that does not compile: `message` says what, `problem` also where, for the admin who set it. */
 export class RuleSyntaxError extends Error {
   override name = 'RuleSyntaxError'
   readonly rule: string
-  constructor(rule: string, message: string) {
+  /** The message with its position in the rule (line and column from 1). */
+  readonly problem: RuleProblem
+  constructor(rule: string, message: string, cause?: unknown) {
     super(message)
     this.rule = rule
+    this.problem = problemOf(rule, cause, message)
   }
 }
+
+/** The outcome of `RulesEvaluator.check`: whether a rule would be accepted, and if not why and where. */
+export type RuleCheck = { ok: true } | { ok: false; error: RuleProblem }
 
 /** A compiled rule. */
 export interface Rule {
@@ -50,14 +59,18 @@ export interface Rule {
   /** True only if the rule evaluates to `true`; errors and non-boolean results deny. */
   allows(variables: RuleVariables): boolean
   /**
-   * Decides the rule before `unknown` is known (a list query's `doc`, before any document is read):
+   * Decides the rule before `unknown` is known (a list query's `doc`, before any document is read;
+   * several variables may be unknown at once):
    * `true` if it allows whatever that variable holds, `false` if it denies whatever it holds,
    * `undefined` if that depends on it. Sound, not complete: it looks through `&&` and `||` from the top
    * and evaluates the parts that do not mention the variable (an error there counts as false, which
    * gives `&&`/`||` the same outcome as CEL's error rules do), so `auth != null && doc.owner == auth.uid`
    * is `false` for anon without reading a document.
    */
-  decide(variables: RuleVariables, unknown: keyof RuleVariables): boolean | undefined
+  decide(
+    variables: RuleVariables,
+    unknown: keyof RuleVariables | readonly (keyof RuleVariables)[],
+  ): boolean | undefined
 }
 
 const ALLOW: Rule = { source: 'true', allows: () => true, decide: () => true }
@@ -69,12 +82,12 @@ type Plan =
   | { kind: '&&' | '||'; left: Plan; right: Plan }
   | { kind: 'unknown' }
 
-function mentions(node: unknown, name: string): boolean {
-  if (Array.isArray(node)) return node.some((child) => mentions(child, name))
+function mentions(node: unknown, names: readonly string[]): boolean {
+  if (Array.isArray(node)) return node.some((child) => mentions(child, names))
   if (!node || typeof node !== 'object' || !('op' in node)) return false
   const ast = node as ASTNode
-  if (ast.op === 'id') return ast.args === name
-  return mentions(ast.args, name)
+  if (ast.op === 'id') return names.includes(ast.args)
+  return mentions(ast.args, names)
 }
 
 function decidePlan(plan: Plan, variables: RuleVariables): boolean | undefined {
@@ -138,10 +151,14 @@ export class RulesEvaluator {
       checked = this.env.check(source)
       program = this.env.parse(source)
     } catch (error) {
-      throw new RuleSyntaxError(source, firstLine(error))
+      throw new RuleSyntaxError(source, firstLine(error), error)
     }
     if (!checked.valid) {
-      throw new RuleSyntaxError(source, `${firstLine(checked.error)} (rules may use ${VARIABLES.join(', ')})`)
+      throw new RuleSyntaxError(
+        source,
+        `${firstLine(checked.error)} (rules may use ${VARIABLES.join(', ')})`,
+        checked.error,
+      )
     }
     if (checked.type !== 'bool' && checked.type !== 'dyn') {
       throw new RuleSyntaxError(source, `A rule must be a boolean expression, not ${checked.type}`)
@@ -149,7 +166,7 @@ export class RulesEvaluator {
     const logger = this.logger
     const env = this.env
     const plans = new Map<string, Plan>()
-    const plan = (node: ASTNode, unknown: string): Plan => {
+    const plan = (node: ASTNode, unknown: readonly string[]): Plan => {
       if (!mentions(node, unknown)) {
         const part = env.parse(serialize(node))
         return {
@@ -170,26 +187,85 @@ export class RulesEvaluator {
     }
     return {
       source,
-      decide(variables: RuleVariables, unknown: keyof RuleVariables): boolean | undefined {
-        let compiled = plans.get(unknown)
+      decide(
+        variables: RuleVariables,
+        unknown: keyof RuleVariables | readonly (keyof RuleVariables)[],
+      ): boolean | undefined {
+        const names: readonly string[] = typeof unknown === 'string' ? [unknown] : unknown
+        const key = names.join(',')
+        let compiled = plans.get(key)
         if (!compiled) {
-          compiled = plan(program.ast, unknown)
-          plans.set(unknown, compiled)
+          compiled = plan(program.ast, names)
+          plans.set(key, compiled)
         }
         return decidePlan(compiled, variables)
       },
       allows(variables: RuleVariables): boolean {
-        try {
-          const result = program({ doc: null, request: null, object: null, ...variables })
-          if (typeof result === 'boolean') return result
-          logger?.warn({ rule: source, result: typeof result }, 'rule returned a non-boolean: denied')
-          return false
-        } catch (error) {
-          logger?.warn({ rule: source, err: firstLine(error) }, 'rule evaluation failed: denied')
-          return false
-        }
+        const outcome = run(program, variables)
+        if (outcome.error === undefined) return outcome.allowed
+        logger?.warn({ rule: source, err: outcome.errorMessage }, 'rule denied on error')
+        return false
       },
     }
+  }
+
+  /**
+   * Whether `source` would be accepted as a rule (what saving a collection or bucket checks), and if
+   * not, the message with its position, for an editor to underline.
+   */
+  check(source: string | boolean): RuleCheck {
+    try {
+      this.compile(source)
+      return { ok: true }
+    } catch (error) {
+      if (error instanceof RuleSyntaxError) return { ok: false, error: error.problem }
+      throw error
+    }
+  }
+
+  /**
+   * Evaluates `source` as the data path does (same compile, same variables, same outcome) and explains
+   * the result: the part that decided it and the values the rule read. Throws RuleSyntaxError for a
+   * rule that does not compile.
+   */
+  explain(source: string | boolean, variables: RuleVariables): RuleExplanation {
+    this.compile(source)
+    const text = typeof source === 'boolean' ? String(source) : source
+    const program = this.env.parse(text)
+    const outcome = run(program, variables)
+    const env = this.env
+    return explainRule(
+      text,
+      program.ast,
+      (part) => {
+        const compiled = env.parse(part)
+        return (values) => compiled(values)
+      },
+      withDefaults(variables),
+      outcome,
+    )
+  }
+}
+
+/** The variables as rules see them: the ones a service does not pass are null. */
+function withDefaults(variables: RuleVariables): Record<string, unknown> {
+  return { doc: null, request: null, object: null, ...variables }
+}
+
+/** One evaluation: allowed only for a boolean true; an error or a non-boolean denies, with why. */
+function run(
+  program: (context: Record<string, unknown>) => unknown,
+  variables: RuleVariables,
+): { allowed: boolean; error?: unknown; errorMessage?: string } {
+  try {
+    const result = program(withDefaults(variables))
+    if (typeof result === 'boolean') return { allowed: result }
+    return {
+      allowed: false,
+      errorMessage: `The rule gave ${result === null ? 'null' : typeof result}, not a boolean: denied`,
+    }
+  } catch (error) {
+    return { allowed: false, error, errorMessage: firstLine(error) }
   }
 }
 

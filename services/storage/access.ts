@@ -1,7 +1,7 @@
 import { type AuthContext, bypassesRules } from '../auth/signing-keys.ts'
 import { StratusError } from '../core/errors.ts'
 import type { Logger } from '../core/logger.ts'
-import type { RuleAuth, RulesEvaluator } from '../rules/rules.ts'
+import type { RuleAuth, RulesEvaluator, RuleVariables } from '../rules/rules.ts'
 import type { Bucket, ObjectMetadata } from './records.ts'
 
 /** Who is asking: the verified caller, or null for anon. */
@@ -16,6 +16,29 @@ export type RuleObject = Pick<ObjectMetadata, 'key' | 'size' | 'contentType' | '
 function ruleAuth(caller: Caller): RuleAuth | null {
   if (!caller) return null
   return { uid: caller.uid, role: caller.role, email: caller.email, claims: caller.claims }
+}
+
+/**
+ * What a bucket rule sees: `auth`, `object` (`{key, size, contentType, metadata}`, or null) and
+ * `request` (`{method, bucket, key}`). The data path and the rules simulator build it alike.
+ */
+export function storageRuleVariables(
+  action: StorageAction,
+  caller: Caller,
+  bucket: string,
+  key: string,
+  object: RuleObject | null,
+): RuleVariables {
+  return {
+    auth: ruleAuth(caller),
+    object: object && {
+      key: object.key,
+      size: object.size,
+      contentType: object.contentType,
+      metadata: object.metadata,
+    },
+    request: { method: action, bucket, key },
+  }
 }
 
 /**
@@ -45,16 +68,7 @@ export class StorageAccess {
     const source = bucket.rules[action]
     if (source === undefined) return false
     try {
-      return this.rules.compile(source).allows({
-        auth: ruleAuth(caller),
-        object: object && {
-          key: object.key,
-          size: object.size,
-          contentType: object.contentType,
-          metadata: object.metadata,
-        },
-        request: { method: action, bucket: bucket.name, key },
-      })
+      return this.rules.compile(source).allows(storageRuleVariables(action, caller, bucket.name, key, object))
     } catch (error) {
       // Rules are checked when a bucket is saved; one that no longer compiles denies, loudly.
       this.logger.warn({ err: error, bucket: bucket.name, rule: source }, 'storage rule failed to compile')

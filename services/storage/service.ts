@@ -7,9 +7,11 @@ import type { Logger } from '../core/logger.ts'
 import type { Database } from '../db/database.ts'
 import { addToOutbox } from '../outbox/outbox.ts'
 import type { RulesEvaluator } from '../rules/rules.ts'
+import type { RuleSimulation, SimulatedOperation } from '../rules/simulation.ts'
 import { type Caller, StorageAccess } from './access.ts'
 import { type BucketInput, Buckets, bucketNotFound, contentTypeAllowed } from './buckets.ts'
 import { StorageGarbage } from './garbage.ts'
+import { type ListOptions, ObjectListing, type ObjectPage } from './listing.ts'
 import { blobPath, checkBucketName, checkMetadata, checkObjectKey } from './names.ts'
 import { noneMatch, resolveRange } from './ranges.ts'
 import {
@@ -24,10 +26,11 @@ import {
   toStoredObject,
 } from './records.ts'
 import { UrlSigner } from './signing.ts'
+import { type SimulatedUpload, simulateObjectRule } from './simulate.ts'
 import { BlobNotFoundError, type ByteRange, type StorageDriver } from './storage-driver.ts'
 import { UploadMeter } from './upload-meter.ts'
 
-export type { Bucket, BucketInput, Caller, ObjectMetadata }
+export type { Bucket, BucketInput, Caller, ListOptions, ObjectMetadata, ObjectPage }
 
 /** What the storage service needs; built by the composition root. */
 export interface StorageServiceOptions {
@@ -80,12 +83,6 @@ export type ReadResult =
   | { kind: 'whole'; object: ObjectMetadata; body?: Readable }
   | { kind: 'partial'; object: ObjectMetadata; range: ByteRange; body?: Readable }
 
-/** One page of a listing. */
-export interface ObjectPage {
-  objects: ObjectMetadata[]
-  nextCursor: string | null
-}
-
 /** A signed GET on one object. */
 export interface SignedObject {
   bucket: string
@@ -100,17 +97,6 @@ const subject = (bucket: string, key: string) => `buckets/${bucket}/objects/${ke
 
 /** The etag as HTTP quotes it. */
 export const quotedEtag = (etag: string) => `"${etag}"`
-
-function encodeCursor(key: string): string {
-  return Buffer.from(key).toString('base64url')
-}
-
-function decodeCursor(cursor: string): string {
-  const key = Buffer.from(cursor, 'base64url').toString()
-  if (!cursor || encodeCursor(key) !== cursor)
-    throw new StratusError('request/invalid', 'Invalid cursor', { details: { field: 'cursor' } })
-  return key
-}
 
 interface Loaded {
   bucket: Bucket
@@ -137,13 +123,17 @@ export class StorageService {
   private readonly maxFileSize: number
   private readonly signer: UrlSigner
   private readonly meter: StorageMeter | undefined
+  private readonly rules: RulesEvaluator
+  private readonly listing: ObjectListing
 
   constructor(options: StorageServiceOptions) {
     this.db = options.db
+    this.rules = options.rules
     this.driver = options.driver
     this.maxFileSize = options.maxFileSize
     this.buckets = new Buckets(options.db, options.rules, options.maxFileSize)
     this.access = new StorageAccess(options.rules, options.logger)
+    this.listing = new ObjectListing(options.db, this.access)
     this.garbage = new StorageGarbage(options)
     this.signer = new UrlSigner(options.db)
     this.meter = options.meter
@@ -415,37 +405,10 @@ export class StorageService {
     throw new StratusError('service/unavailable', `Object ${key} keeps changing; try again`)
   }
 
-  /**
-   * Lists objects in key order from the metadata (keyset pagination on the key). With a read rule, only
-   * the objects it allows are returned, so a page may hold fewer than `limit` objects while more follow.
-   */
-  async list(
-    caller: Caller,
-    bucketName: string,
-    options: { prefix?: string; limit?: number; cursor?: string } = {},
-  ): Promise<ObjectPage> {
+  /** A page of objects (and folders, with a delimiter) the caller may read: see `ObjectListing`. */
+  async list(caller: Caller, bucketName: string, options: ListOptions = {}): Promise<ObjectPage> {
     checkBucketName(bucketName)
-    const bucket = await this.buckets.get(bucketName)
-    const prefix = options.prefix ?? ''
-    const limit = Math.min(Math.max(options.limit ?? 100, 1), 1000)
-    const after = options.cursor ? decodeCursor(options.cursor) : null
-    const open = this.access.readsEverything(caller, bucket)
-    // Without a read rule nothing is readable: say so rather than answer an empty page.
-    if (!open && bucket.rules.read === undefined) this.access.check('read', caller, bucket, prefix, null)
-    const rows = await this.db.query<ObjectRow>(
-      `SELECT ${OBJECT_COLUMNS} FROM storage_objects
-       WHERE bucket = $1 AND starts_with(key, $2) AND ($3::text IS NULL OR key > $3)
-       ORDER BY key LIMIT $4`,
-      [bucketName, prefix, after, limit + 1],
-    )
-    const page = rows.slice(0, limit).map(toStoredObject)
-    const visible = open
-      ? page
-      : page.filter((object) => this.access.allows('read', caller, bucket, object.key, object))
-    return {
-      objects: visible.map(toObjectMetadata),
-      nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1]!.key) : null,
-    }
+    return this.listing.list(caller, await this.buckets.get(bucketName), options)
   }
 
   /**
@@ -461,6 +424,44 @@ export class StorageService {
     const expires = Math.floor(Date.now() / 1000) + expiresIn
     const { signature } = await this.signer.sign('GET', bucketName, key, expires)
     return { bucket: bucketName, key, expires, signature }
+  }
+
+  /**
+   * The rules simulator's question about a bucket: what the data path would decide for `operation` by
+   * `auth` (see `simulateObjectRule`). The rule sees the stored object at `key`, or `existing` when
+   * given (its missing fields filled as an upload would: size 0, application/octet-stream, no metadata).
+   * 404 `storage/not-found` for an unknown bucket.
+   */
+  async simulateRule(input: {
+    bucket: string
+    key?: string
+    operation: SimulatedOperation
+    auth: Caller
+    data?: SimulatedUpload
+    existing?: Partial<ObjectMetadata>
+  }): Promise<RuleSimulation> {
+    checkBucketName(input.bucket)
+    if (input.key !== undefined) checkObjectKey(input.key)
+    const { bucket, object } =
+      input.key === undefined
+        ? { bucket: await this.buckets.get(input.bucket), object: null }
+        : await this.load(input.bucket, input.key)
+    const existing = input.existing
+    return simulateObjectRule(this.rules, {
+      bucket,
+      key: input.key,
+      operation: input.operation,
+      auth: input.auth,
+      object: existing
+        ? {
+            key: existing.key ?? input.key ?? '',
+            size: existing.size ?? 0,
+            contentType: existing.contentType ?? 'application/octet-stream',
+            metadata: existing.metadata ?? {},
+          }
+        : object,
+      upload: input.data ?? null,
+    })
   }
 
   /**

@@ -51,6 +51,7 @@ describe('console serving', () => {
     expect(res.status).toBe(200)
     expect(res.headers.get('content-type')).toMatch(/javascript/)
     expect(res.headers.get('cache-control')).toBe('public, max-age=31536000, immutable')
+    expect((await res.arrayBuffer()).byteLength).toBeGreaterThan(1000)
   })
 
   it('answers deep links with the page (the console routes them) and missing assets with 404', async () => {

@@ -79,7 +79,9 @@ describe.each(LANES)('storage limits and failures (%s lane)', (lane) => {
     )
     expect(res.status).toBe(413)
     expect(JSON.parse(res.body).error.code).toBe('storage/too-large')
-    expect(res.headers.connection).toBe('close')
+    // The server reads the rest off (bounded: plugins/bounded-drain.ts) instead of closing under the
+    // client's writes, so the connection is fit for reuse.
+    expect(res.headers.connection ?? 'keep-alive').toBe('keep-alive')
     await expectNothingLeft(bucket, 'stream')
   })
 

@@ -8,6 +8,7 @@ import { sessionFactorRoutes } from './session-factors.ts'
 
 export type { AdminCaller } from './caller.ts'
 export { CSRF_COOKIE, CSRF_HEADER, readCookie, SESSION_COOKIE } from './cookies.ts'
+export { type RulesRouteDeps, rulesAdminRoutes } from './rules.ts'
 export type { AdminRouteDeps }
 
 /** Admin accounts, console sessions, the audit log and keys, mounted under `/admin/v1`. */

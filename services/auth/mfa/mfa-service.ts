@@ -159,6 +159,23 @@ export class MfaService {
     this.options.onUserChanged(row.id)
   }
 
+  /**
+   * An admin's reset of a user's MFA: removes every factor and recovery code (emitting
+   * `auth.user.updated` when there was something to remove). Returns how many factors went.
+   */
+  async resetForUser(userId: string): Promise<number> {
+    const removed = await this.db.tx(async (tx) => {
+      const factors = await tx.query('DELETE FROM auth_factors WHERE user_id = $1 RETURNING id', [userId])
+      const codes = await tx.query('DELETE FROM auth_recovery_codes WHERE user_id = $1 RETURNING user_id', [
+        userId,
+      ])
+      if (factors.length > 0 || codes.length > 0) await this.touchUser(tx, userId)
+      return factors.length
+    })
+    this.options.onUserChanged(userId)
+    return removed
+  }
+
   /** A new set of recovery codes (the old set stops working). Needs aal2 and a verified factor. */
   async regenerateRecoveryCodes(auth: AuthContext | null): Promise<string[]> {
     return this.db.tx(async (tx) => {

@@ -3,10 +3,11 @@ import type { FastifyInstance } from 'fastify'
 import type { AuthRouteDeps } from './deps.ts'
 import { adminUserSchema, dataField, emailField, errorResponse, passwordField } from './schemas.ts'
 
-const idParams = {
+/** `:id` of /admin/v1/users/{id}…, shared by the user's sessions and factors routes. */
+export const idParams = {
   type: 'object',
   required: ['id'],
-  properties: { id: { type: 'string', minLength: 1, maxLength: 128 } },
+  properties: { id: { type: 'string', minLength: 1, maxLength: 128, description: 'the user id' } },
 } as const
 
 const adminUserResponse = {
@@ -18,12 +19,22 @@ const adminUserResponse = {
 
 const listSchema = {
   tags: ['admin', 'auth'],
-  summary: 'List users in creation order',
+  summary: 'List users in creation order, optionally filtered',
+  description:
+    'Filters combine (AND). The cursor is a position in creation order, so it pages any filter; pass the ' +
+    'same filters with it. Email search scans the table (fine for the console; no index).',
   querystring: {
     type: 'object',
     properties: {
       limit: { type: 'integer', minimum: 1, maximum: 1000, default: 50 },
       cursor: { type: 'string', minLength: 1, maxLength: 1024 },
+      email: {
+        type: 'string',
+        maxLength: 320,
+        description: 'users whose email contains this text, in any case (a prefix or any part)',
+      },
+      anonymous: { type: 'boolean', description: 'true: anonymous users only; false: the others' },
+      disabled: { type: 'boolean', description: 'true: disabled users only; false: enabled ones' },
     },
   },
   response: {
@@ -59,7 +70,7 @@ const createSchema = {
 
 const getSchema = {
   tags: ['admin', 'auth'],
-  summary: 'One user',
+  summary: 'One user, with its linked identities (OAuth/OIDC) and MFA factors',
   params: idParams,
   response: { 200: adminUserResponse, '4xx': errorResponse },
 } as const

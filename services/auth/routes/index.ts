@@ -2,6 +2,8 @@ import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import { adminAuthProviderRoutes } from './admin-auth-providers.ts'
 import { adminAuthSettingsRoutes } from './admin-auth-settings.ts'
 import { adminMailRoutes } from './admin-mail.ts'
+import { adminUserFactorRoutes } from './admin-user-factors.ts'
+import { adminUserSessionRoutes } from './admin-user-sessions.ts'
 import { adminUserRoutes } from './admin-users.ts'
 import { authorizeRoutes } from './authorize.ts'
 import { callbackRoutes } from './callback.ts'
@@ -45,6 +47,8 @@ export function authRoutes(deps: AuthRouteDeps): FastifyPluginAsync {
 export function authAdminRoutes(deps: AuthRouteDeps): FastifyPluginAsync {
   return async (app: FastifyInstance) => {
     await adminUserRoutes(app, deps)
+    await adminUserSessionRoutes(app, deps)
+    await adminUserFactorRoutes(app, deps)
     await adminMailRoutes(app, deps)
     await adminAuthProviderRoutes(app, deps)
     await adminAuthSettingsRoutes(app, deps)

@@ -9,8 +9,9 @@ import {
   SESSION_COOKIE,
 } from '../../admin/routes/index.ts'
 import type { AdminPrincipal } from '../../admin/service.ts'
+import type { AuthContext } from '../../auth/signing-keys.ts'
 import { StratusError } from '../../core/errors.ts'
-import { adminMayCall, adminRouteAccess, isReadMethod } from '../admin-access.ts'
+import { adminMayCall, adminRouteAccess, isChange, isReadMethod } from '../admin-access.ts'
 
 /** What the admin scope needs of the admin service. */
 export interface AdminGuardPort {
@@ -35,6 +36,31 @@ declare module 'fastify' {
 }
 
 const NO_CREDENTIALS = 'This endpoint needs the service key or an admin session'
+
+/**
+ * The app API for admins: the public data-plane routes mounted again under this prefix (see the
+ * gateway's build), where an admitted admin acts as an `admin` principal that bypasses rules.
+ */
+export const ADMIN_APP_PREFIX = '/admin/v1/app/'
+
+/** True for a route pattern of the app API under `/admin/v1/app`. */
+export function isAdminAppRoute(pattern: string | undefined): boolean {
+  return pattern?.startsWith(ADMIN_APP_PREFIX) === true
+}
+
+/**
+ * The principal an admin acts as on `/admin/v1/app`: role `admin` (rules bypassed, as for the service
+ * key), uid `admin:<id>`. Built here only, from an admitted session: no token can carry this role.
+ */
+export function adminAuthContext(admin: AdminPrincipal): AuthContext {
+  const uid = `admin:${admin.id}`
+  return Object.freeze({
+    uid,
+    role: 'admin',
+    email: admin.email,
+    claims: Object.freeze({ sub: uid, role: 'admin', admin_role: admin.role }),
+  })
+}
 
 function sameSecret(a: string, b: string): boolean {
   const x = Buffer.from(a)
@@ -75,6 +101,8 @@ async function admit(request: FastifyRequest, options: AdminGuardOptions): Promi
   if (!adminMayCall(admin.role, request.method, pattern)) {
     throw new StratusError('auth/forbidden', `The ${admin.role} role may not ${request.method} this route`)
   }
+  // The data-plane routes read `request.auth`; the service key's is already set.
+  if (isAdminAppRoute(pattern)) request.auth = adminAuthContext(admin)
 }
 
 /** Reads the resource a PUT/PATCH/DELETE is about to change, when a GET route serves the same URL. */
@@ -82,6 +110,8 @@ async function readBefore(request: FastifyRequest, options: AdminGuardOptions): 
   const pattern = request.routeOptions.url
   if (!options.admins || !pattern || !['PUT', 'PATCH', 'DELETE'].includes(request.method)) return
   if (adminRouteAccess(request.method, pattern) === 'self') return
+  // The app API's GETs answer documents and object bytes: a download per write is no audit trail.
+  if (isAdminAppRoute(pattern)) return
   if (!request.server.hasRoute({ method: 'GET', url: pattern })) return
   const response = await request.server.inject({
     method: 'GET',
@@ -97,6 +127,22 @@ async function readBefore(request: FastifyRequest, options: AdminGuardOptions): 
   }
 }
 
+/**
+ * The request body as the audit log keeps it. An object upload's body is the request stream (read by
+ * the handler, never buffered): its entry says what was sent, not the bytes.
+ */
+function auditedBody(request: FastifyRequest): unknown {
+  const body = request.body
+  if (body && typeof body === 'object' && typeof (body as { pipe?: unknown }).pipe === 'function') {
+    const length = Number(request.headers['content-length'])
+    return {
+      contentType: request.headers['content-type'] ?? null,
+      contentLength: Number.isSafeInteger(length) ? length : null,
+    }
+  }
+  return body ?? undefined
+}
+
 /** Records one audit entry for a successful change. */
 async function recordAudit(
   request: FastifyRequest,
@@ -104,9 +150,9 @@ async function recordAudit(
   options: AdminGuardOptions,
 ): Promise<void> {
   const caller = request.adminCaller
-  if (!options.admins || !caller || isReadMethod(request.method)) return
-  if (reply.statusCode < 200 || reply.statusCode >= 300) return
   const pattern = request.routeOptions.url ?? request.url.split('?')[0]!
+  if (!options.admins || !caller || !isChange(request.method, request.routeOptions.url)) return
+  if (reply.statusCode < 200 || reply.statusCode >= 300) return
   try {
     await options.admins.audit.record({
       actor:
@@ -114,7 +160,7 @@ async function recordAudit(
       action: `${request.method} ${pattern}`,
       target: (request.params ?? {}) as Record<string, unknown>,
       before: request.auditBefore,
-      after: request.body ?? undefined,
+      after: auditedBody(request),
       ip: request.ip,
     })
   } catch (error) {

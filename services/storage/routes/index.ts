@@ -19,11 +19,8 @@ export function storageRoutes(deps: StorageRouteDeps): FastifyPluginAsync {
     await app.register(async (objects) => {
       objects.removeAllContentTypeParsers()
       objects.addContentTypeParser('*', (_request, payload, done) => done(null, payload))
-      // An upload refused before its end (too large, denied) leaves unread bytes on the socket: close
-      // the connection after the answer rather than read and discard them.
-      objects.addHook('onSend', async (request, reply) => {
-        if (!request.raw.complete) reply.header('connection', 'close')
-      })
+      // An upload refused before its end (too large, denied) leaves unread bytes on the socket: the
+      // gateway's bounded drain (plugins/bounded-drain.ts) reads them off before the connection is reused.
       await objectPutRoutes(objects, deps)
       await objectGetRoutes(objects, deps)
       await objectDeleteRoutes(objects, deps)

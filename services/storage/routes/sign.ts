@@ -34,7 +34,7 @@ const signSchema = {
 /** POST /sign/{bucket}/{key…} {expiresIn} → {url}. */
 export async function signRoutes(app: FastifyInstance, deps: StorageRouteDeps): Promise<void> {
   const r = app.withTypeProvider<JsonSchemaToTsProvider>()
-  const prefix = app.prefix
+  const prefix = deps.signedUrlPrefix ?? app.prefix
   r.post('/sign/:bucket/*', { schema: signSchema }, async (request) => {
     const signed = await deps.service.sign(
       request.auth,

@@ -1,0 +1,53 @@
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+
+/** At most this much of a refused body is read and thrown away after the answer… */
+export const DRAIN_MAX_BYTES = 64 * 1024 * 1024
+/** …and for at most this long; then the connection is closed. */
+export const DRAIN_MAX_MS = 10_000
+
+/**
+ * Lingering close, as nginx does it. An answer sent before the request body was read (a 413, a 401 on
+ * an upload) used to go out with `connection: close` (fastify's choice for parser errors): the server
+ * then closed while the client was still writing, and the client's write failed with EPIPE/ECONNRESET
+ * before it read the answer. Instead the connection stays open while the rest of the body is read and
+ * thrown away — within a bound in bytes and time, past which it is closed, so a client streaming
+ * gigabytes at a refusal cannot hold the socket (or the bandwidth) for as long as it likes. A body
+ * drained to its end leaves a connection fit for the next request.
+ */
+export const boundedDrainPlugin = fp(
+  async (app: FastifyInstance) => {
+    app.addHook('onSend', async (request, reply) => {
+      if (!request.raw.complete && !request.raw.destroyed) reply.removeHeader('connection')
+    })
+    app.addHook('onResponse', (request, _reply, done) => {
+      const raw = request.raw
+      const socket = raw.socket
+      if (raw.complete || raw.destroyed || !socket || socket.destroyed) return done()
+      // Counted on the socket: Node's own dump of an unread request drops 'data' listeners.
+      const readBefore = socket.bytesRead
+      const close = () => {
+        cleanup()
+        socket.destroy()
+      }
+      const watch = setInterval(() => {
+        if (socket.bytesRead - readBefore > DRAIN_MAX_BYTES) close()
+      }, 50)
+      const deadline = setTimeout(close, DRAIN_MAX_MS)
+      watch.unref()
+      deadline.unref()
+      function cleanup() {
+        clearInterval(watch)
+        clearTimeout(deadline)
+        raw.off('end', cleanup)
+        socket.off('close', cleanup)
+      }
+      raw.once('end', cleanup)
+      socket.once('close', cleanup)
+      // Node dumps an unread request once its response has finished; make sure it flows either way.
+      raw.resume()
+      done()
+    })
+  },
+  { name: 'stratus-bounded-drain' },
+)
