@@ -16,7 +16,7 @@ const V1 = `export default async (event, ctx) => {
 const V2 = `export default async (event, ctx) => {
   ctx.log.info('hello from v2')
   ctx.log.warn('this one is louder')
-  return { greeting: 'HELLO, ' + (event.data.body?.name ?? 'world'), version: ctx.version }
+  return { greeting: ctx.env.GREETING + ', ' + (event.data.body?.name ?? 'world'), version: ctx.version }
 }
 `
 const BROKEN = 'export default async (event) => {\n  const x = ;\n  return x\n}\n'
@@ -97,14 +97,29 @@ describe.each(LANES)('console functions (%s lane)', (lane) => {
       await expectAccessible(page, 'function code and invoke (dark)')
       await setTheme(page, 'light')
 
-      // A second deploy: version 2 goes live.
+      // A second deploy, with a variable: masked, shown on demand; version 2 goes live and reads it.
       await setCode(page, V2)
       await page.getByText('unsaved changes', { exact: true }).waitFor()
+      await page.getByRole('tab', { name: 'Configuration' }).click()
+      await page.getByRole('button', { name: 'Add variable' }).click()
+      await page.getByRole('textbox', { name: 'Variable 1' }).fill('GREETING')
+      const value = page.getByLabel('Value of GREETING')
+      await value.fill('Hola')
+      expect(await value.getAttribute('type')).toBe('password')
+      await page.getByRole('button', { name: 'Show the value of GREETING' }).click()
+      expect(await value.getAttribute('type')).toBe('text')
+      await page.getByRole('button', { name: 'Hide the value of GREETING' }).click()
+      expect(await value.getAttribute('type')).toBe('password')
+      await screenshot(page, `${lane}-functions-configuration`)
+      await expectAccessible(page, 'configuration')
       await page.getByRole('button', { name: 'Deploy', exact: true }).click()
       await page.getByText('Deployed version 2').waitFor()
       await page.getByText('live v2').waitFor()
+      // The value just deployed stays in the form (the server shows values masked, if at all).
+      expect(await page.getByLabel('Value of GREETING').inputValue()).toBe('Hola')
+      await page.getByRole('tab', { name: 'Code' }).click()
       await page.getByRole('button', { name: 'Invoke', exact: true }).click()
-      await expect.poll(() => page.getByTestId('invoke-body').textContent()).toContain('HELLO, Ada')
+      await expect.poll(() => page.getByTestId('invoke-body').textContent()).toContain('Hola, Ada')
 
       // Versions: the diff between v1 and v2, then a rollback to v1.
       await page.getByRole('tab', { name: 'Versions' }).click()
@@ -118,6 +133,7 @@ describe.each(LANES)('console functions (%s lane)', (lane) => {
         'hello from v1',
       )
       expect(await diff.getByRole('textbox', { name: 'Code of version 2' }).textContent()).toContain('louder')
+      await page.getByText('env added').waitFor()
       await screenshot(page, `${lane}-functions-versions-diff`)
       await expectAccessible(page, 'versions and diff')
       await setTheme(page, 'dark')

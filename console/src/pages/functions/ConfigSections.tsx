@@ -45,7 +45,10 @@ export function ConfigSections({
       <section className="panel" aria-labelledby="env-title">
         <h2 id="env-title">Environment</h2>
         <p className="muted small">
-          Read by the code as <code>ctx.env.NAME</code>. Values are masked; reveal one to check it.
+          Read by the code as <code>ctx.env.NAME</code>.{' '}
+          {draft.env.some((row) => row.hidden)
+            ? 'The server never shows the values it keeps (••••): a deploy sends every value, so enter those again, or remove them.'
+            : 'Values are masked; reveal one to check it.'}
         </p>
         {envProblem && (
           <p className="field-error" role="alert">

@@ -49,18 +49,21 @@ export function EnvEditor({
               return (
                 <tr key={row.key}>
                   <td>
-                    <input
-                      aria-label={`Variable ${index + 1}`}
-                      className="mono"
-                      value={row.name}
-                      readOnly={readOnly}
-                      spellCheck={false}
-                      autoComplete="off"
-                      placeholder="API_URL"
-                      aria-invalid={problem ? true : undefined}
-                      aria-describedby={problem ? errorId : undefined}
-                      onChange={(e) => update(index, { name: e.target.value })}
-                    />
+                    {readOnly ? (
+                      <code>{row.name}</code>
+                    ) : (
+                      <input
+                        aria-label={`Variable ${index + 1}`}
+                        className="mono"
+                        value={row.name}
+                        spellCheck={false}
+                        autoComplete="off"
+                        placeholder="API_URL"
+                        aria-invalid={problem ? true : undefined}
+                        aria-describedby={problem ? errorId : undefined}
+                        onChange={(e) => update(index, { name: e.target.value })}
+                      />
+                    )}
                     {problem && (
                       <small id={errorId} className="field-error">
                         {problem}

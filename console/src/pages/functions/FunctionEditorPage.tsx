@@ -211,6 +211,7 @@ function FunctionEditor({ detail }: { detail: FunctionDetail }) {
     draft,
     eventTypes: eventTypes.data,
     checkName: false,
+    active: writable,
     onDeployed: (result, input: DeployInput) => {
       sent.current = { version: result.version, env: input.env }
       setDeployedVersion(result.version)

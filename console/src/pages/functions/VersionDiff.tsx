@@ -63,6 +63,16 @@ const LIMIT_NAMES: Record<keyof Limits, string> = {
   retries: 'Retries',
 }
 
+/** Names added, removed and changed, when the server did not say (values compared only if shown). */
+function envChanges(before: Record<string, string>, after: Record<string, string>) {
+  const names = (env: Record<string, string>) => Object.keys(env).sort()
+  return {
+    added: names(after).filter((n) => !Object.hasOwn(before, n)),
+    removed: names(before).filter((n) => !Object.hasOwn(after, n)),
+    changed: names(after).filter((n) => Object.hasOwn(before, n) && before[n] !== after[n]),
+  }
+}
+
 /** Triggers, limits and environment names that differ between two versions. */
 function ConfigChanges({ from, to }: { from: VersionDetail; to: VersionDetail }) {
   const before = new Set(from.triggers.map(triggerSummary))
@@ -70,7 +80,7 @@ function ConfigChanges({ from, to }: { from: VersionDetail; to: VersionDetail })
   const added = [...after].filter((t) => !before.has(t))
   const removed = [...before].filter((t) => !after.has(t))
   const limits = (Object.keys(LIMIT_NAMES) as (keyof Limits)[]).filter((k) => from.limits[k] !== to.limits[k])
-  const env = to.envChanges
+  const env = to.envChanges ?? envChanges(from.env, to.env)
   const envChanged = env && env.added.length + env.removed.length + env.changed.length > 0
   if (added.length + removed.length + limits.length === 0 && !envChanged)
     return <p className="muted">Triggers, limits and environment are the same.</p>

@@ -17,6 +17,7 @@ export function useDeploy({
   draft,
   eventTypes,
   checkName,
+  active = true,
   onDeployed,
 }: {
   name: string
@@ -24,6 +25,8 @@ export function useDeploy({
   eventTypes: readonly EventTypeInfo[] | undefined
   /** Check the name too (a new function). */
   checkName: boolean
+  /** False for an admin who may not deploy: nothing to fix, then. */
+  active?: boolean
   onDeployed?: (result: { name: string; version: number }, input: DeployInput) => void
 }) {
   const client = useQueryClient()
@@ -44,13 +47,18 @@ export function useDeploy({
     onError: (error, input) => setFeedback(deployFeedback(error, input.triggers)),
   })
 
-  const problems: DraftProblems = {
-    triggers: { ...local.triggers, ...feedback?.triggers },
-    env: local.env,
-    limits: { ...local.limits, ...feedback?.limits },
-  }
-  if (local.name && (attempted || name !== '')) problems.name = local.name
-  if (local.code && attempted) problems.code = local.code
+  const problems: DraftProblems = active
+    ? {
+        triggers: { ...local.triggers, ...feedback?.triggers },
+        // A value the server hides is only a problem once a deploy needs it.
+        env: attempted
+          ? local.env
+          : Object.fromEntries(Object.entries(local.env).filter(([i]) => !draft.env[Number(i)]?.hidden)),
+        limits: { ...local.limits, ...feedback?.limits },
+      }
+    : { triggers: {}, env: {}, limits: {} }
+  if (active && local.name && (attempted || name !== '')) problems.name = local.name
+  if (active && local.code && attempted) problems.code = local.code
 
   return {
     problems,
