@@ -59,6 +59,7 @@ export async function buildConsole() {
   rmSync(staging, { recursive: true, force: true })
   await build({
     configFile: path.join(CONSOLE, 'vite.config.ts'),
+    mode: 'production',
     logLevel: 'warn',
     build: { outDir: staging, emptyOutDir: true },
   })

@@ -10,7 +10,11 @@ import { TEST_DATABASE_URL, TEST_REDIS_URL } from './lanes.ts'
  */
 function buildConsoleIfStale(): void {
   const script = path.resolve(import.meta.dirname, '../../bin/build-console.mjs')
-  const result = spawnSync(process.execPath, [script, '--if-stale'], { stdio: 'inherit' })
+  // vitest sets NODE_ENV=test, which would give the console React's development build.
+  const result = spawnSync(process.execPath, [script, '--if-stale'], {
+    stdio: 'inherit',
+    env: { ...process.env, NODE_ENV: 'production' },
+  })
   if (result.status !== 0)
     throw new Error(`building the console failed (node ${script} exited ${result.status})`)
 }

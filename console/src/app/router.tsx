@@ -1,5 +1,7 @@
 import { createRootRoute, createRoute, createRouter, Link, lazyRouteComponent } from '@tanstack/react-router'
+import { collectionSearch } from '../pages/data/search.ts'
 import { functionSearch } from '../pages/functions/search.ts'
+import { simulatorSearch } from '../pages/rules/search.ts'
 import { Shell } from './Shell.tsx'
 
 function NotFound() {
@@ -22,26 +24,41 @@ const page = <const P extends string>(
   name: string,
 ) => createRoute({ getParentRoute: () => root, path, component: lazyRouteComponent(load, name) })
 
+// Pages whose state lives in search parameters (a link reproduces the view).
+const collectionRoute = createRoute({
+  getParentRoute: () => root,
+  path: '/data/$collection',
+  validateSearch: collectionSearch,
+  component: lazyRouteComponent(() => import('../pages/data/CollectionPage.tsx'), 'CollectionPage'),
+})
+const rulesRoute = createRoute({
+  getParentRoute: () => root,
+  path: '/rules',
+  validateSearch: simulatorSearch,
+  component: lazyRouteComponent(() => import('../pages/rules/RulesPage.tsx'), 'RulesPage'),
+})
+const functionRoute = createRoute({
+  getParentRoute: () => root,
+  path: '/functions/$name',
+  validateSearch: functionSearch,
+  component: lazyRouteComponent(
+    () => import('../pages/functions/FunctionEditorPage.tsx'),
+    'FunctionEditorPage',
+  ),
+})
+
 const routeTree = root.addChildren([
   page('/', () => import('../pages/overview/OverviewPage.tsx'), 'OverviewPage'),
   page('/auth', () => import('../pages/auth/AuthPage.tsx'), 'AuthPage'),
   page('/auth/users/$id', () => import('../pages/auth/UserPage.tsx'), 'UserPage'),
   page('/data', () => import('../pages/data/DataPage.tsx'), 'DataPage'),
-  page('/data/$collection', () => import('../pages/data/CollectionPage.tsx'), 'CollectionPage'),
-  page('/rules', () => import('../pages/rules/RulesPage.tsx'), 'RulesPage'),
+  collectionRoute,
+  rulesRoute,
   page('/storage', () => import('../pages/storage/StoragePage.tsx'), 'StoragePage'),
   page('/storage/$bucket', () => import('../pages/storage/BucketPage.tsx'), 'BucketPage'),
   page('/functions', () => import('../pages/functions/FunctionsPage.tsx'), 'FunctionsPage'),
   page('/functions/new', () => import('../pages/functions/FunctionEditorPage.tsx'), 'NewFunctionPage'),
-  createRoute({
-    getParentRoute: () => root,
-    path: '/functions/$name',
-    validateSearch: functionSearch,
-    component: lazyRouteComponent(
-      () => import('../pages/functions/FunctionEditorPage.tsx'),
-      'FunctionEditorPage',
-    ),
-  }),
+  functionRoute,
   page('/queues', () => import('../pages/queues/QueuesPage.tsx'), 'QueuesPage'),
   page('/schedules', () => import('../pages/schedules/SchedulesPage.tsx'), 'SchedulesPage'),
   page('/events', () => import('../pages/events/EventsPage.tsx'), 'EventsPage'),

@@ -15,6 +15,8 @@ export interface CodeProblem {
   line?: number
   column?: number
   offset?: number
+  /** With `offset`: where the marked part ends (exclusive); one character when absent. */
+  endOffset?: number
   severity?: 'error' | 'warning'
 }
 
@@ -45,7 +47,8 @@ export function problemRange(state: EditorState, problem: CodeProblem): { from: 
   const doc = state.doc
   if (problem.offset !== undefined) {
     const from = Math.max(0, Math.min(problem.offset, doc.length))
-    return { from, to: Math.min(from + 1, doc.length) }
+    const end = problem.endOffset !== undefined && problem.endOffset > from ? problem.endOffset : from + 1
+    return { from, to: Math.min(end, doc.length) }
   }
   const lineNumber = Math.max(1, Math.min(problem.line ?? 1, doc.lines))
   const line = doc.line(lineNumber)

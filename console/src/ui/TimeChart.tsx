@@ -101,6 +101,7 @@ export function TimeChart({
     }
   }, [shape, height, unit])
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a new window must redraw too (the x range reads it from a ref).
   useEffect(() => {
     plot.current?.setData(alignLines(lines))
   }, [lines, window?.[0], window?.[1]])
