@@ -46,7 +46,7 @@ export function ConfigSections({
         <h2 id="env-title">Environment</h2>
         <p className="muted small">
           Read by the code as <code>ctx.env.NAME</code>.{' '}
-          {draft.env.some((row) => row.hidden)
+          {!readOnly && draft.env.some((row) => row.hidden)
             ? 'The server never shows the values it keeps (••••): a deploy sends every value, so enter those again, or remove them.'
             : 'Values are masked; reveal one to check it.'}
         </p>
