@@ -174,7 +174,15 @@ describe.each(LANES)('console functions (%s lane)', (lane) => {
 
   it.skipIf(!RUN_BROWSER)('shows a syntax error at its line in the editor', { timeout: 90_000 }, async () => {
     const { open, screenshot, expectAccessible, service } = h()
+    await service('PUT', '/admin/v1/functions/taken-e2e', {
+      code: 'export default async () => 1',
+      triggers: [],
+    })
     const page = await open('developer', '/console/functions/new')
+    // A name in use is refused before anything is sent (the deploy would replace that function).
+    await page.getByLabel('Name', { exact: true }).fill('taken-e2e')
+    await page.getByText('A function named taken-e2e exists already').waitFor()
+    await page.getByRole('link', { name: 'Open taken-e2e' }).waitFor()
     await page.getByLabel('Name', { exact: true }).fill('broken-e2e')
     await setCode(page, BROKEN)
     await page.getByRole('button', { name: 'Deploy', exact: true }).click()

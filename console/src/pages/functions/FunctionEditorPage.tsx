@@ -22,7 +22,7 @@ import {
 } from './draft.ts'
 import { ExecutionsPanel } from './ExecutionsPanel.tsx'
 import { InvokePanel } from './InvokePanel.tsx'
-import { useEventTypes, useFunctionDetail, useSchedules } from './queries.ts'
+import { useEventTypes, useFunctionDetail, useFunctionList, useSchedules } from './queries.ts'
 import type { FunctionTab } from './search.ts'
 import { useDeploy } from './use-deploy.ts'
 import { VersionsPanel } from './VersionsPanel.tsx'
@@ -72,11 +72,14 @@ export function NewFunctionPage() {
   const [name, setName] = useState('')
   const [draft, setDraft] = useState<FunctionDraft>(newDraft)
   const eventTypes = useEventTypes()
+  const existing = useFunctionList()
+  const taken = useMemo(() => existing.data?.map((f) => f.name), [existing.data])
   const deploy = useDeploy({
     name,
     draft,
     eventTypes: eventTypes.data,
     checkName: true,
+    taken,
     onDeployed: (result) => void navigate({ to: '/functions/$name', params: { name: result.name } }),
   })
   const change = (next: FunctionDraft) => {
@@ -135,7 +138,12 @@ export function NewFunctionPage() {
           </small>
           {deploy.problems.name && (
             <small id="function-name-error" className="field-error">
-              {deploy.problems.name}
+              {deploy.problems.name}{' '}
+              {taken?.includes(name) && (
+                <Link to="/functions/$name" params={{ name }}>
+                  Open {name}
+                </Link>
+              )}
             </small>
           )}
         </div>

@@ -17,6 +17,7 @@ export function useDeploy({
   draft,
   eventTypes,
   checkName,
+  taken,
   active = true,
   onDeployed,
 }: {
@@ -25,6 +26,8 @@ export function useDeploy({
   eventTypes: readonly EventTypeInfo[] | undefined
   /** Check the name too (a new function). */
   checkName: boolean
+  /** Names in use: a new function may not take one (its deploy would replace that function). */
+  taken?: readonly string[] | undefined
   /** False for an admin who may not deploy: nothing to fix, then. */
   active?: boolean
   onDeployed?: (result: { name: string; version: number }, input: DeployInput) => void
@@ -32,10 +35,12 @@ export function useDeploy({
   const client = useQueryClient()
   const [attempted, setAttempted] = useState(false)
   const [feedback, setFeedback] = useState<DeployFeedback | null>(null)
-  const local = useMemo(
-    () => checkDraft(draft, eventTypes, checkName ? name : undefined),
-    [draft, eventTypes, checkName, name],
-  )
+  const local = useMemo(() => {
+    const problems = checkDraft(draft, eventTypes, checkName ? name : undefined)
+    if (checkName && !problems.name && taken?.includes(name))
+      problems.name = `A function named ${name} exists already: deploying here would replace its live version.`
+    return problems
+  }, [draft, eventTypes, checkName, name, taken])
   const mutation = useMutation({
     mutationFn: (input: DeployInput) => deployFunction(name, input),
     onSuccess: async (result, input) => {
