@@ -1,5 +1,5 @@
 import { Link, useNavigate, useParams, useSearch } from '@tanstack/react-router'
-import { type KeyboardEvent, useEffect, useMemo, useRef, useState } from 'react'
+import { useEffect, useMemo, useRef, useState } from 'react'
 import type { DeployInput, FunctionDetail } from '../../api/functions.ts'
 import { ApiError } from '../../api/http.ts'
 import { canWrite } from '../../api/session.ts'
@@ -12,17 +12,11 @@ import { Tabs } from '../../ui/Tabs.tsx'
 import { CodePane } from './CodePane.tsx'
 import { ConfigSections } from './ConfigSections.tsx'
 import { DeletePanel } from './DeletePanel.tsx'
-import {
-  type DraftProblems,
-  draftChanged,
-  draftFromVersion,
-  type FunctionDraft,
-  newDraft,
-  triggerSummary,
-} from './draft.ts'
+import { draftChanged, draftFromVersion, type FunctionDraft, triggerSummary } from './draft.ts'
 import { ExecutionsPanel } from './ExecutionsPanel.tsx'
 import { InvokePanel } from './InvokePanel.tsx'
-import { useEventTypes, useFunctionDetail, useFunctionList, useSchedules } from './queries.ts'
+import { problemPlaces, ReadOnlyNote, saveShortcut } from './page-parts.tsx'
+import { useEventTypes, useFunctionDetail, useSchedules } from './queries.ts'
 import type { FunctionTab } from './search.ts'
 import { useDeploy } from './use-deploy.ts'
 import { VersionsPanel } from './VersionsPanel.tsx'
@@ -35,141 +29,7 @@ const TABS: readonly { key: FunctionTab; label: string }[] = [
   { key: 'executions', label: 'Executions' },
 ]
 
-/** Ctrl+S / ⌘S deploys, as editors save. */
-function saveShortcut(deploy: () => void) {
-  return (event: KeyboardEvent) => {
-    if (event.key === 's' && (event.ctrlKey || event.metaKey)) {
-      event.preventDefault()
-      deploy()
-    }
-  }
-}
-
-/** Where the console's checks found problems, as words for the notice. */
-function problemPlaces(problems: DraftProblems): string[] {
-  const places: string[] = []
-  if (problems.name) places.push('the name')
-  if (problems.code) places.push('the code')
-  if (Object.keys(problems.triggers).length) places.push('the triggers')
-  if (Object.keys(problems.env).length) places.push('the environment')
-  if (Object.keys(problems.limits).length) places.push('the limits')
-  return places
-}
-
-function ReadOnlyNote({ what }: { what: string }) {
-  return (
-    <p className="notice notice-info">
-      You are a viewer: you can read {what}, but deploying needs a developer or owner.
-    </p>
-  )
-}
-
-/** `/console/functions/new`: name, code, triggers, environment and limits, then the first deploy. */
-export function NewFunctionPage() {
-  const admin = useAdmin()
-  const writable = canWrite(admin)
-  const navigate = useNavigate()
-  const [name, setName] = useState('')
-  const [draft, setDraft] = useState<FunctionDraft>(newDraft)
-  const eventTypes = useEventTypes()
-  const existing = useFunctionList()
-  const taken = useMemo(() => existing.data?.map((f) => f.name), [existing.data])
-  const deploy = useDeploy({
-    name,
-    draft,
-    eventTypes: eventTypes.data,
-    checkName: true,
-    taken,
-    onDeployed: (result) => void navigate({ to: '/functions/$name', params: { name: result.name } }),
-  })
-  const change = (next: FunctionDraft) => {
-    setDraft(next)
-    deploy.edited()
-  }
-  const places = problemPlaces(deploy.problems)
-
-  return (
-    // biome-ignore lint/a11y/noStaticElementInteractions: the shortcut only adds to the Deploy button.
-    <div className="function-page" onKeyDown={saveShortcut(() => writable && deploy.deploy())}>
-      <PageHeader
-        title="New function"
-        description="An ES module whose default export runs on each trigger: async (event, ctx) => result."
-        actions={
-          writable && (
-            <button
-              type="button"
-              className="primary"
-              onClick={() => deploy.deploy()}
-              disabled={deploy.mutation.isPending}
-            >
-              {deploy.mutation.isPending ? 'Deploying…' : 'Deploy'}
-            </button>
-          )
-        }
-      />
-      {!writable && <ReadOnlyNote what="this page" />}
-      {deploy.blocked && places.length > 0 && (
-        <p className="notice notice-error" role="alert">
-          Nothing was deployed: fix {places.join(', ')} first.
-        </p>
-      )}
-      <ErrorNotice error={deploy.mutation.error} title="Deploy refused" />
-      <section className="panel" aria-labelledby="name-title">
-        <h2 id="name-title" className="visually-hidden">
-          Function
-        </h2>
-        <div className="field name-field">
-          <label htmlFor="function-name">Name</label>
-          <input
-            id="function-name"
-            value={name}
-            autoComplete="off"
-            spellCheck={false}
-            readOnly={!writable}
-            aria-invalid={deploy.problems.name ? true : undefined}
-            aria-describedby={`function-name-hint${deploy.problems.name ? ' function-name-error' : ''}`}
-            onChange={(e) => {
-              setName(e.target.value.trim())
-              deploy.edited()
-            }}
-          />
-          <small id="function-name-hint" className="field-hint">
-            Letters, digits, - and _. HTTP calls reach it at <code>/functions/v1/{name || '{name}'}</code>.
-          </small>
-          {deploy.problems.name && (
-            <small id="function-name-error" className="field-error">
-              {deploy.problems.name}{' '}
-              {taken?.includes(name) && (
-                <Link to="/functions/$name" params={{ name }}>
-                  Open {name}
-                </Link>
-              )}
-            </small>
-          )}
-        </div>
-      </section>
-      <section className="panel" aria-labelledby="code-title">
-        <h2 id="code-title">Code</h2>
-        <CodePane
-          code={draft.code}
-          onChange={(code) => change({ ...draft, code })}
-          problems={deploy.codeProblems}
-          readOnly={!writable}
-          missing={deploy.problems.code}
-        />
-      </section>
-      <ConfigSections
-        draft={draft}
-        onChange={change}
-        problems={deploy.problems}
-        envProblem={deploy.envProblem}
-        eventTypes={eventTypes.data}
-        eventTypesError={eventTypes.error}
-        readOnly={!writable}
-      />
-    </div>
-  )
-}
+export { NewFunctionPage } from './NewFunctionPage.tsx'
 
 /**
  * The values of hidden variables as this admin deployed them, filled in while that version is live, so

@@ -1,13 +1,8 @@
 import { useMutation, useQuery } from '@tanstack/react-query'
 import { type FormEvent, useId, useState } from 'react'
-import {
-  type Execution,
-  getExecution,
-  type InvokeResult,
-  invokeFunction,
-  listExecutions,
-} from '../../api/functions.ts'
+import { type Execution, getExecution, listExecutions } from '../../api/functions.ts'
 import { ApiError } from '../../api/http.ts'
+import { type InvokeResult, invokeFunction } from '../../api/invoke.ts'
 import { ErrorNotice } from '../../ui/ErrorNotice.tsx'
 import { duration } from '../../ui/format.ts'
 import { LogLines } from './LogLines.tsx'
