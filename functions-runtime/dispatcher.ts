@@ -1,4 +1,4 @@
-import { type JobInit, type JobQueue, safeJobIdPart } from '../services/bus/jobs.ts'
+import type { JobInit, JobQueue } from '../services/bus/jobs.ts'
 import type { Config } from '../services/core/config.ts'
 import { StratusError } from '../services/core/errors.ts'
 import { EventTypes } from '../services/core/event-catalog.ts'
@@ -9,7 +9,7 @@ import type { FunctionVersion } from '../services/functions/model.ts'
 import type { QueueStore } from '../services/queue/store.ts'
 import { Batcher } from './batcher.ts'
 import type { Executor } from './executor.ts'
-import { eventJob, FUNCTIONS_JOB_QUEUE, type FunctionJobData, queueJobQueue, retryJob } from './jobs.ts'
+import { eventJob, FUNCTIONS_JOB_QUEUE, queueJobQueue, redriveJob, retryJob } from './jobs.ts'
 import type { FunctionLookup } from './lookup.ts'
 import type { FunctionRegistry } from './registry.ts'
 import type { FunctionStore } from './store.ts'
@@ -198,23 +198,9 @@ export class Dispatcher {
       await store.restoreDeadLetter(id)
       throw new StratusError('functions/not-found', `Function ${dl.function} no longer exists`)
     }
-    const data: FunctionJobData = {
-      kind: 'redrive',
-      function: fn.name,
-      trigger: dl.trigger,
-      event: dl.event as StratusEvent,
-      deadLetterId: dl.id,
-      ...(dl.queue ? { queue: dl.queue } : {}),
-    }
     try {
       await this.options.jobs.add(FUNCTIONS_JOB_QUEUE, [
-        {
-          id: `${fn.name}.${fn.version}.${safeJobIdPart(dl.eventId)}.redrive.${safeJobIdPart(dl.id)}`,
-          name: `${fn.name}:redrive`,
-          data,
-          attempts: fn.retries + 1,
-          backoffMs: this.options.config.retryBackoffMs,
-        },
+        redriveJob(fn, dl, { backoffMs: this.options.config.retryBackoffMs }),
       ])
     } catch (error) {
       await store.restoreDeadLetter(id)

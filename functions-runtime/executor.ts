@@ -24,6 +24,16 @@ export interface ExecutorOptions {
   metrics: FunctionMetrics
   logger: Logger
   onExecution?: ExecutionObserver
+  /** Told when a delivery of a queue message to a consumer finishes for good (success or dead letter). */
+  onQueueDelivery?: (queue: string) => void
+}
+
+/** How `run` records an execution, when not as usual (a new id, the event's id as its key). */
+export interface RunOptions {
+  /** The execution's id, chosen beforehand (an operator's run answers with it before it starts). */
+  executionId?: string
+  /** The idempotency key recorded as the execution's event id, instead of the event's own id. */
+  key?: string
 }
 
 /** One execution's outcome and record; `written` settles once a `write` record is committed. */
@@ -63,8 +73,9 @@ export class Executor {
     trigger: TriggerKind,
     attempt: number,
     recording: 'write' | 'enqueue',
+    options: RunOptions = {},
   ): MaybePromise<RunOnce> {
-    const executionId = newEventId()
+    const executionId = options.executionId ?? newEventId()
     const invocation: Invocation = {
       functionName: fn.name,
       version: fn.version,
@@ -76,7 +87,7 @@ export class Executor {
     const ran = this.options.pool.run(fn, JSON.stringify(event), invocation)
     // A warm inline run answers without a promise: so does this, and invokeHttp after it.
     return andThen(ran, (outcome) =>
-      this.record(fn, event, trigger, attempt, recording, executionId, outcome),
+      this.record(fn, event, trigger, attempt, recording, executionId, outcome, options.key),
     )
   }
 
@@ -106,6 +117,8 @@ export class Executor {
       if (!fn || t?.type !== 'schedule' || t.cron !== data.cron) return
       event = scheduleEvent(fn.name, job.id, t)
       trigger = 'schedule'
+    } else if (data.kind === 'manual') {
+      return this.runManual(data)
     } else {
       fn = await lookup.live(data.function, true)
       if (!fn) return
@@ -118,10 +131,31 @@ export class Executor {
     if (await this.succeededBefore(fn, event)) return
     const { outcome, written } = await this.run(fn, event, trigger, attempt, 'write')
     await written
-    if (outcome.status === 'succeeded') return
+    if (outcome.status === 'succeeded') {
+      if (queue) this.options.onQueueDelivery?.(queue)
+      return
+    }
     const message = outcome.error?.message ?? outcome.status
     if (job.attempt < job.attempts) throw new Error(message)
     await this.deadLetter(fn, event, trigger, attempt, outcome, queue)
+    if (queue) this.options.onQueueDelivery?.(queue)
+  }
+
+  /**
+   * An operator's run (rerun, schedule run by hand): one attempt under its own key, so the event's
+   * earlier success does not skip it; no retry and no dead letter, the operator sees its execution.
+   */
+  private async runManual(data: Extract<FunctionJobData, { kind: 'manual' }>): Promise<void> {
+    const lookup = this.options.lookup
+    const live = await lookup.live(data.function, true)
+    if (!live) return
+    const fn = live.version === data.version ? live : await lookup.version(data.function, data.version)
+    if (!fn) return
+    const { written } = await this.run(fn, data.event, data.trigger, 1, 'write', {
+      executionId: data.executionId,
+      key: data.key,
+    })
+    await written
   }
 
   /** Whether `fn`'s version already handled `event` successfully (concurrent checks share a query). */
@@ -170,6 +204,7 @@ export class Executor {
     recording: 'write' | 'enqueue',
     executionId: string,
     outcome: PoolRun,
+    key?: string,
   ): RunOnce {
     const metrics = this.options.metrics
     metrics.executions.inc({ function: fn.name, trigger, status: outcome.status })
@@ -181,7 +216,7 @@ export class Executor {
       function: fn.name,
       version: fn.version,
       trigger,
-      eventId: (event as { id: string }).id,
+      eventId: key ?? (event as { id: string }).id,
       status: outcome.status,
       attempt,
       startedAt: outcome.startedAt.toISOString(),

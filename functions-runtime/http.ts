@@ -83,7 +83,7 @@ function httpAnswer(name: string, fn: FunctionVersion, { outcome, record }: RunO
 }
 
 /** A `{status, headers?, body?}` result is an HTTP response; anything else is the JSON body. */
-function toHttpResponse(outcome: PoolRun, executionId: string): HttpResponseData {
+export function toHttpResponse(outcome: PoolRun, executionId: string): HttpResponseData {
   if (!outcome.hasResult) return { status: 204, headers: {}, executionId, json: false }
   const result = outcome.result
   if (result && typeof result === 'object' && !Array.isArray(result)) {

@@ -1,6 +1,6 @@
 import { type JobInit, safeJobIdPart } from '../services/bus/jobs.ts'
 import type { StratusEvent } from '../services/core/events.ts'
-import type { FunctionVersion, TriggerKind } from '../services/functions/model.ts'
+import type { DeadLetter, FunctionVersion, TriggerKind } from '../services/functions/model.ts'
 
 /** The job queue for event, schedule and redrive executions. */
 export const FUNCTIONS_JOB_QUEUE = 'functions'
@@ -30,6 +30,19 @@ export type FunctionJobData =
       event: StratusEvent
       queue?: string
       deadLetterId: string
+    }
+  /**
+   * An operator's run: a rerun of an earlier execution's event, or a schedule tick run by hand. One
+   * attempt on `version`, recorded as `executionId` under `key` (its idempotency key, unique per run).
+   */
+  | {
+      kind: 'manual'
+      function: string
+      version: number
+      trigger: TriggerKind
+      event: StratusEvent
+      executionId: string
+      key: string
     }
 
 /**
@@ -71,5 +84,24 @@ export function retryJob(fn: FunctionVersion, event: StratusEvent, options: { ba
     ...job,
     data: { ...(job.data as FunctionJobData), firstAttempt: 2 },
     attempts: fn.retries,
+  }
+}
+
+/** The job that runs dead letter `dl` again on `fn` (its function's live version), with its retries. */
+export function redriveJob(fn: FunctionVersion, dl: DeadLetter, options: { backoffMs: number }): JobInit {
+  const data: FunctionJobData = {
+    kind: 'redrive',
+    function: fn.name,
+    trigger: dl.trigger,
+    event: dl.event as StratusEvent,
+    deadLetterId: dl.id,
+    ...(dl.queue ? { queue: dl.queue } : {}),
+  }
+  return {
+    id: `${fn.name}.${fn.version}.${safeJobIdPart(dl.eventId)}.redrive.${safeJobIdPart(dl.id)}`,
+    name: `${fn.name}:redrive`,
+    data,
+    attempts: fn.retries + 1,
+    backoffMs: options.backoffMs,
   }
 }

@@ -2,14 +2,23 @@ import type { Registry } from 'prom-client'
 import type { Bus, Subscription } from '../services/bus/bus.ts'
 import type { JobQueue } from '../services/bus/jobs.ts'
 import type { Config } from '../services/core/config.ts'
+import { DEFAULT_CRON_TIMEZONE, nextCronTimes } from '../services/core/cron.ts'
 import { EventTypes } from '../services/core/event-catalog.ts'
+import { newId } from '../services/core/ids.ts'
 import type { Logger } from '../services/core/logger.ts'
 import type { MaybePromise } from '../services/core/maybe-promise.ts'
 import type { Database } from '../services/db/database.ts'
-import type { FunctionVersion, HttpRequestData, HttpResponseData } from '../services/functions/model.ts'
+import type {
+  FunctionVersion,
+  HttpRequestData,
+  HttpResponseData,
+  ScheduleView,
+} from '../services/functions/model.ts'
 import type { HousekeepingTask } from '../services/maintenance/housekeeping.ts'
 import type { QueueStats } from '../services/queue/service.ts'
 import { QueueStore } from '../services/queue/store.ts'
+import { ConsoleStore } from './console-store.ts'
+import { DeadLetterStore } from './dead-letter-store.ts'
 import { DISPATCHER_SUBSCRIBER, Dispatcher, SWEEP_MS } from './dispatcher.ts'
 import { type ExecutionObserver, Executor } from './executor.ts'
 import { createHost, type InternalHttp } from './host.ts'
@@ -17,8 +26,11 @@ import { HttpInvocations } from './http.ts'
 import { FUNCTIONS_JOB_QUEUE, queueJobQueue } from './jobs.ts'
 import { FunctionLookup } from './lookup.ts'
 import { createFunctionMetrics, type FunctionMetrics } from './metrics.ts'
+import { OperatorRuns } from './operator-runs.ts'
 import { queueStats } from './queue-stats.ts'
 import { FunctionRegistry } from './registry.ts'
+import { ReplayStore } from './replay-store.ts'
+import { Replays } from './replays.ts'
 import { SandboxPool } from './sandbox/pool.ts'
 import { Schedules } from './schedules.ts'
 import { FunctionStore } from './store.ts'
@@ -37,6 +49,8 @@ export interface RuntimeOptions {
   principal: (name: string) => Promise<string>
   /** Told of every execution (each attempt) once it ends: usage metering. Must be cheap. */
   onExecution?: ExecutionObserver
+  /** Told when a delivery of a queue message to a consumer finishes for good. Must be cheap. */
+  onQueueDelivery?: (queue: string) => void
 }
 
 const REGISTRY_POLL_MS = 5000
@@ -53,6 +67,13 @@ export class FunctionsRuntime {
   readonly registry: FunctionRegistry
   readonly pool: SandboxPool
   readonly metrics: FunctionMetrics
+  /** What the admin console reads beyond the store's lists. */
+  readonly console: ConsoleStore
+  /** Reruns, schedules run by hand, dead letters retried in bulk. */
+  readonly operator: OperatorRuns
+  /** Replays (backfills): recorded by any node, run by worker nodes. */
+  readonly replays: Replays
+  readonly deadLetters: DeadLetterStore
   private readonly options: RuntimeOptions
   /** The queue service's tables: delivery bookkeeping, backlog and retention of queue messages. */
   private readonly queues: QueueStore
@@ -96,7 +117,34 @@ export class FunctionsRuntime {
       },
     })
     const { store, registry, lookup, pool, queues } = this
-    this.executor = new Executor({ store, pool, lookup, metrics, logger, onExecution: options.onExecution })
+    this.executor = new Executor({
+      store,
+      pool,
+      lookup,
+      metrics,
+      logger,
+      onExecution: options.onExecution,
+      onQueueDelivery: options.onQueueDelivery,
+    })
+    this.console = new ConsoleStore(options.db)
+    this.deadLetters = new DeadLetterStore(options.db)
+    this.operator = new OperatorRuns({
+      console: this.console,
+      deadLetters: this.deadLetters,
+      lookup,
+      executor: this.executor,
+      jobs: options.jobs,
+      retryBackoffMs: config.retryBackoffMs,
+    })
+    this.replays = new Replays({
+      replays: new ReplayStore(options.db),
+      store,
+      lookup,
+      executor: this.executor,
+      logger,
+      rate: config.replayRate,
+      holder: newId(),
+    })
     this.dispatcher = new Dispatcher({
       registry,
       lookup,
@@ -146,6 +194,7 @@ export class FunctionsRuntime {
         }),
       )
       for (const queue of this.registry.queues()) this.ensureQueueProcessor(queue)
+      this.replays.start()
     }
     await this.schedules.syncAll()
     this.every(SWEEP_MS, () => this.dispatcher.sweepQueueBacklog())
@@ -177,15 +226,43 @@ export class FunctionsRuntime {
   }
 
   /**
-   * Retention as housekeeping tasks (run on worker nodes): executions, and queue messages handed to
-   * their consumers, older than FUNCTIONS_EXECUTION_RETENTION_HOURS.
+   * Retention as housekeeping tasks (run on worker nodes): executions (and why operators ran them),
+   * queue messages handed to their consumers, and finished replays, older than
+   * FUNCTIONS_EXECUTION_RETENTION_HOURS.
    */
   retentionTasks(): HousekeepingTask[] {
     const hours = this.options.config.executionRetentionHours
     return [
       { name: 'function-executions', run: () => this.store.deleteExecutionsOlderThan(hours) },
+      { name: 'function-execution-origins', run: () => this.console.pruneOrigins(hours) },
+      { name: 'function-replays', run: () => this.replays.prune(hours) },
       { name: 'queue-messages', run: () => this.queues.prune(hours) },
     ]
+  }
+
+  /** Every live schedule trigger with its next 5 ticks (as the job queue fires them) and its last run. */
+  async scheduleViews(now = Date.now()): Promise<ScheduleView[]> {
+    const live = await this.store.liveVersions()
+    const lastRuns = await this.console.lastScheduleRuns(
+      live.filter((fn) => fn.triggers.some((t) => t.type === 'schedule')).map((fn) => fn.name),
+    )
+    return live.flatMap((fn) =>
+      fn.triggers.flatMap((t, index) => {
+        if (t.type !== 'schedule') return []
+        const timezone = t.timezone ?? DEFAULT_CRON_TIMEZONE
+        return [
+          {
+            function: fn.name,
+            version: fn.version,
+            index,
+            cron: t.cron,
+            timezone,
+            nextRuns: nextCronTimes(t.cron, { timezone, after: now, count: 5 }).map((d) => d.toISOString()),
+            lastRun: lastRuns.get(fn.name) ?? null,
+          },
+        ]
+      }),
+    )
   }
 
   /** Depth, in-flight and dead counts of every known queue. */
@@ -206,6 +283,7 @@ export class FunctionsRuntime {
     if (this.closed) return
     this.closed = true
     this.dispatcher.stop()
+    await this.replays.stop()
     for (const timer of this.timers) clearInterval(timer)
     const processors = await Promise.allSettled(this.queueProcessors.values())
     const subs = [

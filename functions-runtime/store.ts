@@ -27,6 +27,7 @@ interface VersionRow extends Row {
   retries: number
   triggers: Trigger[]
   created_at: Date
+  deployed_by?: string | null
 }
 
 function toVersion(row: VersionRow): FunctionVersion {
@@ -41,11 +42,12 @@ function toVersion(row: VersionRow): FunctionVersion {
     retries: row.retries,
     triggers: row.triggers ?? [],
     createdAt: row.created_at.toISOString(),
+    ...(row.deployed_by ? { deployedBy: row.deployed_by } : {}),
   }
 }
 
 const VERSION_COLUMNS =
-  'v.function_name, v.version, v.code, v.env, v.timeout_ms, v.memory_mb, v.concurrency, v.retries, v.triggers, v.created_at'
+  'v.function_name, v.version, v.code, v.env, v.timeout_ms, v.memory_mb, v.concurrency, v.retries, v.triggers, v.created_at, v.deployed_by'
 
 /** Pages newest first by id (UUIDv7, time-ordered); the cursor is the last id of the page. */
 function page<T>(
@@ -85,9 +87,9 @@ export class FunctionStore {
       )) as [{ next: number }]
       const rows = await tx.query<VersionRow>(
         `INSERT INTO function_versions
-           (function_name, version, code, env, timeout_ms, memory_mb, concurrency, retries, triggers)
-         VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8, $9::jsonb)
-         RETURNING function_name, version, code, env, timeout_ms, memory_mb, concurrency, retries, triggers, created_at`,
+           (function_name, version, code, env, timeout_ms, memory_mb, concurrency, retries, triggers, deployed_by)
+         VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8, $9::jsonb, $10)
+         RETURNING function_name, version, code, env, timeout_ms, memory_mb, concurrency, retries, triggers, created_at, deployed_by`,
         [
           name,
           next,
@@ -98,6 +100,7 @@ export class FunctionStore {
           input.concurrency,
           input.retries,
           JSON.stringify(input.triggers),
+          input.deployedBy ?? null,
         ],
       )
       await tx.query('UPDATE functions SET live_version = $2, updated_at = now() WHERE name = $1', [
@@ -139,6 +142,9 @@ export class FunctionStore {
       if (!rows.length) throw new StratusError('functions/not-found', `No function named ${name}`)
       await tx.query('DELETE FROM function_executions WHERE function_name = $1', [name])
       await tx.query('DELETE FROM function_dead_letters WHERE function_name = $1', [name])
+      await tx.query('DELETE FROM function_execution_origins WHERE function_name = $1', [name])
+      // A running replay sees its row gone at its next checkpoint and stops.
+      await tx.query('DELETE FROM function_replays WHERE function_name = $1', [name])
       await this.changed(tx, name, null)
     })
   }
@@ -276,6 +282,9 @@ export class FunctionStore {
       trigger?: string
       eventId?: string
       version?: number
+      /** Executions begun at or after / at or before these times (epoch ms), by their UUIDv7 ids. */
+      from?: number
+      to?: number
     },
   ): Promise<{ executions: Execution[]; nextCursor: string | null }> {
     const where = ['function_name = $1']
@@ -289,6 +298,8 @@ export class FunctionStore {
     if (filter.trigger) add('trigger = ?', filter.trigger)
     if (filter.eventId) add('event_id = ?', filter.eventId)
     if (filter.version !== undefined) add('version = ?', filter.version)
+    if (filter.from !== undefined) add('id >= ?', uuidv7Floor(filter.from))
+    if (filter.to !== undefined) add('id < ?', uuidv7Floor(filter.to + 1))
     params.push(filter.limit + 1)
     const rows = await this.db.query<Row>(
       `SELECT id, function_name, version, trigger, event_id, status, attempt, started_at, duration_ms, logs, error, cold_start
@@ -390,7 +401,12 @@ export function uuidv7Floor(ms: number): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7000-8000-000000000000`
 }
 
-function toExecution(row: Row): Execution {
+/** The columns `toExecution` reads. */
+export const EXECUTION_COLUMNS =
+  'id, function_name, version, trigger, event_id, status, attempt, started_at, duration_ms, logs, error, cold_start'
+
+/** An execution row as the admin API shows it. */
+export function toExecution(row: Row): Execution {
   return {
     id: row.id as string,
     function: row.function_name as string,
@@ -407,7 +423,12 @@ function toExecution(row: Row): Execution {
   }
 }
 
-function toDeadLetter(row: Row): DeadLetter {
+/** The columns `toDeadLetter` reads. */
+export const DEAD_LETTER_COLUMNS =
+  'id, function_name, version, trigger, event_id, event, attempts, error, queue, failed_at'
+
+/** A dead letter row as the admin API shows it. */
+export function toDeadLetter(row: Row): DeadLetter {
   return {
     id: row.id as string,
     function: row.function_name as string,

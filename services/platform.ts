@@ -42,7 +42,7 @@ import { outboxLagSeconds } from './outbox/outbox.ts'
 import { pruneOutbox } from './outbox/outbox-retention.ts'
 import { OutboxRelay, signalOutboxCommits } from './outbox/relay.ts'
 import { queueAdminRoutes, queueRoutes } from './queue/routes/index.ts'
-import { QueueService } from './queue/service.ts'
+import { QUEUE_RATE_MINUTES, QueueService } from './queue/service.ts'
 import { realtimeRoutes } from './realtime/routes/index.ts'
 import { RealtimeService } from './realtime/service.ts'
 import { RulesEvaluator } from './rules/rules.ts'
@@ -282,13 +282,11 @@ async function openServices(
   // its samplers run only once it starts (the `running` step), when everything they read exists.
   const samplers: Array<() => Promise<GaugeSample[]>> = [
     async () => [{ metric: 'outbox_lag_seconds', labels: {}, value: await outboxLagSeconds(db) }],
-    async () => {
-      const [stats, ages] = await Promise.all([queue.list(), queue.oldestWaitingAges()])
-      return stats.flatMap((q) => [
+    async () =>
+      (await queue.stats()).flatMap((q) => [
         { metric: 'queue_depth', labels: { queue: q.name }, value: q.depth },
-        { metric: 'queue_oldest_age_seconds', labels: { queue: q.name }, value: ages.get(q.name) ?? 0 },
-      ])
-    },
+        { metric: 'queue_oldest_age_seconds', labels: { queue: q.name }, value: q.oldestAgeSeconds },
+      ]),
     async () =>
       (await storage.bucketSizes()).map((b) => ({
         metric: 'storage_bytes',
@@ -344,6 +342,7 @@ async function openServices(
     http,
     principal: (name) => keys.functionToken(name),
     onExecution: recorder && ((fn, status, ms) => recorder.execution(fn.name, status, ms, fn.memoryMb)),
+    onQueueDelivery: recorder && ((queueName) => recorder.queueMessage(queueName, 'processed')),
   })
   // Its sandbox pool holds isolates and a reaper timer from construction on.
   stack.defer('functions runtime', () => functions.close())
@@ -355,6 +354,20 @@ async function openServices(
     rules,
     dedupSeconds: config.queue.dedupSeconds,
     stats: () => functions.queueStats(),
+    meter: recorder,
+    rates: async () => {
+      const rates = await observability.recentRates(
+        ['queue_published', 'queue_processed'],
+        'queue',
+        QUEUE_RATE_MINUTES,
+      )
+      return new Map(
+        [...rates].map(([name, r]) => [
+          name,
+          { publishedPerMinute: r.queue_published ?? 0, processedPerMinute: r.queue_processed ?? 0 },
+        ]),
+      )
+    },
   })
   // Realtime follows the bus on every node that serves clients.
   const realtime =

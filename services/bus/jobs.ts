@@ -5,7 +5,8 @@ import type { Subscription } from './bus.ts'
  * idempotent ids, plus cron schedules that fire once per tick across the cluster. The functions runtime
  * runs every event, queue and schedule execution through here.
  *
- * Drivers: in-process (memory, node-cron) and Redis (BullMQ queues and job schedulers).
+ * Drivers: in-process (memory and timers) and Redis (BullMQ queues and job schedulers), both reading
+ * cron expressions as services/core/cron.ts does.
  *
  * Idempotency: `add` is keyed by job id per queue. Adding an id that is pending, or among the queue's
  * kept finished jobs (the driver's dedup window, documented per driver), does nothing.
@@ -30,7 +31,8 @@ export interface JobQueue {
 
   /**
    * Creates or replaces the schedule `id` on `queue`: on each tick of `cron` (5 fields, or 6 with
-   * seconds first) in `timezone`, one job `{name, data}` is added, once per tick across every process.
+   * seconds first) in `timezone` (default UTC), one job `{name, data}` is added, once per tick across
+   * every process. Ticks are those `nextCronTimes` (services/core/cron.ts) predicts.
    */
   upsertSchedule(queue: string, id: string, spec: ScheduleSpec, job: ScheduledJob): Promise<void>
 
@@ -51,6 +53,13 @@ export interface JobQueue {
 
   /** Job counts of `queue` (in every process, for the Redis driver). */
   counts(queue: string): Promise<JobCounts>
+
+  /**
+   * The data of the job next in line on `queue`: the one that has waited longest among those ready to
+   * run (not delayed, not running), or undefined when none waits (in every process, for the Redis
+   * driver). For the age of a backlog.
+   */
+  nextWaiting(queue: string): Promise<unknown>
 
   /** Resolves when the backing service answers. */
   ping(): Promise<void>

@@ -275,6 +275,12 @@ const VARIABLES = {
     description:
       'The largest `memoryMb` a function may be deployed with (larger: 400 `request/invalid`), and the most memory any isolate on this node gets.',
   },
+  FUNCTIONS_REPLAY_RATE: {
+    schema: int(1, 1_000_000),
+    default: '100',
+    description:
+      'Events per second one replay runs (`POST /admin/v1/functions/{name}/replay`, or a deploy with `backfill`); each replay is paced on its own.',
+  },
   QUEUE_DEDUP_SECONDS: {
     schema: int(1, 7 * 24 * 3600),
     default: '300',
@@ -537,6 +543,8 @@ export interface Config {
     readonly maxPayloadBytes: number
     /** The largest `memoryMb` a function may be deployed with, and the most any isolate here gets. */
     readonly maxMemoryMb: number
+    /** Events per second one replay (backfill) runs. */
+    readonly replayRate: number
   }
   readonly queue: {
     /** How long a `dedupId` is remembered per queue. */
@@ -707,6 +715,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, cw
       allowFetch: v.FUNCTIONS_ALLOW_FETCH,
       maxPayloadBytes: v.FUNCTIONS_MAX_PAYLOAD_BYTES,
       maxMemoryMb: v.FUNCTIONS_MAX_MEMORY_MB ?? defaultMaxMemoryMb(),
+      replayRate: v.FUNCTIONS_REPLAY_RATE,
     },
     queue: { dedupSeconds: v.QUEUE_DEDUP_SECONDS },
     auth: {

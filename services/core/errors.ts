@@ -37,6 +37,10 @@ export const ERROR_STATUS = {
   'functions/timeout': 504,
   'functions/failed': 500,
   'functions/invalid-code': 400,
+  /** A deployed trigger that could never fire: an unknown event type, or a subject its type never has. */
+  'functions/invalid-trigger': 400,
+  /** The event an execution ran for is no longer kept (outbox retention), so it cannot run again. */
+  'functions/event-not-retained': 410,
   /** The function's result is larger than FUNCTIONS_MAX_PAYLOAD_BYTES (like a gateway refusing an upstream answer). */
   'functions/result-too-large': 502,
   'realtime/replay-too-large': 400,

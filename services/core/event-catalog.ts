@@ -64,7 +64,8 @@ export interface EventDataMap {
   'storage.object.deleted': { object: EventObject }
   /** `availableAt` only for a delayed message. */
   'queue.message.published': { id: string; payload: unknown; availableAt?: string }
-  'schedule.tick': { cron: string; timezone: string; scheduledAt: string }
+  /** `manual` only for a tick run by hand (`POST /admin/v1/schedules/{function}/run`). */
+  'schedule.tick': { cron: string; timezone: string; scheduledAt: string; manual?: true }
   'http.request': {
     method: string
     path: string

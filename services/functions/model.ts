@@ -20,6 +20,8 @@ export interface FunctionVersion {
   retries: number
   triggers: Trigger[]
   createdAt: string
+  /** Who deployed it: an admin's email, or `service` (the service key); absent for older versions. */
+  deployedBy?: string
 }
 
 /** What a deploy stores (the version number is assigned). */
@@ -34,7 +36,8 @@ export interface FunctionHistory {
 }
 
 export type ExecutionStatus = 'succeeded' | 'failed' | 'timeout'
-export type TriggerKind = 'http' | 'event' | 'schedule' | 'queue'
+/** What started an execution: a trigger, or a replay (backfill) of retained events. */
+export type TriggerKind = 'http' | 'event' | 'schedule' | 'queue' | 'replay'
 
 /** One `ctx.log` line kept with an execution. */
 export interface LogLine {
@@ -100,4 +103,89 @@ export interface HttpResponseData {
   /** True for a plain result (always JSON), false for a `{status, headers, body}` response. */
   json: boolean
   executionId: string
+}
+
+/** A version as the versions list shows it (no code, no env). */
+export interface VersionSummary {
+  version: number
+  createdAt: string
+  deployedBy?: string
+  /** The code's size in bytes (UTF-8). */
+  codeSize: number
+  triggers: Trigger[]
+  live: boolean
+}
+
+/** Why an execution ran besides its trigger firing (absent: its trigger fired). */
+export interface ExecutionOrigin {
+  /** `rerun`: an operator ran an earlier execution's event again; `manual`: a schedule run by hand. */
+  kind: 'rerun' | 'manual'
+  /** For a rerun, the execution it repeats. */
+  sourceExecutionId?: string
+}
+
+/** Where the event of an execution was found (GET /admin/v1/executions/{id}). */
+export type EventSource = 'outbox' | 'dead-letter' | 'schedule'
+
+/** What a replay runs over: sequences and/or event times, inclusive. */
+export interface ReplayRange {
+  fromSequence?: number
+  fromTime?: string
+  toSequence?: number
+  toTime?: string
+}
+
+export type ReplayStatus = 'running' | 'done' | 'cancelled' | 'failed'
+
+/** A replay's progress, as GET …/replays/{id} shows it. */
+export interface ReplayView {
+  id: string
+  function: string
+  version: number
+  status: ReplayStatus
+  force: boolean
+  fromSequence: number
+  toSequence: number
+  fromTime: string | null
+  toTime: string | null
+  /** Matching events in the range when the replay was asked for. */
+  total: number
+  /** Events run (whatever their outcome). */
+  processed: number
+  /** Events not run: this version had already handled them successfully. */
+  skipped: number
+  /** Events run whose execution failed or timed out (counted in `processed` too). */
+  failed: number
+  error: string | null
+  createdAt: string
+  finishedAt: string | null
+}
+
+/** What POST /admin/v1/executions/{id}/rerun answers. */
+export type RerunResult =
+  /** Queued (event, queue, schedule and replay executions): the new execution's id. */
+  | { queued: true; executionId: string }
+  /** Run at once (HTTP executions), with its outcome. */
+  | {
+      queued: false
+      executionId: string
+      status: ExecutionStatus
+      durationMs: number
+      /** The HTTP answer a caller would have had (when it succeeded). */
+      response: { status: number; headers: Record<string, string>; body?: unknown } | null
+      error: { name: string; message: string; stack?: string } | null
+    }
+
+/** A schedule trigger with its next ticks and its last run (GET /admin/v1/schedules). */
+export interface ScheduleView {
+  function: string
+  version: number
+  /** The trigger's position in the version's triggers. */
+  index: number
+  cron: string
+  timezone: string
+  /** The next 5 ticks, ISO times. */
+  nextRuns: string[]
+  /** The function's newest execution started by a schedule (a tick or a run by hand). */
+  lastRun: { at: string; executionId: string; status: ExecutionStatus } | null
 }

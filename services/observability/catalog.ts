@@ -87,7 +87,21 @@ export const METRICS: Readonly<Record<string, MetricDefinition>> = {
     kind: 'cluster-gauge',
     labels: ['queue'],
     unit: 's',
-    description: 'Age of the oldest message not yet handed to its consumers',
+    description:
+      'Seconds the oldest message ready for its consumers has waited (for a consumer to be deployed, or in their job queue)',
+  },
+  queue_published: {
+    kind: 'counter',
+    labels: ['queue'],
+    unit: 'messages',
+    description: 'Messages published per queue (a publish refused as a `dedupId` duplicate is not counted)',
+  },
+  queue_processed: {
+    kind: 'counter',
+    labels: ['queue'],
+    unit: 'deliveries',
+    description:
+      "Deliveries to a queue's consumers that finished: succeeded, or dead-lettered after the last attempt (one per consumer)",
   },
   outbox_lag_seconds: {
     kind: 'cluster-gauge',

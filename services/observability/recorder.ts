@@ -53,6 +53,7 @@ export class MinuteRecorder {
   private readonly latencyKeys: string[][]
   private readonly functionKeys = new Map<string, FunctionKeys>()
   private readonly bucketKeys = new Map<string, { uploads: string; egress: string }>()
+  private readonly queueKeys = new Map<string, { published: string; processed: string }>()
 
   constructor() {
     this.requestKeys = ALL_SERVICES.map((service) =>
@@ -112,6 +113,19 @@ export class MinuteRecorder {
   /** Object bytes about to be sent from `bucket`. */
   egress(bucket: string, bytes: number): void {
     if (bytes > 0) this.add(this.bucket(bucket).egress, bytes)
+  }
+
+  /** A message published to `queue`, or one delivery of it to a consumer finished (`processed`). */
+  queueMessage(queue: string, what: 'published' | 'processed'): void {
+    let keys = this.queueKeys.get(queue)
+    if (!keys) {
+      keys = {
+        published: key('queue_published', { queue }),
+        processed: key('queue_processed', { queue }),
+      }
+      this.queueKeys.set(queue, keys)
+    }
+    this.add(keys[what], 1)
   }
 
   /**

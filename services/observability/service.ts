@@ -176,6 +176,28 @@ export class ObservabilityService {
     }
   }
 
+  /**
+   * Per-minute rates of counters over the last `minutes` minutes, the current one included (as far as
+   * nodes have flushed it), per value of `label`: the totals summed across nodes, divided by `minutes`.
+   */
+  async recentRates(
+    metrics: readonly string[],
+    label: string,
+    minutes: number,
+    now = Date.now(),
+  ): Promise<Map<string, Record<string, number>>> {
+    const from = new Date(now - (now % 60_000) - (minutes - 1) * 60_000)
+    const rows = await this.store.totals(metrics, label, from, new Date(now + 60_000))
+    const out = new Map<string, Record<string, number>>()
+    for (const row of rows) {
+      const totals = out.get(row.name) ?? {}
+      totals[row.metric] = (totals[row.metric] ?? 0) + row.value
+      out.set(row.name, totals)
+    }
+    for (const totals of out.values()) for (const metric in totals) totals[metric]! /= minutes
+    return out
+  }
+
   /** Live nodes (`GET /nodes`). */
   liveNodes(): Promise<NodeView[]> {
     return this.nodes.live()

@@ -23,6 +23,25 @@ export interface QueueStats {
   inFlight: number
   dead: number
   consumers: string[]
+  /**
+   * Seconds the oldest message ready for its consumers has waited since it was published (or fell
+   * due, if delayed): for a consumer to be deployed, or in their job queue. 0 when none waits.
+   */
+  oldestAgeSeconds: number
+}
+
+/** A queue's throughput: per-minute rates over the last few minutes (GET /admin/v1/queues). */
+export interface QueueRates {
+  publishedPerMinute: number
+  processedPerMinute: number
+}
+
+/** Minutes the rates of GET /admin/v1/queues are averaged over. */
+export const QUEUE_RATE_MINUTES = 5
+
+/** Told of each message published (the per-minute rollups count them). Must be cheap. */
+export interface QueueMeter {
+  queueMessage(queue: string, what: 'published'): void
 }
 
 export interface QueueServiceDeps {
@@ -32,6 +51,9 @@ export interface QueueServiceDeps {
   dedupSeconds: number
   /** Depth, in-flight and dead counts (the functions runtime knows its job queues and dead letters). */
   stats: () => Promise<QueueStats[]>
+  /** Rates per queue name over the last QUEUE_RATE_MINUTES (from the per-minute rollups); absent: none kept. */
+  rates?: () => Promise<Map<string, QueueRates>>
+  meter?: QueueMeter
 }
 
 /** A queue's access rules: `publish` is a CEL rule over `auth` and `request` (`{queue, data}`). */
@@ -63,7 +85,7 @@ export class QueueService {
     if (!bypassesRules(auth)) await this.authorize(queue, input.payload, auth)
     const id = newEventId()
     const delayMs = input.delayMs ?? 0
-    return this.deps.db.tx(async (tx) => {
+    const published = await this.deps.db.tx(async (tx) => {
       if (input.dedupId !== undefined) {
         const claimed = await tx.query<{ message_id: string }>(
           `INSERT INTO queue_dedup (queue, dedup_id, message_id, expires_at)
@@ -104,15 +126,8 @@ export class QueueService {
       )
       return { id, duplicate: false }
     })
-  }
-
-  /** Per queue, the age in seconds of its oldest message not yet handed to its consumers (none: left out). */
-  async oldestWaitingAges(): Promise<Map<string, number>> {
-    const rows = await this.deps.db.query<{ queue: string; age: number }>(
-      `SELECT queue, extract(epoch FROM now() - min(created_at))::float8 AS age
-       FROM queue_messages WHERE dispatched_at IS NULL GROUP BY queue`,
-    )
-    return new Map(rows.map((r) => [r.queue, Math.max(0, Number(r.age))]))
+    if (!published.duplicate) this.deps.meter?.queueMessage(queue, 'published')
+    return published
   }
 
   /** Sets a queue's rules (creating the queue). */
@@ -136,9 +151,22 @@ export class QueueService {
     return { name: queue, rules }
   }
 
-  /** Every known queue with its counts. */
-  list(): Promise<QueueStats[]> {
+  /** Every known queue with its counts and backlog age (what the gauges sample; no rates). */
+  stats(): Promise<QueueStats[]> {
     return this.deps.stats()
+  }
+
+  /** Every known queue with its counts and its published/processed rates per minute. */
+  async list(): Promise<Array<QueueStats & QueueRates>> {
+    const [stats, rates] = await Promise.all([
+      this.deps.stats(),
+      this.deps.rates?.() ?? Promise.resolve(new Map<string, QueueRates>()),
+    ])
+    return stats.map((q) => ({
+      ...q,
+      publishedPerMinute: rates.get(q.name)?.publishedPerMinute ?? 0,
+      processedPerMinute: rates.get(q.name)?.processedPerMinute ?? 0,
+    }))
   }
 
   private async authorize(queue: string, payload: unknown, auth: AuthContext | null): Promise<void> {

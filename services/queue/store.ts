@@ -22,12 +22,19 @@ export class QueueStore {
     this.db = db
   }
 
-  /** Every known queue, by name, with its messages not yet handed to a consumer. */
-  undispatchedCounts(): Promise<{ name: string; undispatched: number }[]> {
-    return this.db.query<{ name: string; undispatched: number }>(
-      `SELECT q.name, (SELECT count(*)::int FROM queue_messages m WHERE m.queue = q.name AND m.dispatched_at IS NULL) AS undispatched
+  /**
+   * Every known queue, by name, with its messages not yet handed to a consumer, and when the oldest of
+   * those that are due became due (its publish, or the end of its delay; null when none is due).
+   */
+  async undispatchedCounts(): Promise<{ name: string; undispatched: number; oldestDueAt: Date | null }[]> {
+    const rows = await this.db.query<{ name: string; undispatched: number; oldest_due_at: Date | null }>(
+      `SELECT q.name,
+         (SELECT count(*)::int FROM queue_messages m WHERE m.queue = q.name AND m.dispatched_at IS NULL) AS undispatched,
+         (SELECT min(greatest(m.created_at, m.available_at)) FROM queue_messages m
+          WHERE m.queue = q.name AND m.dispatched_at IS NULL AND m.available_at <= now()) AS oldest_due_at
        FROM queues q ORDER BY q.name`,
     )
+    return rows.map((r) => ({ name: r.name, undispatched: r.undispatched, oldestDueAt: r.oldest_due_at }))
   }
 
   /** Records that message `id` was handed to its consumers (once: a second call changes nothing). */

@@ -144,6 +144,22 @@ describe.each(drivers)('JobQueue contract (%s)', (_name, make) => {
     expect(new Set(ids).size).toBe(ids.length)
   })
 
+  it('shows the job next in line: the oldest ready, not a delayed one', async () => {
+    const jobs = open()
+    expect(await jobs.nextWaiting('line')).toBeUndefined()
+    await jobs.add('line', [{ id: 'later', data: { n: 0 }, delayMs: 60_000 }])
+    expect(await jobs.nextWaiting('line')).toBeUndefined()
+    await jobs.add('line', [{ id: 'one', data: { n: 1 } }])
+    await jobs.add('line', [{ id: 'two', data: { n: 2 } }])
+    expect(await jobs.nextWaiting('line')).toEqual({ n: 1 })
+    const seen: unknown[] = []
+    await jobs.process('line', async (job) => {
+      seen.push(job.data)
+    })
+    await eventually(() => seen.length === 2)
+    expect(await jobs.nextWaiting('line')).toBeUndefined()
+  })
+
   it('refuses ids with a colon', async () => {
     const jobs = open()
     await expect(jobs.add('q', [{ id: 'a:b', data: null }])).rejects.toThrow(/invalid job id/)

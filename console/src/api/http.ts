@@ -25,6 +25,11 @@ function readCookie(name: string): string | undefined {
   return undefined
 }
 
+/** The CSRF token to echo on a change made outside `consoleFetch` (an upload through XMLHttpRequest). */
+export function csrfToken(): string | undefined {
+  return readCookie(CSRF_COOKIE)
+}
+
 const READS = new Set(['GET', 'HEAD', 'OPTIONS'])
 
 /**

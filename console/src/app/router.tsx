@@ -1,7 +1,10 @@
 import { createRootRoute, createRoute, createRouter, Link, lazyRouteComponent } from '@tanstack/react-router'
+import { authSearch } from '../pages/auth/search.ts'
 import { collectionSearch } from '../pages/data/search.ts'
 import { functionSearch } from '../pages/functions/search.ts'
 import { simulatorSearch } from '../pages/rules/search.ts'
+import { settingsSearch } from '../pages/settings/search.ts'
+import { bucketSearch, storageSearch } from '../pages/storage/search.ts'
 import { Shell } from './Shell.tsx'
 
 function NotFound() {
@@ -23,6 +26,20 @@ const page = <const P extends string>(
   load: Parameters<typeof lazyRouteComponent>[0],
   name: string,
 ) => createRoute({ getParentRoute: () => root, path, component: lazyRouteComponent(load, name) })
+
+// A page whose place (tab, filters, folder) lives in its search parameters, checked by `validateSearch`.
+const searchPage = <const P extends string, S>(
+  path: P,
+  load: Parameters<typeof lazyRouteComponent>[0],
+  name: string,
+  validateSearch: (search: Record<string, unknown>) => S,
+) =>
+  createRoute({
+    getParentRoute: () => root,
+    path,
+    validateSearch,
+    component: lazyRouteComponent(load, name),
+  })
 
 // Pages whose state lives in search parameters (a link reproduces the view).
 const collectionRoute = createRoute({
@@ -49,13 +66,13 @@ const functionRoute = createRoute({
 
 const routeTree = root.addChildren([
   page('/', () => import('../pages/overview/OverviewPage.tsx'), 'OverviewPage'),
-  page('/auth', () => import('../pages/auth/AuthPage.tsx'), 'AuthPage'),
+  searchPage('/auth', () => import('../pages/auth/AuthPage.tsx'), 'AuthPage', authSearch),
   page('/auth/users/$id', () => import('../pages/auth/UserPage.tsx'), 'UserPage'),
   page('/data', () => import('../pages/data/DataPage.tsx'), 'DataPage'),
   collectionRoute,
   rulesRoute,
-  page('/storage', () => import('../pages/storage/StoragePage.tsx'), 'StoragePage'),
-  page('/storage/$bucket', () => import('../pages/storage/BucketPage.tsx'), 'BucketPage'),
+  searchPage('/storage', () => import('../pages/storage/StoragePage.tsx'), 'StoragePage', storageSearch),
+  searchPage('/storage/$bucket', () => import('../pages/storage/BucketPage.tsx'), 'BucketPage', bucketSearch),
   page('/functions', () => import('../pages/functions/FunctionsPage.tsx'), 'FunctionsPage'),
   page('/functions/new', () => import('../pages/functions/FunctionEditorPage.tsx'), 'NewFunctionPage'),
   functionRoute,
@@ -63,7 +80,7 @@ const routeTree = root.addChildren([
   page('/schedules', () => import('../pages/schedules/SchedulesPage.tsx'), 'SchedulesPage'),
   page('/events', () => import('../pages/events/EventsPage.tsx'), 'EventsPage'),
   page('/events/traces/$traceId', () => import('../pages/events/TracePage.tsx'), 'TracePage'),
-  page('/settings', () => import('../pages/settings/SettingsPage.tsx'), 'SettingsPage'),
+  searchPage('/settings', () => import('../pages/settings/SettingsPage.tsx'), 'SettingsPage', settingsSearch),
 ])
 
 export const router = createRouter({

@@ -1,4 +1,4 @@
-import cron, { type ScheduledTask } from 'node-cron'
+import { nextCronTimes } from '../../core/cron.ts'
 import type { Subscription } from '../bus.ts'
 import {
   JOB_ID_PATTERN,
@@ -57,13 +57,18 @@ interface QueueState {
 }
 
 interface ScheduleState extends ScheduleInfo {
-  task: ScheduledTask
   job: ScheduledJob
+  /** The timer of the next tick (re-armed after each). */
+  timer: NodeJS.Timeout | undefined
 }
 
+/** setTimeout's longest delay: a later tick is waited for in several steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
 /**
- * The embedded job queue: memory queues, timers for delays and retries, node-cron for schedules. Nothing
- * survives the process (the embedded mode is single-process, so a schedule fires once per tick).
+ * The embedded job queue: memory queues, timers for delays and retries, and timers for schedules, whose
+ * ticks are computed as the Redis driver's (services/core/cron.ts). Nothing survives the process (the
+ * embedded mode is single-process, so a schedule fires once per tick).
  * Dedup window: pending ids plus the last `dedupWindow` finished ids per queue.
  */
 export class LocalJobQueue implements JobQueue {
@@ -137,28 +142,13 @@ export class LocalJobQueue implements JobQueue {
         return
       }
       this.scheduled.delete(key)
-      await existing.task.destroy()
+      clearTimeout(existing.timer)
     }
-    const task = cron.schedule(
-      spec.cron,
-      (context) => {
-        const current = this.scheduled.get(key)?.job ?? job
-        const tick = context.date.getTime()
-        void this.add(queue, [
-          {
-            id: `${id}.${tick}`,
-            name: current.name,
-            data: current.data,
-            attempts: current.attempts,
-            backoffMs: current.backoffMs,
-          },
-        ]).catch((error: unknown) =>
-          this.logger?.warn({ err: error, schedule: id }, 'jobs: schedule tick lost'),
-        )
-      },
-      { timezone: spec.timezone, name: `${queue}.${id}`, noOverlap: false },
-    )
-    this.scheduled.set(key, { id, cron: spec.cron, timezone: spec.timezone, task, job })
+    // Throws on an expression it cannot read, before anything is stored.
+    nextCronTimes(spec.cron, { timezone: spec.timezone, count: 1 })
+    const state: ScheduleState = { id, cron: spec.cron, timezone: spec.timezone, job, timer: undefined }
+    this.scheduled.set(key, state)
+    this.arm(queue, key, state, Date.now())
   }
 
   async removeSchedule(queue: string, id: string): Promise<void> {
@@ -166,7 +156,7 @@ export class LocalJobQueue implements JobQueue {
     const existing = this.scheduled.get(key)
     if (!existing) return
     this.scheduled.delete(key)
-    await existing.task.destroy()
+    clearTimeout(existing.timer)
   }
 
   async schedules(queue: string): Promise<ScheduleInfo[]> {
@@ -203,6 +193,10 @@ export class LocalJobQueue implements JobQueue {
     }
   }
 
+  async nextWaiting(queue: string): Promise<unknown> {
+    return this.queues.get(queue)?.waiting[0]?.data
+  }
+
   async ping(): Promise<void> {
     this.assertOpen()
   }
@@ -224,7 +218,7 @@ export class LocalJobQueue implements JobQueue {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
-    for (const s of this.scheduled.values()) await s.task.destroy()
+    for (const s of this.scheduled.values()) clearTimeout(s.timer)
     this.scheduled.clear()
     const inFlight: Promise<void>[] = []
     for (const state of this.queues.values()) {
@@ -256,6 +250,41 @@ export class LocalJobQueue implements JobQueue {
       this.queues.set(queue, state)
     }
     return state
+  }
+
+  /**
+   * Sets the timer of the schedule's first tick after `after` (epoch ms). Each tick adds one job, id
+   * `<schedule id>.<tick epoch ms>`, and arms the next tick after it; ticks missed while the process
+   * was busy are not made up (as BullMQ, the next one is the first after now).
+   */
+  private arm(queue: string, key: string, schedule: ScheduleState, after: number): void {
+    if (this.closed || this.scheduled.get(key) !== schedule) return
+    const [tick] = nextCronTimes(schedule.cron, { timezone: schedule.timezone, after, count: 1 })
+    if (!tick) return
+    const at = tick.getTime()
+    const wait = at - Date.now()
+    schedule.timer = setTimeout(
+      () => {
+        if (this.closed || this.scheduled.get(key) !== schedule) return
+        // A long wait is taken in steps: not due yet, wait again.
+        if (Date.now() < at) return this.arm(queue, key, schedule, after)
+        const job = schedule.job
+        void this.add(queue, [
+          {
+            id: `${schedule.id}.${at}`,
+            name: job.name,
+            data: job.data,
+            attempts: job.attempts,
+            backoffMs: job.backoffMs,
+          },
+        ]).catch((error: unknown) =>
+          this.logger?.warn({ err: error, schedule: schedule.id }, 'jobs: schedule tick lost'),
+        )
+        this.arm(queue, key, schedule, Math.max(at, Date.now()))
+      },
+      Math.min(Math.max(0, wait), MAX_TIMER_MS),
+    )
+    schedule.timer.unref()
   }
 
   private later(queue: string, state: QueueState, job: QueuedJob, delayMs: number): void {

@@ -1,5 +1,6 @@
 import { type Job as BullJob, Queue, Worker } from 'bullmq'
 import type { Redis } from 'ioredis'
+import { DEFAULT_CRON_TIMEZONE } from '../../core/cron.ts'
 import type { Subscription } from '../bus.ts'
 import {
   JOB_ID_PATTERN,
@@ -139,7 +140,8 @@ export class RedisJobQueue implements JobQueue {
     this.assertOpen()
     await this.queue(queue).upsertJobScheduler(
       id,
-      { pattern: spec.cron, ...(spec.timezone ? { tz: spec.timezone } : {}) },
+      // Without `tz`, BullMQ's parser would read the cron in this process's local time.
+      { pattern: spec.cron, tz: spec.timezone ?? DEFAULT_CRON_TIMEZONE },
       {
         name: job.name,
         data: job.data,
@@ -168,6 +170,13 @@ export class RedisJobQueue implements JobQueue {
 
   /** At once: `add` resolved only once the jobs were in Redis, where this process's death cannot reach. */
   async settled(_queue: string, _ids: readonly string[]): Promise<void> {}
+
+  async nextWaiting(queue: string): Promise<unknown> {
+    // The wait list takes new jobs at its head and workers take them from its tail: ascending order
+    // from the start is the tail first.
+    const [job] = await this.queue(queue).getJobs(['wait'], 0, 0, true)
+    return job?.data
+  }
 
   async counts(queue: string): Promise<JobCounts> {
     const c = await this.queue(queue).getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'failed')

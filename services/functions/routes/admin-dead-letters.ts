@@ -49,11 +49,89 @@ const retrySchema = {
   },
 } as const
 
-/** GET /dead-letters and POST /dead-letters/{id}/retry. */
+const bulkRetrySchema = {
+  tags: ['admin', 'functions'],
+  summary: 'Run many dead letters again, each on its function’s live version',
+  description:
+    'Name them by `ids`, by `function`, or `all: true` (exactly one). At most 10,000 per call, oldest first: `remaining` says how many still wait.',
+  body: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      ids: {
+        type: 'array',
+        minItems: 1,
+        maxItems: 1000,
+        items: { type: 'string', minLength: 1, maxLength: 100 },
+      },
+      function: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' },
+      all: { type: 'boolean', description: 'Every dead letter (true)' },
+    },
+  },
+  response: {
+    200: {
+      type: 'object',
+      required: ['retried', 'remaining'],
+      additionalProperties: false,
+      properties: {
+        retried: { type: 'integer', description: 'Dead letters queued to run again (they leave the list)' },
+        remaining: { type: 'integer', description: 'Dead letters of the selection still waiting' },
+      },
+    },
+    '4xx': errorResponse,
+  },
+} as const
+
+const purgeSchema = {
+  tags: ['admin', 'functions'],
+  summary: 'Delete the dead letters of one function, or all of them, without running them',
+  querystring: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      function: {
+        type: 'string',
+        pattern: '^[A-Za-z0-9_-]{1,64}$',
+        description: "Only this function's (absent: every dead letter)",
+      },
+    },
+  },
+  response: {
+    200: {
+      type: 'object',
+      required: ['deleted'],
+      additionalProperties: false,
+      properties: { deleted: { type: 'integer' } },
+    },
+    '4xx': errorResponse,
+  },
+} as const
+
+const deleteSchema = {
+  tags: ['admin', 'functions'],
+  summary: 'Delete one dead letter without running it',
+  params: retrySchema.params,
+  response: { 204: { type: 'null' }, '4xx': errorResponse },
+} as const
+
+/**
+ * GET /dead-letters, POST /dead-letters/{id}/retry, POST /dead-letters/retry (bulk),
+ * DELETE /dead-letters (purge) and DELETE /dead-letters/{id}.
+ */
 export async function adminDeadLetterRoutes(app: FastifyInstance, deps: FunctionsRouteDeps): Promise<void> {
   const r = app.withTypeProvider<JsonSchemaToTsProvider>()
   r.get('/dead-letters', { schema: listSchema }, async (request) => deps.service.deadLetters(request.query))
   r.post('/dead-letters/:id/retry', { schema: retrySchema }, async (request, reply) =>
     reply.code(202).send(await deps.service.retryDeadLetter(request.params.id)),
   )
+  r.post('/dead-letters/retry', { schema: bulkRetrySchema }, async (request) =>
+    deps.service.retryDeadLetters(request.body),
+  )
+  r.delete('/dead-letters', { schema: purgeSchema }, async (request) =>
+    deps.service.purgeDeadLetters(request.query),
+  )
+  r.delete('/dead-letters/:id', { schema: deleteSchema }, async (request, reply) => {
+    await deps.service.deleteDeadLetter(request.params.id)
+    return reply.code(204).send(null)
+  })
 }

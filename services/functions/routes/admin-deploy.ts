@@ -1,7 +1,7 @@
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
 import type { FastifyInstance } from 'fastify'
 import type { FunctionsRouteDeps } from './deps.ts'
-import { errorResponse, nameAndVersion, nameParams, triggerSchema } from './schemas.ts'
+import { errorResponse, nameAndVersion, nameParams, replayRangeProperties, triggerSchema } from './schemas.ts'
 
 const deploySchema = {
   tags: ['admin', 'functions'],
@@ -15,6 +15,8 @@ const deploySchema = {
       code: { type: 'string', minLength: 1, maxLength: 1_000_000 },
       env: {
         type: 'object',
+        description:
+          "ctx.env. A value of •••• (what the admin API shows for every value) keeps the live version's value of that variable",
         maxProperties: 200,
         propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]{0,127}$' },
         additionalProperties: { type: 'string', maxLength: 10_000 },
@@ -24,9 +26,37 @@ const deploySchema = {
       concurrency: { type: 'integer', minimum: 1, maximum: 1000 },
       retries: { type: 'integer', minimum: 0, maximum: 20 },
       triggers: { type: 'array', maxItems: 50, items: triggerSchema },
+      backfill: {
+        type: 'object',
+        description:
+          "Also run the new version over retained events from here (a replay of its event triggers' events, answered as `replay`)",
+        additionalProperties: false,
+        properties: {
+          fromSequence: replayRangeProperties.fromSequence,
+          fromTime: replayRangeProperties.fromTime,
+        },
+      },
     },
   },
-  response: { 201: nameAndVersion, '4xx': errorResponse },
+  response: {
+    201: {
+      type: 'object',
+      required: ['name', 'version'],
+      additionalProperties: false,
+      properties: {
+        name: { type: 'string' },
+        version: { type: 'integer' },
+        replay: {
+          type: 'object',
+          description: 'The backfill started (with `backfill`): poll GET …/replays/{id}',
+          required: ['id', 'total'],
+          additionalProperties: false,
+          properties: { id: { type: 'string' }, total: { type: 'integer' } },
+        },
+      },
+    },
+    '4xx': errorResponse,
+  },
 } as const
 
 const rollbackSchema = {
@@ -47,10 +77,15 @@ export async function adminDeployRoutes(app: FastifyInstance, deps: FunctionsRou
   const r = app.withTypeProvider<JsonSchemaToTsProvider>()
   r.put('/functions/:name', { schema: deploySchema }, async (request, reply) => {
     const body = request.body
-    const result = await deps.service.deploy(request.params.name, {
-      ...body,
-      triggers: body.triggers as Parameters<FunctionsRouteDeps['service']['deploy']>[1]['triggers'],
-    })
+    const caller = request.adminCaller
+    const result = await deps.service.deploy(
+      request.params.name,
+      {
+        ...body,
+        triggers: body.triggers as Parameters<FunctionsRouteDeps['service']['deploy']>[1]['triggers'],
+      },
+      caller?.type === 'admin' ? caller.email : caller?.type,
+    )
     return reply.code(201).send(result)
   })
   r.post('/functions/:name/rollback', { schema: rollbackSchema }, async (request) =>

@@ -14,9 +14,21 @@ const executionsSchema = {
       limit: { type: 'integer', minimum: 1, maximum: 1000, default: 50 },
       cursor: { type: 'string', minLength: 1, maxLength: 100 },
       status: { type: 'string', enum: ['succeeded', 'failed', 'timeout'] },
-      trigger: { type: 'string', enum: ['http', 'event', 'schedule', 'queue'] },
+      trigger: { type: 'string', enum: ['http', 'event', 'schedule', 'queue', 'replay'] },
       eventId: { type: 'string', minLength: 1, maxLength: 300 },
       version: { type: 'integer', minimum: 1 },
+      from: {
+        type: 'string',
+        minLength: 1,
+        maxLength: 40,
+        description: 'Executions begun at or after this ISO-8601 time (with a zone)',
+      },
+      to: {
+        type: 'string',
+        minLength: 1,
+        maxLength: 40,
+        description: 'Executions begun at or before this ISO-8601 time (with a zone)',
+      },
     },
   },
   response: {

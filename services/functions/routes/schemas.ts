@@ -59,6 +59,18 @@ const errorInfo = {
   properties: { name: { type: 'string' }, message: { type: 'string' }, stack: { type: 'string' } },
 } as const
 
+export const originSchema = {
+  type: 'object',
+  description:
+    'Why an operator ran it: `rerun` of an earlier execution, or `manual` (a schedule run by hand)',
+  required: ['kind'],
+  additionalProperties: false,
+  properties: {
+    kind: { type: 'string', enum: ['rerun', 'manual'] },
+    sourceExecutionId: { type: 'string', description: 'For a rerun: the execution it repeats' },
+  },
+} as const
+
 export const executionSchema = {
   type: 'object',
   required: [
@@ -77,8 +89,12 @@ export const executionSchema = {
   properties: {
     id: { type: 'string' },
     version: { type: 'integer' },
-    trigger: { type: 'string' },
-    eventId: { type: 'string' },
+    trigger: { type: 'string', description: 'http, event, schedule, queue, or replay' },
+    eventId: {
+      type: 'string',
+      description:
+        'Its idempotency key: the event id, or `<event id>.rerun.<n>` / `<event id>.replay.<replay id>` for reruns and forced replays',
+    },
     status: { type: 'string', enum: ['succeeded', 'failed', 'timeout'] },
     attempt: { type: 'integer' },
     startedAt: { type: 'string' },
@@ -86,7 +102,59 @@ export const executionSchema = {
     coldStart: { type: 'boolean' },
     logs: { type: 'array', items: logLine },
     error: errorInfo,
+    origin: originSchema,
   },
+} as const
+
+/** Execution ids in URLs: UUIDv7 text. */
+export const executionIdParams = {
+  type: 'object',
+  required: ['id'],
+  additionalProperties: false,
+  properties: { id: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,100}$' } },
+} as const
+
+export const replayViewSchema = {
+  type: 'object',
+  required: ['id', 'status', 'total', 'processed', 'skipped', 'failed'],
+  additionalProperties: false,
+  properties: {
+    id: { type: 'string' },
+    function: { type: 'string' },
+    version: { type: 'integer', description: 'The version it runs (live when the replay was asked for)' },
+    status: { type: 'string', enum: ['running', 'done', 'cancelled', 'failed'] },
+    force: { type: 'boolean' },
+    fromSequence: { type: 'integer' },
+    toSequence: { type: 'integer' },
+    fromTime: { type: ['string', 'null'] },
+    toTime: { type: ['string', 'null'] },
+    total: { type: 'integer', description: 'Matching events in the range when the replay was asked for' },
+    processed: { type: 'integer', description: 'Events run, whatever their outcome' },
+    skipped: {
+      type: 'integer',
+      description: 'Events not run: this version had already handled them successfully',
+    },
+    failed: {
+      type: 'integer',
+      description: 'Events run whose execution failed or timed out (also in processed)',
+    },
+    error: { type: ['string', 'null'], description: 'Why a failed replay stopped' },
+    createdAt: { type: 'string' },
+    finishedAt: { type: ['string', 'null'] },
+  },
+} as const
+
+/** Where a replay or a backfill starts and ends (sequences, or events' ISO times; inclusive). */
+export const replayRangeProperties = {
+  fromSequence: { type: 'integer', minimum: 1, description: 'First outbox sequence (or use fromTime)' },
+  fromTime: {
+    type: 'string',
+    minLength: 1,
+    maxLength: 40,
+    description: 'First event time, ISO-8601 with a zone (or use fromSequence)',
+  },
+  toSequence: { type: 'integer', minimum: 1, description: 'Last sequence (default: the last one now)' },
+  toTime: { type: 'string', minLength: 1, maxLength: 40, description: 'Last event time, ISO-8601' },
 } as const
 
 export const deadLetterSchema = {

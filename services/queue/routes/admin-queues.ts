@@ -4,7 +4,9 @@ import type { QueueRouteDeps } from './deps.ts'
 
 const listSchema = {
   tags: ['admin', 'queue'],
-  summary: 'Every queue with its depth, in-flight and dead counts',
+  summary: 'Every queue with its depth, in-flight and dead counts, backlog age and throughput',
+  description:
+    'Counts are read live from the database and the job queues. The rates average the last 5 minutes (the current one included, as far as nodes have flushed it: METRICS_FLUSH_MS) of the per-minute rollups, summed across nodes; 0 when METRICS_ROLLUP is off.',
   response: {
     200: {
       type: 'object',
@@ -15,16 +17,38 @@ const listSchema = {
           type: 'array',
           items: {
             type: 'object',
-            required: ['name', 'depth', 'inFlight', 'dead'],
+            required: [
+              'name',
+              'depth',
+              'inFlight',
+              'dead',
+              'oldestAgeSeconds',
+              'publishedPerMinute',
+              'processedPerMinute',
+            ],
             additionalProperties: false,
             properties: {
               name: { type: 'string' },
-              depth: { type: 'integer' },
+              depth: { type: 'integer', description: 'Messages waiting or delayed' },
               waiting: { type: 'integer' },
               delayed: { type: 'integer' },
-              inFlight: { type: 'integer' },
-              dead: { type: 'integer' },
+              inFlight: { type: 'integer', description: 'Deliveries running now' },
+              dead: { type: 'integer', description: 'Dead letters of this queue not retried yet' },
               consumers: { type: 'array', items: { type: 'string' } },
+              oldestAgeSeconds: {
+                type: 'number',
+                description:
+                  'Seconds the oldest message ready for its consumers has waited since it was published (or fell due): for a consumer to be deployed, or in their job queue; 0 when none waits',
+              },
+              publishedPerMinute: {
+                type: 'number',
+                description: 'Messages published per minute, over the last 5 minutes',
+              },
+              processedPerMinute: {
+                type: 'number',
+                description:
+                  'Deliveries finished per minute (succeeded, or dead-lettered after the last attempt; one per consumer), over the last 5 minutes',
+              },
             },
           },
         },

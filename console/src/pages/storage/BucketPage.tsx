@@ -1,11 +1,78 @@
+import { useQuery } from '@tanstack/react-query'
+import { Link, useNavigate, useParams, useSearch } from '@tanstack/react-router'
+import { canWrite } from '../../api/session.ts'
+import { getBucket } from '../../api/storage.ts'
+import { useAdmin } from '../../app/session.tsx'
+import { ErrorNotice } from '../../ui/ErrorNotice.tsx'
+import { Loading } from '../../ui/Loading.tsx'
 import { PageHeader } from '../../ui/PageHeader.tsx'
+import { Tabs } from '../../ui/Tabs.tsx'
+import { BucketSettings } from './BucketSettings.tsx'
+import { ObjectBrowser } from './ObjectBrowser.tsx'
+import './storage.css'
 
-// Being built: this page is a placeholder until its section of the console lands.
+const TABS = [
+  { key: 'objects', label: 'Objects' },
+  { key: 'settings', label: 'Settings' },
+] as const
+
+/** One bucket: its objects by folder (upload, preview, share, delete) and its settings. */
 export function BucketPage() {
+  const admin = useAdmin()
+  const { bucket: name } = useParams({ from: '/storage/$bucket' })
+  const search = useSearch({ from: '/storage/$bucket' })
+  const navigate = useNavigate({ from: '/storage/$bucket' })
+  const bucket = useQuery({
+    queryKey: ['storage', 'bucket', name],
+    queryFn: ({ signal }) => getBucket(name, signal),
+  })
+  const tab = search.tab ?? 'objects'
+  const writable = canWrite(admin)
   return (
     <>
-      <PageHeader title="Bucket" description="Objects in one bucket." />
-      <p className="muted">This page is not built yet.</p>
+      <PageHeader
+        title={name}
+        description={
+          <>
+            <Link to="/storage">Storage</Link> › bucket
+            {bucket.data && (
+              <>
+                {' '}
+                <span className={bucket.data.public ? 'badge badge-public' : 'badge'}>
+                  {bucket.data.public ? 'public' : 'private'}
+                </span>
+              </>
+            )}
+          </>
+        }
+      />
+      {bucket.error ? (
+        <ErrorNotice error={bucket.error} title="Bucket" />
+      ) : (
+        <Tabs
+          tabs={TABS}
+          selected={tab}
+          label="Bucket"
+          onSelect={(key) =>
+            void navigate({
+              search: (previous) => ({ ...previous, tab: key === 'objects' ? undefined : key }),
+            })
+          }
+        >
+          {tab === 'objects' ? (
+            <ObjectBrowser
+              bucket={name}
+              prefix={search.prefix ?? ''}
+              selectedKey={search.key}
+              canWrite={writable}
+            />
+          ) : bucket.data ? (
+            <BucketSettings key={bucket.data.name} bucket={bucket.data} canWrite={writable} />
+          ) : (
+            <Loading label="Loading settings…" />
+          )}
+        </Tabs>
+      )}
     </>
   )
 }

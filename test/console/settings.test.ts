@@ -1,0 +1,210 @@
+import { randomBytes } from 'node:crypto'
+import { describe, expect, it } from 'vitest'
+import { totpCode } from '../../services/auth/mfa/totp.ts'
+import { LANES } from '../support/platform.ts'
+import { PASSWORD, RUN_BROWSER, useConsole } from './harness.ts'
+
+describe.each(LANES)('console settings (%s lane)', (lane) => {
+  // Provider client secrets and TOTP secrets are encrypted: with a shared database the key must be given.
+  const h = useConsole(
+    lane,
+    lane === 'real' ? { AUTH_ENCRYPTION_KEY: randomBytes(32).toString('base64') } : {},
+  )
+
+  it.skipIf(!RUN_BROWSER)(
+    'adds a developer, changes its role, and shows both changes in the audit log with before and after',
+    { timeout: 150_000 },
+    async () => {
+      const { open, screenshot, expectAccessible, service } = h()
+      const page = await open('owner', '/console/settings')
+      await page.getByRole('heading', { name: 'Settings', level: 1 }).waitFor()
+      await page.getByRole('cell', { name: /^owner@console\.test/ }).waitFor()
+      await screenshot(page, `${lane}-settings-admins`)
+      await expectAccessible(page, 'admins')
+
+      const form = page.getByRole('form', { name: 'Add an admin' })
+      await form.getByLabel('Email').fill('dev2@console.test')
+      await form.getByLabel('Password').fill(PASSWORD)
+      await form.getByLabel('Role').selectOption('developer')
+      await form.getByRole('button', { name: 'Add admin' }).click()
+      await page.getByText('Added dev2@console.test as developer: they can sign in now.').waitFor()
+      const role = page.getByLabel('Role of dev2@console.test')
+      expect(await role.inputValue()).toBe('developer')
+      const { admins } = await service<{ admins: { email: string; role: string }[] }>(
+        'GET',
+        '/admin/v1/admins',
+      )
+      expect(admins.find((admin) => admin.email === 'dev2@console.test')?.role).toBe('developer')
+
+      // A new role ends their sessions: the console asks first.
+      await role.selectOption('viewer')
+      const dialog = page.getByRole('dialog', { name: 'Make dev2@console.test viewer?' })
+      await dialog.waitFor()
+      await screenshot(page, `${lane}-settings-role-confirm`)
+      await dialog.getByRole('button', { name: 'Change role' }).click()
+      await page.getByText('dev2@console.test is now viewer; their sessions ended.').waitFor()
+      await screenshot(page, `${lane}-settings-admin-added`)
+      await expectAccessible(page, 'admins (changed)')
+
+      // The audit log: newest first, each entry opens to a field diff.
+      await page.getByRole('tab', { name: 'Audit log' }).click()
+      const patchRow = page.getByRole('row').filter({ hasText: 'PATCH /admin/v1/admins/:id' }).first()
+      await patchRow.waitFor()
+      expect(await patchRow.textContent()).toContain('owner@console.test')
+      await patchRow.getByRole('button', { name: /^Show changes/ }).click()
+      const patchDiff = page.locator('.audit-detail').first()
+      const roleRow = patchDiff
+        .getByRole('row')
+        .filter({ has: page.getByRole('rowheader', { name: /^.?role/ }) })
+      expect(await roleRow.getByRole('cell').allTextContents()).toEqual(['"developer"', '"viewer"'])
+      expect(await roleRow.getAttribute('data-kind')).toBe('changed')
+      await screenshot(page, `${lane}-settings-audit-patch`)
+      await expectAccessible(page, 'audit (patch open)')
+      await patchRow.getByRole('button', { name: /^Hide changes/ }).click()
+
+      const postRow = page.getByRole('row').filter({ hasText: 'POST /admin/v1/admins' }).first()
+      await postRow.getByRole('button', { name: /^Show changes/ }).click()
+      const postDiff = page.locator('.audit-detail').first()
+      const cells = async (field: string) =>
+        postDiff
+          .getByRole('row')
+          .filter({ has: page.getByRole('rowheader', { name: new RegExp(`^.?${field} \\(`) }) })
+          .getByRole('cell')
+          .allTextContents()
+      expect(await cells('email')).toEqual(['', '"dev2@console.test"'])
+      expect(await cells('password')).toEqual(['', '"[redacted]"'])
+      expect(await cells('role')).toEqual(['', '"developer"'])
+      await postDiff.getByRole('button', { name: 'Raw JSON' }).click()
+      await postDiff.getByRole('region', { name: 'After (request body)' }).getByText('"[redacted]"').waitFor()
+      await screenshot(page, `${lane}-settings-audit-post`)
+      await expectAccessible(page, 'audit (post open, raw)')
+      await page.close()
+    },
+  )
+
+  it.skipIf(!RUN_BROWSER)(
+    'turns the owner’s TOTP on and off, reveals and copies the service key, rotates the signing key',
+    { timeout: 150_000 },
+    async () => {
+      const { open, screenshot, expectAccessible, t } = h()
+      const page = await open('owner', '/console/settings?tab=security')
+      await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: t.url })
+      await page.getByRole('button', { name: 'Turn on TOTP' }).click()
+      const secret = (await page.getByTestId('totp-secret').textContent())!.replace(/\s/g, '')
+      expect(secret).toMatch(/^[A-Z2-7]+=*$/)
+      expect(await page.getByTestId('totp-uri').textContent()).toMatch(/^otpauth:\/\/totp\//)
+      await screenshot(page, `${lane}-settings-totp-enrol`)
+      await expectAccessible(page, 'totp enrolment')
+      await page.getByLabel('Code from the app').fill(totpCode(secret))
+      await page.getByRole('button', { name: 'Verify and turn on' }).click()
+      await page.getByText('TOTP is on: signing in now asks for a code from your authenticator.').waitFor()
+      // The server agrees: a sign-in without a code is refused.
+      const email = await h().adminEmail('owner')
+      const noCode = await fetch(`${t.url}/admin/v1/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email, password: PASSWORD }),
+      })
+      expect(noCode.status).toBe(401)
+      expect(((await noCode.json()) as { error: { code: string } }).error.code).toBe('auth/mfa-required')
+      await screenshot(page, `${lane}-settings-totp-on`)
+      await page.getByRole('button', { name: 'Turn off TOTP' }).click()
+      await page
+        .getByRole('dialog', { name: 'Turn off TOTP?' })
+        .getByRole('button', { name: 'Turn off' })
+        .click()
+      await page.getByText('TOTP is off.').waitFor()
+      await page.getByRole('button', { name: 'Turn on TOTP' }).waitFor()
+
+      // The service key stays hidden until asked for.
+      await page.getByRole('tab', { name: 'Keys' }).click()
+      await page.getByRole('button', { name: 'Reveal service key' }).waitFor()
+      expect(await page.content()).not.toContain(t.serviceKey)
+      await screenshot(page, `${lane}-settings-keys-hidden`)
+      await page.getByRole('button', { name: 'Reveal service key' }).click()
+      const key = page.getByLabel('Service key (a JWT with role "service")')
+      await expect.poll(() => key.inputValue()).toBe(t.serviceKey)
+      await page.getByRole('button', { name: 'Copy service key' }).click()
+      await page.getByText('Copied', { exact: true }).waitFor()
+      const copied = await page.evaluate(() =>
+        (
+          globalThis as unknown as { navigator: { clipboard: { readText(): Promise<string> } } }
+        ).navigator.clipboard.readText(),
+      )
+      expect(copied).toBe(t.serviceKey)
+      await screenshot(page, `${lane}-settings-keys-revealed`)
+      await expectAccessible(page, 'keys (revealed)')
+      await page.getByRole('button', { name: 'Hide' }).click()
+      await page.getByRole('button', { name: 'Reveal service key' }).waitFor()
+
+      const jwks = async () =>
+        (
+          (await (await fetch(`${t.url}/auth/v1/.well-known/jwks.json`)).json()) as {
+            keys: { kid: string }[]
+          }
+        ).keys
+      const before = (await jwks()).map((k) => k.kid)
+      await page.getByRole('button', { name: 'Rotate signing key' }).click()
+      await page
+        .getByRole('dialog', { name: 'Rotate the signing key?' })
+        .getByRole('button', { name: 'Rotate' })
+        .click()
+      const notice = page.getByText(/^New signing key .* signs from now on/)
+      await notice.waitFor()
+      const kid = await notice.locator('code').textContent()
+      const after = (await jwks()).map((k) => k.kid)
+      expect(after).toContain(kid)
+      for (const old of before) expect(after).toContain(old)
+      // Tokens signed before still verify: the old service key still opens the admin API.
+      expect(
+        (await h().service<{ entries: unknown[] }>('GET', '/admin/v1/audit?limit=1')).entries,
+      ).toHaveLength(1)
+      await screenshot(page, `${lane}-settings-keys-rotated`)
+      await expectAccessible(page, 'keys (rotated)')
+      await page.getByRole('button', { name: 'Switch to dark theme' }).click()
+      await page.getByRole('tab', { name: 'Audit log' }).click()
+      await page.getByRole('row').filter({ hasText: 'POST /admin/v1/keys/rotate' }).first().waitFor()
+      await page
+        .getByRole('row')
+        .filter({ hasText: 'POST /admin/v1/keys/rotate' })
+        .first()
+        .getByRole('button')
+        .click()
+      await screenshot(page, `${lane}-settings-audit-dark`)
+      await expectAccessible(page, 'audit (dark)')
+      await page.close()
+    },
+  )
+
+  it.skipIf(!RUN_BROWSER)(
+    'tells developers and viewers that admins and keys are for owners, as the server does',
+    { timeout: 90_000 },
+    async () => {
+      const { open, screenshot, expectAccessible, t } = h()
+      for (const role of ['developer', 'viewer'] as const) {
+        const page = await open(role, '/console/settings')
+        await page
+          .getByText(
+            `Owners only: admin accounts and roles are managed by owners. You are signed in as a ${role}.`,
+          )
+          .waitFor()
+        expect(await page.getByRole('button', { name: 'Add admin' }).count()).toBe(0)
+        const admins = await page.context().request.get(`${t.url}/admin/v1/admins`)
+        expect(admins.status()).toBe(403)
+        await page.getByRole('tab', { name: 'Keys' }).click()
+        await page.getByText('Owners only: the service key and signing keys are managed by owners.').waitFor()
+        expect(await page.getByRole('button', { name: 'Reveal service key' }).count()).toBe(0)
+        expect((await page.context().request.get(`${t.url}/admin/v1/keys`)).status()).toBe(403)
+        await screenshot(page, `${lane}-settings-keys-${role}`)
+        await expectAccessible(page, `keys (${role})`)
+        // Everyone reads the audit log and manages their own TOTP.
+        await page.getByRole('tab', { name: 'Audit log' }).click()
+        await page.getByRole('row').filter({ hasText: 'POST /admin/v1/session' }).first().waitFor()
+        await page.getByRole('tab', { name: 'Your account' }).click()
+        await page.getByRole('button', { name: 'Turn on TOTP' }).waitFor()
+        await screenshot(page, `${lane}-settings-account-${role}`)
+        await page.close()
+      }
+    },
+  )
+})
