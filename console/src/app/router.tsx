@@ -1,6 +1,7 @@
 import { createRootRoute, createRoute, createRouter, Link, lazyRouteComponent } from '@tanstack/react-router'
 import { authSearch } from '../pages/auth/search.ts'
 import { collectionSearch } from '../pages/data/search.ts'
+import { functionSearch } from '../pages/functions/search.ts'
 import { simulatorSearch } from '../pages/rules/search.ts'
 import { settingsSearch } from '../pages/settings/search.ts'
 import { bucketSearch, storageSearch } from '../pages/storage/search.ts'
@@ -53,6 +54,15 @@ const rulesRoute = createRoute({
   validateSearch: simulatorSearch,
   component: lazyRouteComponent(() => import('../pages/rules/RulesPage.tsx'), 'RulesPage'),
 })
+const functionRoute = createRoute({
+  getParentRoute: () => root,
+  path: '/functions/$name',
+  validateSearch: functionSearch,
+  component: lazyRouteComponent(
+    () => import('../pages/functions/FunctionEditorPage.tsx'),
+    'FunctionEditorPage',
+  ),
+})
 
 const routeTree = root.addChildren([
   page('/', () => import('../pages/overview/OverviewPage.tsx'), 'OverviewPage'),
@@ -65,7 +75,7 @@ const routeTree = root.addChildren([
   searchPage('/storage/$bucket', () => import('../pages/storage/BucketPage.tsx'), 'BucketPage', bucketSearch),
   page('/functions', () => import('../pages/functions/FunctionsPage.tsx'), 'FunctionsPage'),
   page('/functions/new', () => import('../pages/functions/FunctionEditorPage.tsx'), 'NewFunctionPage'),
-  page('/functions/$name', () => import('../pages/functions/FunctionEditorPage.tsx'), 'FunctionEditorPage'),
+  functionRoute,
   page('/queues', () => import('../pages/queues/QueuesPage.tsx'), 'QueuesPage'),
   page('/schedules', () => import('../pages/schedules/SchedulesPage.tsx'), 'SchedulesPage'),
   page('/events', () => import('../pages/events/EventsPage.tsx'), 'EventsPage'),

@@ -5,6 +5,7 @@ import { Compartment, EditorState, type Extension } from '@codemirror/state'
 import { EditorView } from '@codemirror/view'
 import { basicSetup } from 'codemirror'
 import { useEffect, useRef } from 'react'
+import { consoleEditorTheme } from './code-theme.ts'
 
 export type CodeLanguage = 'javascript' | 'typescript' | 'json' | 'text'
 
@@ -100,6 +101,7 @@ export function CodeEditor({
         doc: value,
         extensions: [
           cspNonce(),
+          consoleEditorTheme,
           basicSetup,
           languageOf(language),
           lintGutter(),
