@@ -209,6 +209,16 @@ describe.each(LANES)('observability: traces (%s)', (lane) => {
     expect(event.executions.map((e: { id: string }) => e.id)).toEqual(
       runs.map((r) => r.attributes.executionId),
     )
+    // The executions API names each run's trace too (the console links an execution to it).
+    const executions = await request(t.url)
+      .get('/admin/v1/functions/notify-shipment/executions')
+      .set(service(t))
+    expect(executions.status).toBe(200)
+    expect(executions.body.executions.map((e: { traceId?: string }) => e.traceId)).toEqual([
+      caller.traceId,
+      caller.traceId,
+      caller.traceId,
+    ])
   })
 
   it('a request without a traceparent, or with an invalid one, starts a trace of its own', async () => {
