@@ -168,6 +168,22 @@ describe.each(LANES)('console functions (%s lane)', (lane) => {
       await page.getByRole('combobox', { name: 'Status' }).selectOption('failed')
       await page.getByText('No execution matches these filters.').waitFor()
       expect(page.url()).toContain('status=failed')
+
+      // Each execution links to its trace.
+      await page.getByRole('button', { name: 'Clear filters' }).click()
+      await page
+        .getByRole('button', { name: /details of the succeeded execution/ })
+        .first()
+        .click()
+      const { executions } = await service<{ executions: { traceId?: string }[] }>(
+        'GET',
+        '/admin/v1/functions/hello-e2e/executions?limit=1',
+      )
+      const traceId = executions[0]?.traceId
+      expect(traceId).toMatch(/^[0-9a-f]{32}$/)
+      await page.getByRole('link', { name: /^View trace/ }).click()
+      await page.waitForURL(new RegExp(`/console/events/traces/${traceId}$`))
+      await page.getByRole('heading', { name: 'Trace', level: 1 }).waitFor()
       await page.close()
     },
   )

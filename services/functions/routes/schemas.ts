@@ -103,6 +103,10 @@ export const executionSchema = {
     logs: { type: 'array', items: logLine },
     error: errorInfo,
     origin: originSchema,
+    traceId: {
+      type: 'string',
+      description: 'The trace it ran in (GET /admin/v1/traces/{traceId}); absent on older records',
+    },
   },
 } as const
 

@@ -6,6 +6,7 @@ import { ErrorNotice } from '../../ui/ErrorNotice.tsx'
 import { duration } from '../../ui/format.ts'
 import { LogLines } from './LogLines.tsx'
 import { keys } from './queries.ts'
+import { ScrollBlock } from './ScrollBlock.tsx'
 
 /** An HTTP execution keeps no request: a re-run sends this one. */
 const HTTP_RERUN = { method: 'POST', path: '/' }
@@ -136,7 +137,9 @@ export function ExecutionDetails({
         detail.data.event ? (
           <>
             <p className="muted small">From the {detail.data.eventSource ?? 'server'}.</p>
-            <pre className="code-block">{JSON.stringify(detail.data.event, null, 2)}</pre>
+            <ScrollBlock label="Event">
+              <pre className="code-block">{JSON.stringify(detail.data.event, null, 2)}</pre>
+            </ScrollBlock>
           </>
         ) : (
           <p className="muted">The event is no longer kept.</p>

@@ -7,6 +7,7 @@ import { ErrorNotice } from '../../ui/ErrorNotice.tsx'
 import { duration } from '../../ui/format.ts'
 import { LogLines } from './LogLines.tsx'
 import { keys } from './queries.ts'
+import { ScrollBlock } from './ScrollBlock.tsx'
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const
 
@@ -78,16 +79,20 @@ function ResponseView({ name, result }: { name: string; result: InvokeResult }) 
         </p>
       )}
       <h3>Body</h3>
-      <pre className="code-block" data-testid="invoke-body">
-        {body === '' ? '(empty)' : body}
-      </pre>
+      <ScrollBlock label="Response body">
+        <pre className="code-block" data-testid="invoke-body">
+          {body === '' ? '(empty)' : body}
+        </pre>
+      </ScrollBlock>
       <details>
         <summary>Response headers</summary>
-        <pre className="code-block">
-          {Object.entries(result.headers)
-            .map(([k, v]) => `${k}: ${v}`)
-            .join('\n')}
-        </pre>
+        <ScrollBlock label="Response headers">
+          <pre className="code-block">
+            {Object.entries(result.headers)
+              .map(([k, v]) => `${k}: ${v}`)
+              .join('\n')}
+          </pre>
+        </ScrollBlock>
       </details>
       <h3>Logs</h3>
       {result.executionId === null && <p className="muted">No execution was recorded for this answer.</p>}

@@ -1,4 +1,5 @@
 import type { Execution } from '../../api/functions.ts'
+import { ScrollBlock } from './ScrollBlock.tsx'
 
 function clock(iso: string): string {
   const date = new Date(iso)
@@ -20,23 +21,29 @@ export function LogLines({ logs, error }: { logs: Execution['logs']; error?: Exe
       {logs.length === 0 ? (
         <p className="muted">No log lines.</p>
       ) : (
-        <ol className="log-lines" aria-label="Log lines">
-          {logs.map((line, i) => (
-            // biome-ignore lint/suspicious/noArrayIndexKey: log lines never move; two may be identical.
-            <li key={i} className={`log-${line.level}`}>
-              <time dateTime={line.time}>{clock(line.time)}</time>
-              <span className="log-level">{line.level}</span>
-              <span className="log-msg">{line.msg}</span>
-            </li>
-          ))}
-        </ol>
+        <ScrollBlock label="Logs">
+          <ol className="log-lines" aria-label="Log lines">
+            {logs.map((line, i) => (
+              // biome-ignore lint/suspicious/noArrayIndexKey: log lines never move; two may be identical.
+              <li key={i} className={`log-${line.level}`}>
+                <time dateTime={line.time}>{clock(line.time)}</time>
+                <span className="log-level">{line.level}</span>
+                <span className="log-msg">{line.msg}</span>
+              </li>
+            ))}
+          </ol>
+        </ScrollBlock>
       )}
       {error && (
         <div className="execution-error">
           <strong>
             {error.name ?? 'Error'}: {error.message ?? ''}
           </strong>
-          {error.stack && <pre className="code-block">{error.stack}</pre>}
+          {error.stack && (
+            <ScrollBlock label="Stack">
+              <pre className="code-block">{error.stack}</pre>
+            </ScrollBlock>
+          )}
         </div>
       )}
     </>
