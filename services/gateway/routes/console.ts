@@ -51,9 +51,10 @@ function isAsset(url: string): boolean {
 }
 
 /**
- * Registered with prefix `/console`. Serves the built admin console under /console/: hashed assets with a year's cache, index.html for
- * every other path below /console/ (the console's router owns deep links), each with a strict CSP.
- * Without a build, /console/ answers 503 `console/not-built` naming the command that builds it.
+ * Registered with prefix `/console`. Serves the built admin console under /console/: hashed assets
+ * with a year's cache, index.html for every other path below /console/ (the console's router owns deep
+ * links), each with a strict CSP. Without a build, /console/ answers 503 `service/unavailable` naming
+ * the command that builds it.
  */
 export async function consoleRoutes(app: FastifyInstance, options: ConsoleOptions): Promise<void> {
   const indexFile = path.join(options.dir, 'index.html')
