@@ -5,6 +5,7 @@ import { createUser, listUsers, type UserFilters } from '../../api/auth.ts'
 import { ErrorNotice } from '../../ui/ErrorNotice.tsx'
 import { dateTime, fromNow } from '../../ui/format.ts'
 import { Loading } from '../../ui/Loading.tsx'
+import { NewCredentialFields } from '../../ui/NewCredentialFields.tsx'
 import { SelectField } from '../../ui/SelectField.tsx'
 import type { AuthSearch } from './search.ts'
 
@@ -43,21 +44,7 @@ function CreateUser({ onClose }: { onClose: () => void }) {
     <form className="panel" onSubmit={submit} aria-labelledby="create-user-title">
       <h2 id="create-user-title">New user</h2>
       <div className="field-row">
-        <label className="field">
-          <span>Email</span>
-          <input type="email" required value={email} onChange={(event) => setEmail(event.target.value)} />
-        </label>
-        <label className="field">
-          <span>Password</span>
-          <input
-            type="password"
-            required
-            minLength={8}
-            autoComplete="new-password"
-            value={password}
-            onChange={(event) => setPassword(event.target.value)}
-          />
-        </label>
+        <NewCredentialFields email={email} password={password} onEmail={setEmail} onPassword={setPassword} />
         <label className="check-field field">
           <input type="checkbox" checked={verified} onChange={(event) => setVerified(event.target.checked)} />
           Email verified

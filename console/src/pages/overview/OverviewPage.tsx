@@ -1,5 +1,5 @@
 import { useQuery } from '@tanstack/react-query'
-import { liveNodes, metricSeries } from '../../api/observability.ts'
+import { liveNodes, metricSeries, type SeriesAnswer } from '../../api/observability.ts'
 import { ErrorNotice } from '../../ui/ErrorNotice.tsx'
 import { dateTime, fromNow } from '../../ui/format.ts'
 import { Loading } from '../../ui/Loading.tsx'
@@ -97,16 +97,77 @@ function Nodes() {
   )
 }
 
+/** One chart of the Overview: which metric, grouped how, and how its answer becomes lines. */
+interface ChartSpec {
+  title: string
+  metric: string
+  groupBy?: string
+  unit: string
+  digits?: number
+  lines: (answer: SeriesAnswer | undefined) => ChartLine[]
+}
+
+const CHARTS: readonly ChartSpec[] = [
+  {
+    title: 'Requests per second by service',
+    metric: 'requests',
+    groupBy: 'service',
+    unit: '/s',
+    digits: 2,
+    lines: (a) => ratesOf(a, 'service'),
+  },
+  { title: 'Error rate', metric: 'requests', groupBy: 'status', unit: '%', lines: errorRates },
+  {
+    title: 'p95 latency by service',
+    metric: 'latency_p95',
+    groupBy: 'service',
+    unit: 'ms',
+    lines: (a) => linesOf(a, 'service'),
+  },
+  {
+    title: 'Function executions per minute',
+    metric: 'function_executions',
+    groupBy: 'status',
+    unit: '',
+    digits: 0,
+    lines: (a) => linesOf(a, 'status'),
+  },
+  {
+    title: 'Outbox lag',
+    metric: 'outbox_lag_seconds',
+    unit: 's',
+    lines: (a) => linesOf(a, undefined, 'lag'),
+  },
+  {
+    title: 'Queue depth',
+    metric: 'queue_depth',
+    groupBy: 'queue',
+    unit: '',
+    digits: 0,
+    lines: (a) => linesOf(a, 'queue'),
+  },
+]
+
+function SeriesChart({ spec, window }: { spec: ChartSpec; window: readonly [number, number] }) {
+  const series = useSeries(spec.metric, spec.groupBy)
+  return (
+    <Chart
+      title={spec.title}
+      lines={spec.lines(series.data)}
+      unit={spec.unit}
+      {...(spec.digits === undefined ? {} : { digits: spec.digits })}
+      error={series.error}
+      pending={series.isPending}
+      window={window}
+    />
+  )
+}
+
 /** Dependencies' readiness, the cluster's nodes, and the last hour's charts from the server's rollups. */
 export function OverviewPage() {
-  const requests = useSeries('requests', 'service')
-  const statuses = useSeries('requests', 'status')
-  const p95 = useSeries('latency_p95', 'service')
-  const executions = useSeries('function_executions', 'status')
-  const lag = useSeries('outbox_lag_seconds')
-  const queues = useSeries('queue_depth', 'queue')
-  // The hour the charts cover ends at the newest answer (they all refresh together).
-  const to = requests.dataUpdatedAt || Date.now()
+  // The hour the charts cover ends at the newest answer (they all refresh together, every REFRESH_MS).
+  const first = useSeries(CHARTS[0]!.metric, CHARTS[0]!.groupBy)
+  const to = first.dataUpdatedAt || Date.now()
   const window = [to - HOUR, to] as const
 
   return (
@@ -120,57 +181,9 @@ export function OverviewPage() {
         <Nodes />
       </div>
       <section className="chart-grid" aria-label="Last hour">
-        <Chart
-          title="Requests per second by service"
-          lines={ratesOf(requests.data, 'service')}
-          unit="/s"
-          digits={2}
-          error={requests.error}
-          pending={requests.isPending}
-          window={window}
-        />
-        <Chart
-          title="Error rate"
-          lines={errorRates(statuses.data)}
-          unit="%"
-          error={statuses.error}
-          pending={statuses.isPending}
-          window={window}
-        />
-        <Chart
-          title="p95 latency by service"
-          lines={linesOf(p95.data, 'service')}
-          unit="ms"
-          error={p95.error}
-          pending={p95.isPending}
-          window={window}
-        />
-        <Chart
-          title="Function executions per minute"
-          lines={linesOf(executions.data, 'status')}
-          unit=""
-          digits={0}
-          error={executions.error}
-          pending={executions.isPending}
-          window={window}
-        />
-        <Chart
-          title="Outbox lag"
-          lines={linesOf(lag.data, undefined, 'lag')}
-          unit="s"
-          error={lag.error}
-          pending={lag.isPending}
-          window={window}
-        />
-        <Chart
-          title="Queue depth"
-          lines={linesOf(queues.data, 'queue')}
-          unit=""
-          digits={0}
-          error={queues.error}
-          pending={queues.isPending}
-          window={window}
-        />
+        {CHARTS.map((spec) => (
+          <SeriesChart key={spec.title} spec={spec} window={window} />
+        ))}
       </section>
     </>
   )

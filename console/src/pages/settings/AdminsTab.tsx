@@ -6,6 +6,7 @@ import { ConfirmAction, ConfirmDialog } from '../../ui/ConfirmDialog.tsx'
 import { ErrorNotice } from '../../ui/ErrorNotice.tsx'
 import { dateTime, fromNow } from '../../ui/format.ts'
 import { Loading } from '../../ui/Loading.tsx'
+import { NewCredentialFields } from '../../ui/NewCredentialFields.tsx'
 import { SelectField } from '../../ui/SelectField.tsx'
 
 const ROLES: readonly { role: AdminRole; what: string }[] = [
@@ -38,21 +39,7 @@ function AddAdmin({ onAdded }: { onAdded: (admin: Admin) => void }) {
     <form className="panel" onSubmit={submit} aria-labelledby="add-admin-title">
       <h2 id="add-admin-title">Add an admin</h2>
       <div className="field-row">
-        <label className="field">
-          <span>Email</span>
-          <input type="email" required value={email} onChange={(event) => setEmail(event.target.value)} />
-        </label>
-        <label className="field">
-          <span>Password</span>
-          <input
-            type="password"
-            required
-            minLength={8}
-            autoComplete="new-password"
-            value={password}
-            onChange={(event) => setPassword(event.target.value)}
-          />
-        </label>
+        <NewCredentialFields email={email} password={password} onEmail={setEmail} onPassword={setPassword} />
         <SelectField label="Role" value={role} onChange={(event) => setRole(event.target.value as AdminRole)}>
           {ROLES.map((option) => (
             <option key={option.role} value={option.role}>
