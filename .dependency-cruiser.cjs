@@ -103,10 +103,22 @@ module.exports = {
       name: 'console-imports-no-server-code',
       comment:
         'The console is a static web app served at /console/; it reaches the server over HTTP (through ' +
-        'the SDK), never by importing server modules.',
+        'the SDK), never by importing server modules. Exempt: the pure subject-glob modules, which the ' +
+        'trigger form shares with the deploy check so the two can never disagree.',
       severity: 'error',
       from: { path: '^console/' },
-      to: { path: '^(services|functions-runtime|test|bin|prisma)/' },
+      to: {
+        path: '^(services|functions-runtime|test|bin|prisma)/',
+        pathNot: '^services/core/(glob|subject-shape)\\.ts$',
+      },
+    },
+    {
+      name: 'console-shared-modules-stay-pure',
+      comment:
+        'The server modules the console imports are bundled into it: they may import nothing but each other.',
+      severity: 'error',
+      from: { path: '^services/core/(glob|subject-shape)\\.ts$' },
+      to: { pathNot: '^services/core/(glob|subject-shape)\\.ts$' },
     },
     {
       name: 'imports-resolve',

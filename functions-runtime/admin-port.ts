@@ -10,11 +10,10 @@ export function functionsAdminPort(runtime: FunctionsRuntime): FunctionsAdminPor
   return {
     async validate(name, input) {
       try {
-        await runtime.pool.validate({ name, version: 0, ...input })
-        return undefined
+        return { entry: await runtime.pool.validate({ name, version: 0, ...input }) }
       } catch (error) {
         if (error instanceof CodeError)
-          return { message: error.message, line: error.line, column: error.column }
+          return { problem: { message: error.message, line: error.line, column: error.column } }
         throw error
       }
     },

@@ -10,11 +10,18 @@ import {
   type SpanSink,
   type TraceContext,
 } from '../services/core/trace.ts'
-import type { Execution, ExecutionStatus, FunctionVersion, TriggerKind } from '../services/functions/model.ts'
+import type {
+  Execution,
+  ExecutionStatus,
+  FunctionVersion,
+  HttpRequestMeta,
+  TriggerKind,
+} from '../services/functions/model.ts'
 import { Batcher } from './batcher.ts'
 import type { FunctionJobData } from './jobs.ts'
 import type { FunctionLookup } from './lookup.ts'
 import type { FunctionMetrics } from './metrics.ts'
+import { portableEventJson, portableOutcome } from './portable/portable.ts'
 import { ExecutionRecorder } from './recorder.ts'
 import type { Invocation } from './sandbox/instance.ts'
 import type { PoolRun, SandboxPool } from './sandbox/pool.ts'
@@ -43,6 +50,8 @@ export interface RunOptions {
   executionId?: string
   /** The idempotency key recorded as the execution's event id, instead of the event's own id. */
   key?: string
+  /** An HTTP request's headers and bytes as received, for a portable handler's proxy event. */
+  request?: HttpRequestMeta
 }
 
 /** One execution's outcome and record; `written` settles once a `write` record is committed. */
@@ -76,7 +85,9 @@ export class Executor {
    * Runs one invocation and records it: `write` hands back the record's write to wait for (`written`),
    * `enqueue` writes it in the background. The execution is a span of the event's trace (its
    * `traceparent`: the event's own span, or the HTTP request's), or the root of a new trace (a schedule
-   * tick); its `ctx` calls continue that trace.
+   * tick); its `ctx` calls continue that trace. A portable handler (`entry: handler`) gets its
+   * trigger's AWS-shaped event instead of the CloudEvent, and its result is read the AWS way (see
+   * portable/portable.ts) before the execution is recorded.
    */
   run(
     fn: FunctionVersion,
@@ -98,10 +109,25 @@ export class Executor {
       droppedLogs: 0,
       traceparent: formatTraceparent(span),
     }
-    const ran = this.options.pool.run(fn, JSON.stringify(event), invocation)
+    const portable = fn.entry === 'handler'
+    const eventJson = portable
+      ? portableEventJson(fn, event, trigger, attempt, executionId, options.request)
+      : JSON.stringify(event)
+    const ran = this.options.pool.run(fn, eventJson, invocation)
     // A warm inline run answers without a promise: so does this, and invokeHttp after it.
     return andThen(ran, (outcome) =>
-      this.record(fn, event, trigger, attempt, recording, executionId, outcome, span, cause, options.key),
+      this.record(
+        fn,
+        event,
+        trigger,
+        attempt,
+        recording,
+        executionId,
+        portable ? portableOutcome(trigger, event, outcome) : outcome,
+        span,
+        cause,
+        options.key,
+      ),
     )
   }
 

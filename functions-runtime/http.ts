@@ -4,9 +4,15 @@ import { EVENT_SOURCE } from '../services/core/events.ts'
 import { newEventId } from '../services/core/ids.ts'
 import { andThen, type MaybePromise } from '../services/core/maybe-promise.ts'
 import { currentTrace, formatTraceparent } from '../services/core/trace.ts'
-import type { FunctionVersion, HttpRequestData, HttpResponseData } from '../services/functions/model.ts'
+import type {
+  FunctionVersion,
+  HttpRequestData,
+  HttpRequestMeta,
+  HttpResponseData,
+} from '../services/functions/model.ts'
 import type { Executor, RunOnce } from './executor.ts'
 import type { FunctionLookup } from './lookup.ts'
+import { MALFORMED_PROXY_RESPONSE, proxyHttpResponse } from './portable/portable.ts'
 import type { FunctionRegistry } from './registry.ts'
 import type { PoolRun } from './sandbox/pool.ts'
 
@@ -27,11 +33,20 @@ export class HttpInvocations {
     this.options = options
   }
 
-  /** Runs `name`'s HTTP trigger: without a promise when the function is known and the run settles inline. */
-  invoke(name: string, request: HttpRequestData): MaybePromise<HttpResponseData> {
+  /**
+   * Runs `name`'s HTTP trigger: without a promise when the function is known and the run settles
+   * inline. `meta` (the request as received) is read only for a portable handler.
+   */
+  invoke(name: string, request: HttpRequestData, meta?: HttpRequestMeta): MaybePromise<HttpResponseData> {
     const fn = this.options.registry.get(name)
-    if (!fn) return this.options.lookup.live(name).then((found) => this.invokeOn(name, found, request))
-    return this.invokeOn(name, fn, request)
+    if (!fn) return this.options.lookup.live(name).then((found) => this.invokeOn(name, found, request, meta))
+    return this.invokeOn(name, fn, request, meta)
+  }
+
+  /** Whether `name`'s live version is a portable handler; undefined when this process does not know it. */
+  portable(name: string): boolean | undefined {
+    const fn = this.options.registry.get(name)
+    return fn === undefined ? undefined : fn.entry === 'handler'
   }
 
   /** invoke once the function is known. */
@@ -39,6 +54,7 @@ export class HttpInvocations {
     name: string,
     fn: FunctionVersion | undefined,
     request: HttpRequestData,
+    meta: HttpRequestMeta | undefined,
   ): MaybePromise<HttpResponseData> {
     const trigger = fn?.triggers.find((t) => t.type === 'http')
     if (!fn || !trigger || trigger.type !== 'http') {
@@ -61,7 +77,8 @@ export class HttpInvocations {
       data: request,
       ...(trace ? { traceparent: formatTraceparent(trace) } : {}),
     }
-    return andThen(this.options.executor.run(fn, event, 'http', 1, 'enqueue'), (done) =>
+    const options = meta && fn.entry === 'handler' ? { request: meta } : undefined
+    return andThen(this.options.executor.run(fn, event, 'http', 1, 'enqueue', options), (done) =>
       httpAnswer(name, fn, done),
     )
   }
@@ -79,12 +96,17 @@ function httpAnswer(name: string, fn: FunctionVersion, { outcome, record }: RunO
       details: { executionId: record.id },
     })
   }
+  if (outcome.status === 'failed' && outcome.error?.name === MALFORMED_PROXY_RESPONSE) {
+    throw new StratusError('functions/malformed-response', `Function ${name}: ${outcome.error.message}`, {
+      details: { executionId: record.id },
+    })
+  }
   if (outcome.status === 'failed') {
     throw new StratusError('functions/failed', `Function ${name} failed`, {
       details: { executionId: record.id },
     })
   }
-  return toHttpResponse(outcome, record.id)
+  return fn.entry === 'handler' ? proxyHttpResponse(outcome, record.id) : toHttpResponse(outcome, record.id)
 }
 
 /** A `{status, headers?, body?}` result is an HTTP response; anything else is the JSON body. */

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer'
 import { type JobInit, type JobQueue, safeJobIdPart } from '../services/bus/jobs.ts'
 import { StratusError } from '../services/core/errors.ts'
 import { EventTypes } from '../services/core/event-catalog.ts'
@@ -16,6 +17,7 @@ import type { Executor } from './executor.ts'
 import { toHttpResponse } from './http.ts'
 import { FUNCTIONS_JOB_QUEUE, type FunctionJobData, redriveJob } from './jobs.ts'
 import type { FunctionLookup } from './lookup.ts'
+import { proxyHttpResponse } from './portable/portable.ts'
 import { scheduleEvent } from './schedules.ts'
 
 export interface OperatorRunsOptions {
@@ -25,6 +27,14 @@ export interface OperatorRunsOptions {
   executor: Executor
   jobs: JobQueue
   retryBackoffMs: number
+}
+
+/** A body of bytes in a JSON answer: as text when it is UTF-8, else in base64. */
+function bytesBody(bytes: Uint8Array): { body: string; isBase64Encoded?: true } {
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  return isUtf8(buffer)
+    ? { body: buffer.toString('utf8') }
+    : { body: buffer.toString('base64'), isBase64Encoded: true }
 }
 
 /** Dead letters retried per round trip of a bulk retry. */
@@ -115,7 +125,11 @@ export class OperatorRuns {
       const { outcome, record, written } = await executor.run(fn, event, 'http', 1, 'write', { executionId })
       await written
       const ok = outcome.status === 'succeeded'
-      const response = ok ? toHttpResponse(outcome, record.id) : undefined
+      const response = !ok
+        ? undefined
+        : fn.entry === 'handler'
+          ? proxyHttpResponse(outcome, record.id)
+          : toHttpResponse(outcome, record.id)
       return {
         queued: false,
         executionId,
@@ -125,7 +139,11 @@ export class OperatorRuns {
           ? {
               status: response.status,
               headers: response.headers,
-              ...(response.body === undefined ? {} : { body: response.body }),
+              ...(response.body instanceof Uint8Array
+                ? bytesBody(response.body)
+                : response.body === undefined
+                  ? {}
+                  : { body: response.body }),
             }
           : null,
         error: outcome.error ?? null,

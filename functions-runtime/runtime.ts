@@ -1,4 +1,5 @@
 import type { Registry } from 'prom-client'
+import type { SecretBox } from '../services/auth/secret-box.ts'
 import type { Bus, Subscription } from '../services/bus/bus.ts'
 import type { JobQueue } from '../services/bus/jobs.ts'
 import type { Config } from '../services/core/config.ts'
@@ -13,6 +14,7 @@ import type { Database } from '../services/db/database.ts'
 import type {
   FunctionVersion,
   HttpRequestData,
+  HttpRequestMeta,
   HttpResponseData,
   ScheduleView,
 } from '../services/functions/model.ts'
@@ -30,6 +32,7 @@ import { FunctionLookup } from './lookup.ts'
 import { createFunctionMetrics, type FunctionMetrics } from './metrics.ts'
 import { OperatorRuns } from './operator-runs.ts'
 import { queueStats } from './queue-stats.ts'
+import { Reconciler } from './reconciler.ts'
 import { FunctionRegistry } from './registry.ts'
 import { ReplayStore } from './replay-store.ts'
 import { Replays } from './replays.ts'
@@ -39,6 +42,8 @@ import { FunctionStore } from './store.ts'
 
 export interface RuntimeOptions {
   db: Database
+  /** Encrypts functions' env values at rest; unavailable (or absent) = they are stored in plaintext. */
+  secrets?: SecretBox
   bus: Bus
   jobs: JobQueue
   logger: Logger
@@ -85,6 +90,8 @@ export class FunctionsRuntime {
   private readonly executor: Executor
   private readonly dispatcher: Dispatcher
   private readonly schedules: Schedules
+  /** Delivers again what a bus that lost its data never delivered (durable bus and jobs only). */
+  private reconciler: Reconciler | undefined
   private readonly http: HttpInvocations
   private readonly subscriptions: Subscription[] = []
   private readonly queueProcessors = new Map<string, Promise<Subscription>>()
@@ -95,7 +102,7 @@ export class FunctionsRuntime {
   constructor(options: RuntimeOptions) {
     this.options = options
     const { config, logger } = options
-    this.store = new FunctionStore(options.db)
+    this.store = new FunctionStore(options.db, options.secrets)
     this.queues = new QueueStore(options.db)
     this.registry = new FunctionRegistry(this.store)
     this.lookup = new FunctionLookup(this.registry, this.store)
@@ -203,6 +210,21 @@ export class FunctionsRuntime {
     }
     await this.schedules.syncAll()
     this.every(SWEEP_MS, () => this.dispatcher.sweepQueueBacklog())
+    // In memory, the relay's settled watermark already redelivers what a crash lost (see the relay).
+    if (bus.capabilities.delivery === 'durable' && jobs.capabilities.delivery === 'durable') {
+      this.reconciler = new Reconciler({
+        db: this.options.db,
+        bus,
+        jobs,
+        registry: this.registry,
+        store: this.store,
+        schedules: this.schedules,
+        logger: this.options.logger,
+        retryBackoffMs: config.retryBackoffMs,
+        ...config.reconcile,
+      })
+      this.reconciler.start()
+    }
   }
 
   /** The dispatcher's bus delivery of `event`; a consumer span of the event when spans are exported. */
@@ -255,9 +277,17 @@ export class FunctionsRuntime {
     }
   }
 
-  /** Runs an HTTP-triggered invocation synchronously in this process's pool. */
-  invokeHttp(name: string, request: HttpRequestData): MaybePromise<HttpResponseData> {
-    return this.http.invoke(name, request)
+  /**
+   * Runs an HTTP-triggered invocation synchronously in this process's pool (`meta`: the request as
+   * received, which a portable handler's event is built from).
+   */
+  invokeHttp(name: string, request: HttpRequestData, meta?: HttpRequestMeta): MaybePromise<HttpResponseData> {
+    return this.http.invoke(name, request, meta)
+  }
+
+  /** Whether `name`'s live version is a portable handler (undefined: this process does not know it yet). */
+  isPortable(name: string): boolean | undefined {
+    return this.http.portable(name)
   }
 
   /** Re-runs a dead letter on the live version of its function. */
@@ -324,6 +354,7 @@ export class FunctionsRuntime {
     this.closed = true
     this.dispatcher.stop()
     await this.replays.stop()
+    await this.reconciler?.stop()
     for (const timer of this.timers) clearInterval(timer)
     const processors = await Promise.allSettled(this.queueProcessors.values())
     const subs = [

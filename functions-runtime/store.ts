@@ -1,3 +1,4 @@
+import { isSealed, type Sealed, type SecretBox, seal, unseal } from '../services/auth/secret-box.ts'
 import { StratusError } from '../services/core/errors.ts'
 import { EventTypes } from '../services/core/event-catalog.ts'
 import { makeEvent } from '../services/core/events.ts'
@@ -8,6 +9,7 @@ import type {
   DeployInput,
   Execution,
   ExecutionStatus,
+  FunctionEntry,
   FunctionHistory,
   FunctionVersion,
   LogLine,
@@ -20,34 +22,64 @@ interface VersionRow extends Row {
   function_name: string
   version: number
   code: string
-  env: Record<string, string>
+  /** Sealed with the secret box (plaintext in rows written before, or without a key configured). */
+  env: Record<string, string> | Sealed
   timeout_ms: number
   memory_mb: number
   concurrency: number
   retries: number
   triggers: Trigger[]
+  entry: FunctionEntry
   created_at: Date
   deployed_by?: string | null
 }
 
-function toVersion(row: VersionRow): FunctionVersion {
+/** What a version's env ciphertext is bound to: it decrypts in its own row only. */
+function envContext(name: string, version: number): string {
+  return `function-env:${name}:${version}`
+}
+
+function toVersion(row: VersionRow, secrets: SecretBox | undefined): FunctionVersion {
   return {
     name: row.function_name,
     version: row.version,
     code: row.code,
-    env: row.env ?? {},
+    env: openEnv(row, secrets),
     timeoutMs: row.timeout_ms,
     memoryMb: row.memory_mb,
     concurrency: row.concurrency,
     retries: row.retries,
     triggers: row.triggers ?? [],
+    entry: row.entry,
     createdAt: row.created_at.toISOString(),
     ...(row.deployed_by ? { deployedBy: row.deployed_by } : {}),
   }
 }
 
+/** A version's env as its code sees it, decrypted when it was stored sealed. */
+function openEnv(row: VersionRow, secrets: SecretBox | undefined): Record<string, string> {
+  const env = row.env ?? {}
+  if (!isSealed(env)) return env
+  if (!secrets) throw new Error('function env values are encrypted: AUTH_ENCRYPTION_KEY is needed')
+  return JSON.parse(unseal(secrets, env, envContext(row.function_name, row.version))) as Record<
+    string,
+    string
+  >
+}
+
+/** The env as a version row stores it: sealed when a key is available and there is anything to hide. */
+function storedEnv(
+  env: Record<string, string>,
+  name: string,
+  version: number,
+  secrets: SecretBox | undefined,
+): Record<string, string> | Sealed {
+  if (!secrets?.available || Object.keys(env).length === 0) return env
+  return seal(secrets, JSON.stringify(env), envContext(name, version))
+}
+
 const VERSION_COLUMNS =
-  'v.function_name, v.version, v.code, v.env, v.timeout_ms, v.memory_mb, v.concurrency, v.retries, v.triggers, v.created_at, v.deployed_by'
+  'v.function_name, v.version, v.code, v.env, v.timeout_ms, v.memory_mb, v.concurrency, v.retries, v.triggers, v.entry, v.created_at, v.deployed_by'
 
 /** Pages newest first by id (UUIDv7, time-ordered); the cursor is the last id of the page. */
 function page<T>(
@@ -66,9 +98,41 @@ function page<T>(
  */
 export class FunctionStore {
   private readonly db: Database
+  private readonly secrets: SecretBox | undefined
 
-  constructor(db: Database) {
+  /** `secrets`, when available, encrypts env values at rest (read back either way). */
+  constructor(db: Database, secrets?: SecretBox) {
     this.db = db
+    this.secrets = secrets
+  }
+
+  /**
+   * Encrypts the env of every version still stored in plaintext (deployed before env values were
+   * encrypted, or while no key was configured); returns how many. Nothing to do without a key.
+   */
+  async sealStoredEnv(): Promise<number> {
+    const secrets = this.secrets
+    if (!secrets?.available) return 0
+    return this.db.withAdvisoryLock(727_274_004, async () => {
+      const rows = await this.db.query<VersionRow>(
+        `SELECT function_name, version, env FROM function_versions
+         WHERE env <> '{}'::jsonb AND NOT (env ? '$sealed')`,
+      )
+      let sealed = 0
+      for (const row of rows) {
+        if (isSealed(row.env)) continue
+        await this.db.query(
+          'UPDATE function_versions SET env = $3::jsonb WHERE function_name = $1 AND version = $2',
+          [
+            row.function_name,
+            row.version,
+            JSON.stringify(storedEnv(row.env, row.function_name, row.version, secrets)),
+          ],
+        )
+        sealed++
+      }
+      return sealed
+    })
   }
 
   /** Stores a new version and makes it live, atomically. */
@@ -87,20 +151,21 @@ export class FunctionStore {
       )) as [{ next: number }]
       const rows = await tx.query<VersionRow>(
         `INSERT INTO function_versions
-           (function_name, version, code, env, timeout_ms, memory_mb, concurrency, retries, triggers, deployed_by)
-         VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8, $9::jsonb, $10)
-         RETURNING function_name, version, code, env, timeout_ms, memory_mb, concurrency, retries, triggers, created_at, deployed_by`,
+           (function_name, version, code, env, timeout_ms, memory_mb, concurrency, retries, triggers, deployed_by, entry)
+         VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8, $9::jsonb, $10, $11)
+         RETURNING function_name, version, code, env, timeout_ms, memory_mb, concurrency, retries, triggers, entry, created_at, deployed_by`,
         [
           name,
           next,
           input.code,
-          JSON.stringify(input.env),
+          JSON.stringify(storedEnv(input.env, name, next, this.secrets)),
           input.timeoutMs,
           input.memoryMb,
           input.concurrency,
           input.retries,
           JSON.stringify(input.triggers),
           input.deployedBy ?? null,
+          input.entry,
         ],
       )
       await tx.query('UPDATE functions SET live_version = $2, updated_at = now() WHERE name = $1', [
@@ -108,7 +173,7 @@ export class FunctionStore {
         next,
       ])
       await this.changed(tx, name, next)
-      return toVersion(rows[0]!)
+      return toVersion(rows[0]!, this.secrets)
     })
   }
 
@@ -131,7 +196,7 @@ export class FunctionStore {
         version,
       ])
       await this.changed(tx, name, version)
-      return toVersion(rows[0])
+      return toVersion(rows[0], this.secrets)
     })
   }
 
@@ -167,7 +232,7 @@ export class FunctionStore {
        JOIN function_versions v ON v.function_name = f.name AND v.version = f.live_version
        ORDER BY f.name`,
     )
-    return rows.map(toVersion)
+    return rows.map((row) => toVersion(row, this.secrets))
   }
 
   /** One function's live version, or undefined. */
@@ -178,7 +243,7 @@ export class FunctionStore {
        WHERE f.name = $1`,
       [name],
     )
-    return rows[0] ? toVersion(rows[0]) : undefined
+    return rows[0] ? toVersion(rows[0], this.secrets) : undefined
   }
 
   /** One version, or undefined. */
@@ -187,7 +252,7 @@ export class FunctionStore {
       `SELECT ${VERSION_COLUMNS} FROM function_versions v WHERE v.function_name = $1 AND v.version = $2`,
       [name, version],
     )
-    return rows[0] ? toVersion(rows[0]) : undefined
+    return rows[0] ? toVersion(rows[0], this.secrets) : undefined
   }
 
   /** Every version of `name`, newest first (without code), or undefined when there is no such function. */
@@ -205,7 +270,7 @@ export class FunctionStore {
       liveVersion: fn[0].live_version,
       createdAt: fn[0].created_at.toISOString(),
       updatedAt: fn[0].updated_at.toISOString(),
-      versions: rows.map(toVersion),
+      versions: rows.map((row) => toVersion(row, this.secrets)),
     }
   }
 

@@ -1,4 +1,6 @@
 import { ERROR_STATUS } from '../services/core/errors.ts'
+import { DEFAULT_ERROR_RESPONSE } from '../services/gateway/openapi.ts'
+import { DRAIN_MAX_BYTES, DRAIN_MAX_MS } from '../services/gateway/plugins/bounded-drain.ts'
 
 /** The parts of an OpenAPI 3.1 document the reference renders. */
 export interface OpenApiDocument {
@@ -12,6 +14,7 @@ interface Operation {
   parameters?: { name: string; in: string; required?: boolean; description?: string; schema?: Schema }[]
   requestBody?: { required?: boolean; content?: Record<string, { schema?: Schema }> }
   responses?: Record<string, { description?: string; content?: Record<string, { schema?: Schema }> }>
+  security?: Record<string, string[]>[]
 }
 type Schema = {
   $ref?: string
@@ -24,6 +27,7 @@ type Schema = {
   required?: string[]
   additionalProperties?: boolean | Schema
   items?: Schema
+  prefixItems?: Schema[]
   oneOf?: Schema[]
   anyOf?: Schema[]
 }
@@ -36,6 +40,7 @@ const TAG_TITLES: Record<string, string> = {
   storage: 'Storage (`/storage/v1`)',
   functions: 'Functions (`/functions/v1`)',
   queue: 'Queues (`/queue/v1`)',
+  realtime: 'Realtime (`/realtime/v1`)',
 }
 
 /** A TypeScript-like rendering of a JSON Schema: readable, not a validator (the JSON document is that). */
@@ -66,6 +71,7 @@ export function shape(schema: Schema | boolean | undefined, depth = 0): string {
       return `{\n${lines.join('\n')}\n${pad}}`
     }
     case 'array': {
+      if (schema.prefixItems) return `[${schema.prefixItems.map((s) => shape(s, depth)).join(', ')}]`
       const item = shape(schema.items, depth)
       return item.includes('|') && !item.startsWith('{') ? `(${item})[]` : `${item}[]`
     }
@@ -82,12 +88,28 @@ export function shape(schema: Schema | boolean | undefined, depth = 0): string {
   }
 }
 
+const SCHEME_NAMES: Record<string, string> = {
+  bearer: 'a bearer token',
+  adminSession: 'the console session cookie',
+}
+
+/** An operation's `security` in words: each alternative, `{}` being "none". */
+function credentials(security: Record<string, string[]>[]): string {
+  return security
+    .map((alternative) => {
+      const schemes = Object.keys(alternative)
+      return schemes.length ? schemes.map((s) => SCHEME_NAMES[s] ?? s).join(' and ') : 'none'
+    })
+    .join(', or ')
+}
+
 const cell = (text: string) => text.replace(/\s+/g, ' ').replaceAll('|', '\\|')
 
 function renderOperation(method: string, path: string, op: Operation): string {
   const out = [`### \`${method.toUpperCase()} ${path}\``, '']
   if (op.summary) out.push(`${op.summary}.`.replace(/\.\.$/, '.'), '')
   if (op.description) out.push(op.description, '')
+  if (op.security) out.push(`Credentials: ${credentials(op.security)}.`, '')
   if (op.parameters?.length) {
     out.push('| parameter | in | required | type | notes |', '| --- | --- | --- | --- | --- |')
     for (const p of op.parameters) {
@@ -103,6 +125,8 @@ function renderOperation(method: string, path: string, op: Operation): string {
     out.push('```ts', shape(media.schema), '```', '')
   }
   for (const [status, response] of Object.entries(op.responses ?? {})) {
+    // The envelope every operation may answer with is in the conventions, not repeated per operation.
+    if (status === '4XX' && response.description === DEFAULT_ERROR_RESPONSE.description) continue
     const described = response.description && response.description !== 'Default Response'
     const json = response.content?.['application/json']?.schema
     const head = `Response \`${status}\`${described ? `: ${response.description}` : ''}`
@@ -125,7 +149,7 @@ export function renderApiDocs(doc: OpenApiDocument): string {
       sections.set(area, list)
     }
   }
-  const order = ['operations', 'auth', 'db', 'storage', 'functions', 'queue', 'admin']
+  const order = ['operations', 'auth', 'db', 'storage', 'functions', 'queue', 'realtime', 'admin']
   const areas = [...sections.keys()].sort(
     (a, b) => (order.indexOf(a) + 1 || 99) - (order.indexOf(b) + 1 || 99) || a.localeCompare(b),
   )
@@ -166,6 +190,17 @@ routes is in [auth.md](auth.md), [documents.md](documents.md), [storage.md](stor
 | code | status |
 | --- | --- |
 ${errors.join('\n')}
+
+- Limits every route shares, refused before any route runs (details in
+  [operations.md](operations.md#limits-and-refusals-at-the-gateway)): a JSON body over \`BODY_LIMIT_BYTES\`
+  is 413 \`request/too-large\` (uploads have their bucket's \`maxFileSize\`: 413 \`storage/too-large\`), and
+  the answer reaches the client because the server reads and discards the rest of a refused body (up
+  to ${DRAIN_MAX_BYTES / 1024 / 1024} MiB and ${DRAIN_MAX_MS / 1000} s) before it closes; a number that is not finite (\`limit=Infinity\`,
+  \`1e400\`), a lone surrogate in a JSON string, or a URL that does not percent-decode is 400
+  \`request/invalid\`; a path parameter is at most 1,024 characters.
+- Each operation names its credentials, as its \`security\` in the JSON document: "none" is the role
+  \`anon\` (rules decide), "a bearer token" any token above, "the console session cookie" an admin's
+  console session (changes also send \`x-csrf-token\`).
 
 ${areas.map((area) => `## ${title(area)}\n\n${sections.get(area)!.join('\n')}`).join('\n')}
 ## Shared schemas

@@ -4,12 +4,13 @@ import { localCommands } from './admin/local-commands.ts'
 import { type Admin, AdminService } from './admin/service.ts'
 import { embeddedKeyPath, openSecretBox } from './auth/secret-box.ts'
 import { SigningKeys } from './auth/signing-keys.ts'
+import { APP_COMMANDS, APP_USAGE, AppUsageError, runAppCommand } from './cli/app/commands.ts'
+import { AppCliError } from './cli/app/errors.ts'
 import { type Config, ConfigError, loadConfig, ROLES, type Role } from './core/config.ts'
 import { isStratusError } from './core/errors.ts'
 import { createLogger } from './core/logger.ts'
 import { MigrationError, migrate } from './db/migrate.ts'
-import { openDatabase } from './db/open-database.ts'
-import { createPlatform } from './platform.ts'
+import type { openDatabase } from './db/open-database.ts'
 
 const USAGE = `Usage: stratus <command> [options]
 
@@ -18,12 +19,15 @@ Commands:
   migrate                         apply pending database migrations and exit
   keys [--json]                   print the project's service key
   keys rotate                     add a new signing key (old tokens keep verifying)
+  keys rotate-service             issue a new service key and revoke every other one
   admin create --email E --password P [--role owner|developer|viewer]
                                   add an admin account (default role: owner)
   admin list [--json]             list admin accounts
 
 keys and admin work while a server runs: with the embedded database they ask the running server over
 its control socket (<STRATUS_DATA_DIR>/control.sock); otherwise they open the database themselves.
+
+${APP_USAGE}
 
 Configuration comes from the environment: see the README.`
 
@@ -32,6 +36,8 @@ class UsageError extends Error {}
 
 async function start(config: Config, role: Role): Promise<void> {
   const logger = createLogger(config.log.level, { bindings: { role }, format: config.log.format ?? 'auto' })
+  // Loaded here, not at the top: the app commands (plan, deploy, …) start without the whole platform.
+  const { createPlatform } = await import('./platform.ts')
   const platform = await createPlatform(config, role, logger)
   if (platform.createdKeys) {
     // Printed once, on the start that created the project: `stratus keys` prints it again.
@@ -74,6 +80,7 @@ async function withDatabase<T>(
   config: Config,
   fn: (db: Awaited<ReturnType<typeof openDatabase>>) => Promise<T>,
 ): Promise<T> {
+  const { openDatabase } = await import('./db/open-database.ts')
   const db = await openDatabase(config)
   try {
     return await fn(db)
@@ -99,13 +106,14 @@ async function runLocal(
   }
   return withDatabase(config, async (db) => {
     await migrate(db)
-    const { keys } = await SigningKeys.open(db)
+    const secrets = openSecretBox({
+      key: config.auth.encryptionKey,
+      generatedKeyFile: config.database.url ? undefined : embeddedKeyPath(config.dataDir),
+    })
+    const { keys } = await SigningKeys.open(db, { secrets })
     const admins = await AdminService.create({
       db,
-      secrets: openSecretBox({
-        key: config.auth.encryptionKey,
-        generatedKeyFile: config.database.url ? undefined : embeddedKeyPath(config.dataDir),
-      }),
+      secrets,
       sessionTtlSeconds: config.admin.sessionTtlSeconds,
     })
     const handler = localCommands({ admins, keys })[command]
@@ -120,6 +128,16 @@ function adminLine(admin: Admin): string {
 
 /** Runs the `stratus` command line with `argv` (without node and script). */
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  if (argv[0] && APP_COMMANDS.has(argv[0]) && !argv.includes('--help') && !argv.includes('-h')) {
+    process.exitCode = await runAppCommand(argv, {
+      env,
+      // Read only when neither --key nor STRATUS_SERVICE_KEY is given: the same key `stratus keys` prints.
+      localServiceKey: async () => ((await runLocal(loadConfig(env), 'keys')) as { service: string }).service,
+      stdout: (text) => process.stdout.write(text),
+      stderr: (text) => process.stderr.write(text),
+    })
+    return
+  }
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -153,7 +171,17 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       return
     }
     case 'keys': {
-      if (sub === 'rotate') {
+      if (sub === 'rotate-service') {
+        const { id, service } = (await runLocal(config, 'keys-rotate-service')) as {
+          id: string
+          service: string
+        }
+        process.stdout.write(
+          values.json
+            ? `${JSON.stringify({ id, service })}\n`
+            : `New service key ${id}; every other service key is revoked.\nService key: ${service}\n`,
+        )
+      } else if (sub === 'rotate') {
         const { kid, service } = (await runLocal(config, 'keys-rotate')) as { kid: string; service: string }
         process.stdout.write(
           values.json
@@ -213,6 +241,11 @@ export async function run(): Promise<void> {
       isStratusError(error)
     ) {
       process.stderr.write(`stratus: ${error.message}\n`)
+    } else if (error instanceof AppUsageError) {
+      process.stderr.write(`stratus: ${error.message}\n\n${USAGE}\n`)
+    } else if (error instanceof AppCliError) {
+      process.stderr.write(`stratus: ${error.message}\n`)
+      process.exit(error.exitCode)
     } else if (
       error instanceof UsageError ||
       (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')

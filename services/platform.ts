@@ -4,6 +4,7 @@ import { Redis } from 'ioredis'
 import { functionsAdminPort } from '../functions-runtime/admin-port.ts'
 import type { InternalHttp } from '../functions-runtime/host.ts'
 import { FunctionsRuntime } from '../functions-runtime/runtime.ts'
+import { ApiKeyService } from './admin/api-keys.ts'
 import { controlSocketPath, listenControlSocket } from './admin/control-socket.ts'
 import { localCommands } from './admin/local-commands.ts'
 import { adminAccountsRoutes, rulesAdminRoutes } from './admin/routes/index.ts'
@@ -13,7 +14,7 @@ import { DevMailbox } from './auth/mail/dev-mailbox.ts'
 import type { MailTransport } from './auth/mail/mail-transport.ts'
 import { openMailTransport } from './auth/mail/open-mail.ts'
 import { authAdminRoutes, authRoutes } from './auth/routes/index.ts'
-import { embeddedKeyPath, openSecretBox } from './auth/secret-box.ts'
+import { embeddedKeyPath, openSecretBox, type SecretBox } from './auth/secret-box.ts'
 import { AuthService } from './auth/service.ts'
 import { SigningKeys } from './auth/signing-keys.ts'
 import { purgeAuthTokens } from './auth/token-purge.ts'
@@ -29,12 +30,15 @@ import { ResourceStack } from './core/resource-stack.ts'
 import type { Database } from './db/database.ts'
 import { migrate } from './db/migrate.ts'
 import { openDatabase } from './db/open-database.ts'
+import { deploymentsAdminRoutes } from './deployments/routes/index.ts'
+import { DeploymentsService } from './deployments/service.ts'
 import { documentsAdminRoutes, documentsRoutes } from './documents/routes/index.ts'
 import { DocumentsService } from './documents/service.ts'
 import { functionsAdminRoutes, functionsRoutes } from './functions/routes/index.ts'
 import { FunctionsService } from './functions/service.ts'
 import { buildGateway } from './gateway/build.ts'
 import { Housekeeping } from './maintenance/housekeeping.ts'
+import { vacuumUnattended } from './maintenance/vacuum.ts'
 import { type OtelExport, openOtelExport } from './observability/otel.ts'
 import type { GaugeSample } from './observability/recorder.ts'
 import { observabilityAdminRoutes } from './observability/routes/index.ts'
@@ -67,6 +71,8 @@ export interface Platform {
   auth: AuthService
   /** Admin accounts, console sessions and the audit log. */
   admins: AdminService
+  /** Scoped, revocable API keys. */
+  apiKeys: ApiKeyService
   /** Buckets and objects. */
   storage: StorageService
   /** The document database. */
@@ -113,6 +119,8 @@ interface Drivers {
   jobs: JobQueue
   keys: SigningKeys
   createdKeys: boolean
+  /** Encrypts secrets at rest: OAuth and TOTP secrets, signing keys, functions' env values. */
+  secrets: SecretBox
   mail: MailTransport
   storage: StorageDriver
   /** Rate-limit counters shared by API nodes, when there is Redis. */
@@ -123,11 +131,14 @@ interface Drivers {
 interface Services {
   auth: AuthService
   admins: AdminService
+  apiKeys: ApiKeyService
   storage: StorageService
   documents: DocumentsService
   queue: QueueService
   functions: FunctionsRuntime
   functionsAdmin: FunctionsService
+  /** App-as-code deployments over the services above. */
+  deployments: DeploymentsService
   observability: ObservabilityService
   /** Request spans (batched rows), read back by `traces`. */
   spans: SpanStore
@@ -186,6 +197,7 @@ export async function createPlatform(
       keys: drivers.keys,
       auth: services.auth,
       admins: services.admins,
+      apiKeys: services.apiKeys,
       storage: services.storage,
       documents: services.documents,
       functions: services.functions,
@@ -224,7 +236,21 @@ async function openDrivers(
   stack.defer('outbox commit hints', signalOutboxCommits(db, bus))
   const jobs = openJobQueue(config, logger.child({ component: 'jobs' }))
   stack.defer('job queue', () => jobs.close())
-  const { keys, created } = await SigningKeys.open(db)
+  // Embedded mode (one process, its own data directory) may generate its key; a shared database
+  // needs AUTH_ENCRYPTION_KEY, identical on every node.
+  const secrets = openSecretBox({
+    key: config.auth.encryptionKey,
+    generatedKeyFile: config.database.url ? undefined : embeddedKeyPath(config.dataDir),
+  })
+  if (!secrets.available) {
+    logger.warn(
+      'AUTH_ENCRYPTION_KEY is not set: signing keys and function env values are stored unencrypted, and OAuth and MFA secrets cannot be stored',
+    )
+  }
+  const { keys, created } = await SigningKeys.open(db, {
+    revocationCheckMs: config.auth.revocationCheckMs,
+    secrets,
+  })
   const mail = openMailTransport(config, db)
   stack.defer('mail', () => mail.close())
   const storage = await openStorage(config, logger)
@@ -246,7 +272,7 @@ async function openDrivers(
     })
     rateLimitRedis = redis
   }
-  return { metrics, db, bus, jobs, keys, createdKeys: created, mail, storage, rateLimitRedis }
+  return { metrics, db, bus, jobs, keys, createdKeys: created, secrets, mail, storage, rateLimitRedis }
 }
 
 /** Auth, storage, documents, queue, the functions runtime (not started) and realtime (not following). */
@@ -258,13 +284,7 @@ async function openServices(
   stack: ResourceStack,
   http: InternalHttp,
 ): Promise<Services> {
-  const { db, bus, keys, metrics } = drivers
-  // Embedded mode (one process, its own data directory) may generate its key; a shared database
-  // needs AUTH_ENCRYPTION_KEY, identical on every node.
-  const secrets = openSecretBox({
-    key: config.auth.encryptionKey,
-    generatedKeyFile: config.database.url ? undefined : embeddedKeyPath(config.dataDir),
-  })
+  const { db, bus, keys, metrics, secrets } = drivers
   const auth = await AuthService.create({
     db,
     keys,
@@ -275,6 +295,10 @@ async function openServices(
     emailVerification: config.auth.emailVerification,
     siteUrl: config.auth.siteUrl,
     userCacheMs: config.auth.userCacheMs,
+    signinThrottle: {
+      maxFailures: config.auth.rateLimit.signinAccount,
+      windowSeconds: config.auth.rateLimit.windowSeconds,
+    },
     secrets,
     redirectUrls: config.auth.redirectUrls,
     externalUrl: config.auth.externalUrl,
@@ -283,6 +307,9 @@ async function openServices(
   // Admin accounts. The process holding the embedded database also answers `stratus keys` and
   // `stratus admin` on a local socket, since the CLI cannot open the database beside it.
   const admins = await AdminService.create({ db, secrets, sessionTtlSeconds: config.admin.sessionTtlSeconds })
+  const apiKeys = new ApiKeyService({ db, logger: logger.child({ component: 'api-keys' }) })
+  // Its lastUsedAt writes run off the requests' path: they finish before the database closes.
+  stack.defer('api keys', () => apiKeys.drain())
   if (db.driver === 'pglite') {
     const control = await listenControlSocket(
       controlSocketPath(config.dataDir),
@@ -361,6 +388,7 @@ async function openServices(
   })
   const functions = new FunctionsRuntime({
     db,
+    secrets,
     bus,
     jobs: drivers.jobs,
     logger: logger.child({ component: 'functions' }),
@@ -374,6 +402,9 @@ async function openServices(
   })
   // Its sandbox pool holds isolates and a reaper timer from construction on.
   stack.defer('functions runtime', () => functions.close())
+  // Env values deployed before they were encrypted (or while no key was set) are encrypted now.
+  const sealedEnvs = await functions.store.sealStoredEnv()
+  if (sealedEnvs > 0) logger.info({ versions: sealedEnvs }, 'encrypted stored function env values')
   const traces = new TracesService({
     db,
     spans,
@@ -419,14 +450,21 @@ async function openServices(
           onConnections: (count) => metrics.websocketConnections.set(count),
         })
   const rulesSimulator = new RulesSimulator({ rules, documents, storage, users: auth })
+  const deployments = new DeploymentsService({
+    db,
+    services: { documents, storage, queue, functions: functionsAdmin, oauth: auth.oauth },
+    logger: logger.child({ component: 'deployments' }),
+  })
   return {
     auth,
     admins,
+    apiKeys,
     storage,
     documents,
     queue,
     functions,
     functionsAdmin,
+    deployments,
     observability,
     spans,
     traces,
@@ -470,6 +508,8 @@ function openWorkerRole(
       // Request spans explain events: kept as long as the outbox keeps those.
       { name: 'trace-spans', run: () => services.traces.prune(config.housekeeping.outboxRetentionHours) },
       ...services.functions.retentionTasks(),
+      // Last: after the deletes above, so their dead rows go in the same round.
+      { name: 'vacuum', run: () => vacuumUnattended(db) },
     ],
     {
       intervalMs: config.housekeeping.intervalMs,
@@ -549,11 +589,17 @@ async function openApiRole(
       documentsAdminRoutes(documentsDeps),
       functionsAdminRoutes(functionsDeps),
       queueAdminRoutes(queueDeps),
+      deploymentsAdminRoutes({
+        service: services.deployments,
+        // A manifest carries every function's bundled code (up to 1 MB each).
+        bodyLimit: Math.max(config.server.bodyLimit, 32 * 1024 * 1024),
+      }),
       observabilityAdminRoutes({ service: services.observability, traces: services.traces }),
       rulesAdminRoutes({ simulator: services.rulesSimulator }),
       adminAccountsRoutes({
         service: services.admins,
         keys: drivers.keys,
+        apiKeys: services.apiKeys,
         rateLimit: config.auth.rateLimit,
         sessionTtlSeconds: config.admin.sessionTtlSeconds,
       }),
@@ -563,6 +609,7 @@ async function openApiRole(
       authenticate: (token) => services.admins.authenticate(token),
       audit: services.admins.audit,
     },
+    apiKeys: services.apiKeys,
     rateLimit: { redis: drivers.rateLimitRedis, prefix: config.redis.prefix },
   })
   // Closing the gateway stops taking requests and waits for in-flight ones.

@@ -7,6 +7,11 @@
  * that reach the platform only through the host's `call`). Its completion value is `{configure,
  * setHandler, invoke, start, settled, wait}`, which the host keeps as References.
  *
+ * A module runs one of two ways, chosen by setHandler once per isolate: its default export gets
+ * `(event, ctx)`; a portable, Lambda-style `handler` export gets `(event, context)`, where `context` is
+ * Lambda's (`awsRequestId`, `getRemainingTimeInMillis()`…) with `ctx` as `context.stratus`. The host
+ * shapes the events of a portable handler (API Gateway, SQS); this script only builds its context.
+ *
  * Everything here runs inside the isolate: it is plain JavaScript (instance.ts reads this file and
  * compiles it as a script), and nothing in it is trusted by the host (the host validates every call
  * and treats every result as untrusted input). Every built-in it relies on is taken here, before the
@@ -75,6 +80,33 @@
  * @property {string | undefined} functionName
  * @property {number | undefined} version
  * @property {Readonly<Record<string, string>>} env
+ * @property {string | undefined} memoryLimitInMB A string, as Lambda's context has it.
+ * @property {string | undefined} invokedFunctionArn
+ */
+/**
+ * Which export runs (the host's FunctionEntry): `default` gets `(event, ctx)`, `handler` gets
+ * `(event, context)`.
+ * @typedef {'default' | 'handler'} Entry
+ */
+/**
+ * The module's exports as setHandler reads them (a module namespace object: reading it runs no code).
+ * @typedef {{ default?: unknown, handler?: unknown }} ModuleNamespace
+ */
+/**
+ * The `context` of a portable handler: Lambda's, with the platform's clients as `stratus`. Not frozen:
+ * Lambda code assigns `callbackWaitsForEmptyEventLoop`, which a frozen object would refuse with a throw.
+ * @typedef {object} LambdaContext
+ * @property {string} awsRequestId The execution id.
+ * @property {string | undefined} functionName
+ * @property {string} functionVersion
+ * @property {string | undefined} memoryLimitInMB
+ * @property {string | undefined} invokedFunctionArn
+ * @property {string} logGroupName
+ * @property {string} logStreamName
+ * @property {boolean} callbackWaitsForEmptyEventLoop Kept for ported code; an invocation ends when its
+ *   promise settles, whatever it says.
+ * @property {() => number} getRemainingTimeInMillis
+ * @property {unknown} stratus The `ctx` a default export gets.
  */
 
 /**
@@ -138,7 +170,8 @@
  * @property {() => Promise<ArrayBuffer>} arrayBuffer
  */
 /**
- * The function's default export: called with the event and ctx; what it returns is its result.
+ * The function's default export (called with the event and ctx) or its Lambda-style `handler` (called
+ * with the event and a {@link LambdaContext}); what it returns is its result.
  * @typedef {(event: unknown, ctx: unknown) => unknown} Handler
  */
 /**
@@ -148,8 +181,8 @@
 /**
  * The script's completion value, which instance.ts keeps as References.
  * @typedef {object} BootstrapApi
- * @property {(functionName: string, versionNumber: number, envJson: string, limitsJson: string) => void} configure
- * @property {(fn: unknown) => void} setHandler
+ * @property {(functionName: string, versionNumber: number, envJson: string, limitsJson: string, memoryMb: number, functionArn: string) => void} configure
+ * @property {(exports: ModuleNamespace, entry: Entry | undefined) => Entry} setHandler
  * @property {(eventJson: string, executionId: string, deadline: number) => Promise<string>} invoke
  * @property {(seq: number, eventJson: string, executionId: string, deadline: number) => void} start
  * @property {(seq: number) => string | boolean} settled
@@ -182,6 +215,8 @@
   const isArray = Array.isArray
   const encode = encodeURIComponent
   const fromCodePoint = String.fromCodePoint
+  const dateNow = Date.now
+  const mathMax = Math.max
   // Prototype methods as plain functions: `then(p, f)` instead of `p.then(f)`. The checker cannot
   // follow `bind.bind(call)`, hence the type; each method is cast to the one signature used here.
   /** @type {<T, A extends unknown[], R>(method: (this: T, ...args: A) => R) => (self: T, ...args: A) => R} */
@@ -825,11 +860,19 @@
   // Set by setHandler, before any invocation.
   /** @type {Handler} */
   let handler
+  /** @type {Entry} */
+  let entry = 'default'
   /** @type {InlineRun | undefined} */
   let inline
   // What every invocation in this isolate shares (set once by configure): it runs one version.
   /** @type {Readonly<Fixed>} */
-  let fixed = { functionName: undefined, version: undefined, env: freeze({}) }
+  let fixed = {
+    functionName: undefined,
+    version: undefined,
+    env: freeze({}),
+    memoryLimitInMB: undefined,
+    invokedFunctionArn: undefined,
+  }
   /**
    * @param {string} eventJson
    * @param {string} executionId
@@ -851,7 +894,10 @@
       queue: queue,
     })
     try {
-      const result = await handler(parse(eventJson), ctx)
+      const result = await handler(
+        parse(eventJson),
+        entry === 'handler' ? lambdaContext(ctx, executionId, deadline) : ctx,
+      )
       if (result === undefined) return '{"ok":true}'
       if (jsonExceeds(result, limits.maxPayloadBytes)) {
         return stringify({ ok: false, error: { name: 'ResultTooLargeError', message: tooLargeMessage() } })
@@ -892,26 +938,60 @@
       endLogs()
     }
   }
+  /**
+   * @param {unknown} ctx
+   * @param {string} executionId
+   * @param {number} deadline Epoch ms.
+   * @returns {LambdaContext}
+   */
+  function lambdaContext(ctx, executionId, deadline) {
+    return {
+      awsRequestId: executionId,
+      functionName: fixed.functionName,
+      functionVersion: StringCtor(fixed.version),
+      memoryLimitInMB: fixed.memoryLimitInMB,
+      invokedFunctionArn: fixed.invokedFunctionArn,
+      logGroupName: `/stratus/functions/${fixed.functionName}`,
+      logStreamName: `${fixed.version}/${executionId}`,
+      callbackWaitsForEmptyEventLoop: true,
+      getRemainingTimeInMillis: () => mathMax(deadline - dateNow(), 0),
+      stratus: ctx,
+    }
+  }
   function tooLargeMessage() {
     return `The result is larger than a result may be: at most ${limits.maxPayloadBytes} bytes of JSON (FUNCTIONS_MAX_PAYLOAD_BYTES)`
   }
 
   return /** @satisfies {BootstrapApi} */ ({
-    configure: (functionName, versionNumber, envJson, limitsJson) => {
+    configure: (functionName, versionNumber, envJson, limitsJson, memoryMb, functionArn) => {
       fixed = freeze({
         functionName: functionName,
         version: versionNumber,
         env: freeze(parse(envJson) || {}),
+        memoryLimitInMB: StringCtor(memoryMb),
+        invokedFunctionArn: functionArn,
       })
       limits = freeze(parse(limitsJson))
     },
-    setHandler: (fn) => {
+    // `wanted` is the version's entry as its deploy decided it, so that every isolate of a version runs
+    // the same export; undefined while a deploy decides it (a default export wins, else a `handler`).
+    // `exports` is the module's namespace object: reading it runs none of the module's code.
+    setHandler: (exports, wanted) => {
+      const chosen =
+        wanted !== undefined ? wanted : typeof exports.default === 'function' ? 'default' : 'handler'
+      const fn = chosen === 'default' ? exports.default : exports.handler
       if (typeof fn !== 'function') {
         throw new TypeErrorCtor(
-          'The module must export a default function: export default async (event, ctx) => result',
+          wanted === 'handler'
+            ? 'The module must export a function named handler: export const handler = async (event, context) => result'
+            : wanted === 'default'
+              ? 'The module must export a default function: export default async (event, ctx) => result'
+              : 'The module must export a default function (export default async (event, ctx) => result) or a Lambda-style handler (export const handler = async (event, context) => result)',
         )
       }
       handler = /** @type {Handler} */ (fn)
+      entry = chosen
+      return chosen
     },
     invoke: invoke,
     // Inline runs (on the host's own thread, see instance.ts): start begins an invocation, then the

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs'
 import ivm from 'isolated-vm'
 import { andThen, type MaybePromise } from '../../services/core/maybe-promise.ts'
-import type { LogLine } from '../../services/functions/model.ts'
+import { escapeRegExp } from '../../services/core/regexp.ts'
+import type { FunctionEntry, LogLine } from '../../services/functions/model.ts'
+import { functionArn } from '../portable/identity.ts'
 
 /** The script every isolate runs before the function's module (see bootstrap.js). */
 const BOOTSTRAP_SOURCE = readFileSync(new URL('./bootstrap.js', import.meta.url), 'utf8')
@@ -15,6 +17,11 @@ export interface VersionSpec {
   timeoutMs: number
   memoryMb: number
   concurrency: number
+  /**
+   * Which export runs, as the version's deploy decided it; absent while a deploy validates the code
+   * (the instance then decides: the default export, else a `handler`, see `entry`).
+   */
+  entry?: FunctionEntry
 }
 
 /** The invocation an isolate is running: what host calls made from inside it are attributed to. */
@@ -166,6 +173,8 @@ export class SandboxInstance {
   private onFinish: ((seq: number, out: unknown) => void) | undefined
   /** Whether the code ever called the host (ctx, fetch, timers): see `inlineCapable`. */
   private calledHost = false
+  /** The export this instance runs: `spec.entry`, or what loading the module decided. */
+  private chosenEntry: FunctionEntry = 'default'
 
   private constructor(spec: VersionSpec, options: InstanceOptions) {
     this.spec = spec
@@ -184,6 +193,11 @@ export class SandboxInstance {
       instance.dispose()
       throw error
     }
+  }
+
+  /** The export this instance runs (`spec.entry` when the version has one). */
+  get entry(): FunctionEntry {
+    return this.chosenEntry
   }
 
   /** False once disposed (timeout, memory limit, engine failure, or retired by the pool). */
@@ -224,7 +238,14 @@ export class SandboxInstance {
     }
     configure.applySync(
       undefined,
-      [this.spec.name, this.spec.version, JSON.stringify(this.spec.env), JSON.stringify(limits)],
+      [
+        this.spec.name,
+        this.spec.version,
+        JSON.stringify(this.spec.env),
+        JSON.stringify(limits),
+        this.spec.memoryMb,
+        functionArn(this.spec.name, this.spec.version),
+      ],
       { timeout: EVALUATE_TIMEOUT_MS },
     )
     this.invokeRef = (await api.get('invoke', { reference: true })) as ivm.Reference
@@ -251,13 +272,17 @@ export class SandboxInstance {
     try {
       await module.evaluate({ timeout: Math.min(EVALUATE_TIMEOUT_MS, this.spec.timeoutMs) })
     } catch (error) {
-      throw codeError(error, 'The module threw while loading', this.isolate.isDisposed)
+      throw codeError(error, 'The module threw while loading', this.isolate.isDisposed, filename)
     }
     try {
-      const handler = (await module.namespace.get('default', { reference: true })) as ivm.Reference
-      await setHandler.apply(undefined, [handler.derefInto()], { timeout: EVALUATE_TIMEOUT_MS })
+      // The namespace object itself: the bootstrap picks the export (see its setHandler).
+      const entry = await setHandler.apply(undefined, [module.namespace.derefInto(), this.spec.entry], {
+        timeout: EVALUATE_TIMEOUT_MS,
+        result: { copy: true },
+      })
+      this.chosenEntry = entry === 'handler' ? 'handler' : 'default'
     } catch (error) {
-      throw codeError(error, 'The module has no usable default export')
+      throw codeError(error, 'The module has no function to run')
     }
   }
 
@@ -624,12 +649,30 @@ function cpuMsSince(isolate: ivm.Isolate, since: bigint): number {
   return Number(isolate.cpuTime - since) / 1e6
 }
 
-/** Turns an engine error at load time into a CodeError with its position, when the engine gave one. */
-function codeError(error: unknown, what: string, disposed = false): CodeError {
+/**
+ * The innermost frame of `error`'s stack in the module `filename` (a top-level throw, or a function the
+ * top level called): where the code threw, which the message alone does not say.
+ */
+function thrownAt(error: unknown, filename: string): RegExpExecArray | null {
+  const stack = error instanceof Error && typeof error.stack === 'string' ? error.stack : ''
+  const frame = new RegExp(`^\\s+at (?:.*\\()?${escapeRegExp(filename)}:(\\d+):(\\d+)\\)?$`)
+  for (const line of stack.split('\n')) {
+    const found = frame.exec(line)
+    if (found) return found
+  }
+  return null
+}
+
+/**
+ * Turns an engine error at load time into a CodeError with its position, when the engine gave one: in
+ * the message (a compile error), else in the stack's frames in the module `filename` (a throw).
+ */
+function codeError(error: unknown, what: string, disposed = false, filename?: string): CodeError {
   const message = error instanceof Error ? error.message : String(error)
   if (disposed || /memory limit/i.test(message)) return new CodeError(`${what}: it exceeded the memory limit`)
   if (/execution timed out/i.test(message)) return new CodeError(`${what}: top-level code ran too long`)
-  const position = /\[[^\]]*?:(\d+):(\d+)\]/.exec(message)
+  const position =
+    /\[[^\]]*?:(\d+):(\d+)\]/.exec(message) ?? (filename === undefined ? null : thrownAt(error, filename))
   const name = error instanceof Error && error.name && error.name !== 'Error' ? `${error.name}: ` : ''
   return new CodeError(
     `${what}: ${name}${message}`,

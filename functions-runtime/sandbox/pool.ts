@@ -1,5 +1,6 @@
 import { StratusError } from '../../services/core/errors.ts'
 import { andFinally, andThen, type MaybePromise } from '../../services/core/maybe-promise.ts'
+import type { FunctionEntry } from '../../services/functions/model.ts'
 import {
   type InlineReport,
   type InstanceOptions,
@@ -89,10 +90,14 @@ export class SandboxPool {
     return warming
   }
 
-  /** Checks that `spec`'s code loads, in a throwaway isolate; throws CodeError if not. */
-  async validate(spec: VersionSpec): Promise<void> {
+  /**
+   * Checks that `spec`'s code loads, in a throwaway isolate, and answers which export runs (see
+   * VersionSpec.entry); throws CodeError if it cannot run.
+   */
+  async validate(spec: VersionSpec): Promise<FunctionEntry> {
     const instance = await SandboxInstance.create(spec, this.options)
     instance.dispose()
+    return instance.entry
   }
 
   /**

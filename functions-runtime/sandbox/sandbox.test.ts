@@ -248,7 +248,69 @@ describe('sandbox', () => {
     ).rejects.toThrow(/imports are not available/)
     await expect(pool.validate(spec(`export const x = 1`))).rejects.toThrow(/default function/)
     await expect(pool.validate(spec(`throw new Error('boom at load')`))).rejects.toThrow(/boom at load/)
+    // A throw's position is the innermost frame in the module, a function the top level called included.
+    await expect(
+      pool.validate(
+        spec(`const a = 1\nfunction f() {\n    throw new Error('deep')\n}\nf()\nexport default f`),
+      ),
+    ).rejects.toMatchObject({ line: 3, column: 11, message: expect.stringMatching(/deep/) })
     await expect(pool.validate(spec(`while (true) {}`))).rejects.toBeInstanceOf(CodeError)
+  })
+
+  it('decides which export runs: a default export, else a Lambda-style handler, else a clear refusal', async () => {
+    expect(await pool.validate(spec('export default async () => 1'))).toBe('default')
+    expect(await pool.validate(spec('export const handler = async () => 1'))).toBe('handler')
+    expect(await pool.validate(spec('export async function handler() {}\nexport default () => 1'))).toBe(
+      'default',
+    )
+    await expect(pool.validate(spec('export const handler = 1'))).rejects.toThrow(
+      /default function \(export default .*\) or a Lambda-style handler/,
+    )
+    // A version runs the export its deploy chose, even when the module has both.
+    const both = 'export default async () => "default"\nexport const handler = async () => "handler"'
+    expect((await run(both, {}, { entry: 'handler' })).result).toBe('handler')
+    expect((await run(both, {}, { entry: 'default' })).result).toBe('default')
+    await expect(pool.validate(spec('export default async () => 1', { entry: 'handler' }))).rejects.toThrow(
+      /function named handler/,
+    )
+  })
+
+  it("hands a Lambda-style handler Lambda's context, with ctx as context.stratus", async () => {
+    const s = spec(
+      `export const handler = async (event, context) => {
+        const first = context.getRemainingTimeInMillis()
+        const until = Date.now() + 30
+        while (Date.now() < until) {}
+        const second = context.getRemainingTimeInMillis()
+        context.callbackWaitsForEmptyEventLoop = false
+        const { getRemainingTimeInMillis, stratus, ...plain } = context
+        return {
+          event, plain, first, second,
+          clients: [typeof stratus.db.collection, typeof stratus.storage.from, typeof stratus.queue.publish],
+          frozen: Object.isFrozen(stratus), env: stratus.env.A, executionId: stratus.executionId,
+        }
+      }`,
+      { entry: 'handler', memoryMb: 48, timeoutMs: 2000 },
+    )
+    const out = await pool.run(s, JSON.stringify({ Records: [] }), invocation(s))
+    expect(out.status, JSON.stringify(out.error)).toBe('succeeded')
+    const r = out.result as Record<string, unknown> & { first: number; second: number }
+    expect(r.event).toEqual({ Records: [] })
+    expect(r.plain).toEqual({
+      awsRequestId: 'x1',
+      functionName: 'fn',
+      functionVersion: String(s.version),
+      memoryLimitInMB: '48',
+      invokedFunctionArn: `arn:stratus:functions:local:000000000000:function:fn:${s.version}`,
+      logGroupName: '/stratus/functions/fn',
+      logStreamName: `${s.version}/x1`,
+      callbackWaitsForEmptyEventLoop: false,
+    })
+    expect(r.first).toBeGreaterThan(r.second + 25)
+    expect(r.first).toBeLessThanOrEqual(2000)
+    expect(r.second).toBeGreaterThan(0)
+    expect(r.clients).toEqual(['function', 'function', 'function'])
+    expect([r.frozen, r.env, r.executionId]).toEqual([true, '1', 'x1'])
   })
 
   it('routes ctx calls to the host and maps host errors to StratusError', async () => {

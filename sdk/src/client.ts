@@ -1,5 +1,5 @@
 import { AuthClient } from './auth.js'
-import { DbClient } from './db/client.js'
+import { type CollectionTypes, DbClient } from './db/client.js'
 import { FunctionsClient } from './functions.js'
 import { type FetchLike, HttpClient } from './http.js'
 import { QueueClient } from './queue.js'
@@ -33,12 +33,15 @@ export interface HealthStatus {
   checks?: Record<string, { status: string; error?: string }>
 }
 
-/** A Stratus client: `auth`, `db`, `storage`, `functions`, `queue`, sharing one session and one WebSocket. */
-export class StratusClient {
+/**
+ * A Stratus client: `auth`, `db`, `storage`, `functions`, `queue`, sharing one session and one WebSocket.
+ * `C` maps collection names to document types (see `DbClient`).
+ */
+export class StratusClient<C extends object = CollectionTypes> {
   readonly url: string
   readonly http: HttpClient
   readonly auth: AuthClient
-  readonly db: DbClient
+  readonly db: DbClient<C>
   readonly storage: StorageClient
   readonly functions: FunctionsClient
   readonly queue: QueueClient
@@ -77,7 +80,7 @@ export class StratusClient {
         }
       })
     }
-    this.db = new DbClient(this.http, this.realtime)
+    this.db = new DbClient<C>(this.http, this.realtime)
     this.storage = new StorageClient(this.http)
     this.functions = new FunctionsClient(this.http)
     this.queue = new QueueClient(this.http)
@@ -95,9 +98,15 @@ export class StratusClient {
   }
 }
 
-/** Creates a client for the Stratus API at `url` (e.g. `http://localhost:8080`). */
-export function createClient(url: string, options?: ClientOptions): StratusClient {
-  return new StratusClient(url, options)
+/**
+ * Creates a client for the Stratus API at `url` (e.g. `http://localhost:8080`). `createClient<Collections>`
+ * types `app.db.collection(name)` by the generated `Collections` map.
+ */
+export function createClient<C extends object = CollectionTypes>(
+  url: string,
+  options?: ClientOptions,
+): StratusClient<C> {
+  return new StratusClient<C>(url, options)
 }
 
 function hostOf(url: string): string {

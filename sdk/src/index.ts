@@ -9,7 +9,7 @@ export {
 } from './auth.js'
 export { type ClientOptions, createClient, type HealthStatus, StratusClient } from './client.js'
 export { WriteBatch } from './db/batch.js'
-export { DbClient } from './db/client.js'
+export { type CollectionTypes, DbClient } from './db/client.js'
 export { CollectionReference, DocumentReference, Query } from './db/references.js'
 export type {
   Document,

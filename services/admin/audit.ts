@@ -3,8 +3,11 @@ import { newEventId } from '../core/ids.ts'
 import type { Database } from '../db/database.ts'
 import { redact } from './redact.ts'
 
-/** Who made a change: the service key (CLI, CI, servers) or an admin. */
-export type AuditActor = { type: 'service' } | { type: 'admin'; id: string; email: string }
+/**
+ * Who made a change: the service key (CLI, CI, servers), an API key (type `service`, id
+ * `apikey:<id>`: it acts with the service key's powers, within its scopes) or an admin.
+ */
+export type AuditActor = { type: 'service'; id?: string } | { type: 'admin'; id: string; email: string }
 
 /** One admin mutation, as `GET /admin/v1/audit` shows it. */
 export interface AuditEntry {
@@ -63,7 +66,9 @@ function toEntry(row: AuditRow): AuditEntry {
   const actor: AuditActor =
     row.actor_type === 'admin'
       ? { type: 'admin', id: row.actor_id ?? '', email: row.actor_email ?? '' }
-      : { type: 'service' }
+      : row.actor_id === null
+        ? { type: 'service' }
+        : { type: 'service', id: row.actor_id }
   return {
     id: row.id,
     at: row.at.toISOString(),
@@ -95,7 +100,7 @@ export class AuditLog {
       [
         newEventId(),
         actor.type,
-        actor.type === 'admin' ? actor.id : null,
+        actor.id ?? null,
         actor.type === 'admin' ? actor.email : null,
         entry.action,
         JSON.stringify(redact(entry.target ?? {})),

@@ -24,7 +24,7 @@ function text(args: Record<string, unknown>, name: string, required: boolean): s
  */
 export function localCommands(deps: LocalCommandDeps): Readonly<Record<string, ControlHandler>> {
   return {
-    keys: async () => ({ service: deps.keys.serviceToken() }),
+    keys: async () => ({ service: await deps.keys.currentServiceToken() }),
     'keys-rotate': async () => {
       const kid = await deps.keys.rotate()
       await deps.admins.audit.record({
@@ -33,6 +33,15 @@ export function localCommands(deps: LocalCommandDeps): Readonly<Record<string, C
         target: { kid },
       })
       return { kid, service: deps.keys.serviceToken() }
+    },
+    'keys-rotate-service': async () => {
+      const { id, service } = await deps.keys.rotateServiceKey()
+      await deps.admins.audit.record({
+        actor: { type: 'service' },
+        action: 'stratus keys rotate-service',
+        target: { id },
+      })
+      return { id, service }
     },
     'admin-create': async (args) => {
       const email = text(args, 'email', true)!

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { embeddedKeyPath, openSecretBox } from './secret-box.ts'
+import { embeddedKeyPath, isSealed, openSecretBox, seal, unseal } from './secret-box.ts'
 
 describe('secret box (AES-256-GCM)', () => {
   const key = randomBytes(32).toString('base64')
@@ -49,5 +49,24 @@ describe('secret box (AES-256-GCM)', () => {
     expect(statSync(file).mode & 0o777).toBe(0o600)
     expect(Buffer.from(readFileSync(file, 'utf8').trim(), 'base64')).toHaveLength(32)
     expect(openSecretBox({ generatedKeyFile: file }).decrypt(stored, 'c')).toBe('s')
+  })
+
+  it('seals JSON column values, told apart from plaintext ones', () => {
+    const box = openSecretBox({ key })
+    const sealed = seal(box, '{"API":"x"}', 'function-env:f:1')
+    expect(isSealed(sealed)).toBe(true)
+    expect(JSON.stringify(sealed)).not.toContain('API')
+    expect(unseal(box, sealed, 'function-env:f:1')).toBe('{"API":"x"}')
+    expect(() => unseal(box, sealed, 'function-env:f:2')).toThrow()
+    // Plaintext values as older rows hold them: env objects, JWKs.
+    for (const plain of [
+      {},
+      { API: 'x' },
+      { kty: 'EC', d: 'abc' },
+      { $sealed: 'v1.a.b', more: 1 },
+      null,
+      'v1.a.b',
+    ])
+      expect(isSealed(plain)).toBe(false)
   })
 })

@@ -117,6 +117,35 @@ class AesGcmBox implements SecretBox {
   }
 }
 
+/**
+ * A secret as a JSON column stores it once encrypted: `{"$sealed": "v1.…"}`. A JSON column may hold
+ * the plaintext value (rows written before encryption, or without a key) or this, and readers accept
+ * both; no plaintext value of ours is an object with this one key.
+ */
+export interface Sealed {
+  $sealed: string
+}
+
+/** True when a JSON column's value is sealed. */
+export function isSealed(value: unknown): value is Sealed {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Record<string, unknown>).$sealed === 'string' &&
+    Object.keys(value).length === 1
+  )
+}
+
+/** Encrypts `plaintext` for a JSON column, bound to `context`. */
+export function seal(box: SecretBox, plaintext: string, context: string): Sealed {
+  return { $sealed: box.encrypt(plaintext, context) }
+}
+
+/** Decrypts a sealed JSON value (throws `service/unavailable` with a wrong key or context). */
+export function unseal(box: SecretBox, value: Sealed, context: string): string {
+  return box.decrypt(value.$sealed, context)
+}
+
 /** A wrong key (AUTH_ENCRYPTION_KEY changed since the secret was stored) or a damaged value. */
 function undecryptable(context: string, cause?: unknown): StratusError {
   return new StratusError(

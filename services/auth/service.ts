@@ -10,6 +10,7 @@ import { OAuthService } from './oauth/oauth-service.ts'
 import { checkPasswordStrength, PasswordHasher } from './passwords.ts'
 import type { SecretBox } from './secret-box.ts'
 import { type Session, type SessionInfo, Sessions } from './sessions.ts'
+import { SigninThrottle } from './signin-throttle.ts'
 import type { AuthContext, SigningKeys } from './signing-keys.ts'
 import { UserCache } from './user-cache.ts'
 import {
@@ -39,6 +40,8 @@ export interface AuthServiceOptions {
   siteUrl?: string
   /** How long this node may answer GET /user from memory (see `UserCache`); 0 = always read. */
   userCacheMs: number
+  /** Failed password sign-ins per account (any address) per window; absent or 0 = unlimited. */
+  signinThrottle?: { maxFailures: number; windowSeconds: number }
   /** Encrypts OAuth client secrets and TOTP secrets at rest. */
   secrets: SecretBox
   /** The `redirect_to` allow-list from the environment (AUTH_REDIRECT_URLS). */
@@ -104,6 +107,7 @@ export class AuthService {
   private readonly db: Database
   private readonly passwords: PasswordHasher
   private readonly cache: UserCache
+  private readonly signinThrottle: SigninThrottle
   /** Sessions and refresh-token families. */
   readonly sessions: Sessions
   /** One-time tokens and the mail that carries them. */
@@ -118,6 +122,11 @@ export class AuthService {
     this.db = options.db
     this.passwords = passwords
     this.cache = new UserCache({ ttlMs: options.userCacheMs })
+    this.signinThrottle = new SigninThrottle({
+      db: options.db,
+      maxFailures: options.signinThrottle?.maxFailures ?? 0,
+      windowSeconds: options.signinThrottle?.windowSeconds ?? 300,
+    })
     this.sessions = new Sessions({ ...options, onRevoke: (uid) => this.cache.forget(uid) })
     this.accountMail = new AccountMail(options)
     const onUserChanged = (uid: string) => this.cache.forget(uid)
@@ -191,12 +200,17 @@ export class AuthService {
     session: Session
   }> {
     const email = normalizeEmail(input.email)
+    const counted = await this.signinThrottle.check(email)
     const [row] = await this.db.query<UserRow>(`SELECT ${USER_COLUMNS} FROM auth_users WHERE email = $1`, [
       email,
     ])
     const ok = await this.passwords.verify(row?.password_hash, input.password)
-    if (!row || !ok) throw invalidCredentials()
+    if (!row || !ok) {
+      await this.signinThrottle.recordFailure(email)
+      throw invalidCredentials()
+    }
     if (row.disabled_at) throw new StratusError('auth/user-disabled', 'This account is disabled')
+    if (counted) await this.signinThrottle.clear(email)
     const session = await this.sessions.issue(this.db, row, { signIn: true })
     return { user: toUser(row), session }
   }
@@ -418,6 +432,12 @@ export class AuthService {
         [id],
       )
       if (!row) throw userNotFound(id)
+      // Its sessions go with the row: refuse every token it was issued, on every service.
+      await this.options.keys.revocations.record(
+        tx,
+        [{ kind: 'user', subject: id }],
+        this.sessions.accessTokenLifetime(),
+      )
       await addToOutbox(tx, userEvent('deleted', row))
     })
     this.cache.forget(id)

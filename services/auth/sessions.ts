@@ -2,7 +2,7 @@ import { StratusError } from '../core/errors.ts'
 import { newId, newSecret } from '../core/ids.ts'
 import type { Logger } from '../core/logger.ts'
 import type { Database, Sql } from '../db/database.ts'
-import type { SigningKeys } from './signing-keys.ts'
+import { CLOCK_SKEW_SECONDS, type SigningKeys } from './signing-keys.ts'
 import { hashToken, type UserRow, userColumns } from './users.ts'
 
 /** A signed-in session as the API returns it (API.md). */
@@ -166,8 +166,8 @@ export class Sessions {
 
   /**
    * Revokes sessions (all of a user's, optionally but one; or a single one) that are still live;
-   * returns how many. Their refresh tokens stop working at once; access tokens already issued live
-   * until they expire (the `/auth/v1/user` routes also check the session).
+   * returns how many. Their refresh tokens stop working at once; their access tokens are refused on
+   * this node at once and on every other within AUTH_REVOCATION_CHECK_MS (SessionRevocations).
    */
   async revoke(
     sql: Sql,
@@ -176,16 +176,21 @@ export class Sessions {
   ): Promise<number> {
     const rows =
       'sessionId' in which
-        ? await sql.query<{ user_id: string }>(
+        ? await sql.query<{ user_id: string; id: string }>(
             `UPDATE auth_sessions SET revoked_at = now(), revoked_reason = $2
-             WHERE id = $1 AND revoked_at IS NULL RETURNING user_id`,
+             WHERE id = $1 AND revoked_at IS NULL RETURNING user_id, id`,
             [which.sessionId, reason],
           )
-        : await sql.query<{ user_id: string }>(
+        : await sql.query<{ user_id: string; id: string }>(
             `UPDATE auth_sessions SET revoked_at = now(), revoked_reason = $3
-             WHERE user_id = $1 AND revoked_at IS NULL AND ($2::text IS NULL OR id <> $2) RETURNING user_id`,
+             WHERE user_id = $1 AND revoked_at IS NULL AND ($2::text IS NULL OR id <> $2) RETURNING user_id, id`,
             [which.userId, which.exceptSessionId ?? null, reason],
           )
+    await this.options.keys.revocations.record(
+      sql,
+      rows.map((row) => ({ kind: 'session' as const, subject: row.id })),
+      this.accessTokenLifetime(),
+    )
     for (const uid of new Set(rows.map((row) => row.user_id))) this.options.onRevoke?.(uid)
     return rows.length
   }
@@ -217,6 +222,11 @@ export class Sessions {
       aal: row.aal,
       expiresAt: row.expires_at.toISOString(),
     }))
+  }
+
+  /** The longest an access token issued now may still verify: its lifetime plus the clock skew. */
+  accessTokenLifetime(): number {
+    return this.options.accessTokenTtlSeconds + CLOCK_SKEW_SECONDS
   }
 
   /** Signs the access token of session `sid` for `user` and assembles the session answer. */

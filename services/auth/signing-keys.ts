@@ -13,6 +13,9 @@ import {
 } from 'jose'
 import { StratusError } from '../core/errors.ts'
 import type { Database } from '../db/database.ts'
+import { isSealed, type Sealed, type SecretBox, seal, unseal } from './secret-box.ts'
+import { ServiceKeys } from './service-keys.ts'
+import { REVOCATION_CHECK_MS, SessionRevocations } from './session-revocations.ts'
 
 type PrivateKey = Awaited<ReturnType<typeof importJWK>>
 
@@ -38,7 +41,8 @@ const VERIFIED_CACHE_SIZE = 10_000
 // Functions' ctx clients present a token of their own (role `function`), signed here and never handed to
 // the function's code; re-signed at half its life so a rotation or retirement is picked up within it.
 const FUNCTION_TOKEN_LIFETIME_SECONDS = 3600
-// Service keys are long-lived credentials, as Supabase's service_role keys are; rotate to revoke.
+// Service keys are long-lived credentials, as Supabase's service_role keys are; a service-key rotation
+// revokes them (see ServiceKeys), whatever their expiry.
 const SERVICE_TOKEN_LIFETIME_SECONDS = 10 * 365 * 24 * 3600
 
 /**
@@ -60,9 +64,9 @@ export interface AuthContext {
 interface KeyRow extends Record<string, unknown> {
   kid: string
   alg: string
-  private_jwk: JWK
+  /** Sealed with the secret box (plaintext in rows written before, or without a key configured). */
+  private_jwk: JWK | Sealed
   public_jwk: JWK
-  service_token: string
   created_at: Date
   retired_at: Date | null
 }
@@ -75,21 +79,42 @@ interface KeyRow extends Record<string, unknown> {
 export class SigningKeys {
   private readonly db: Database
   private rows: KeyRow[] = []
-  private signer: { kid: string; key: PrivateKey } | undefined
+  /**
+   * The newest key, imported on first use: a node that only verifies (or a tool without
+   * AUTH_ENCRYPTION_KEY) never needs to decrypt a private key.
+   */
+  private signer: { kid: string; key: () => Promise<PrivateKey> } | undefined
   private jwkSet: ReturnType<typeof createLocalJWKSet> | undefined
   private lastReload = 0
   /** token → who it names and until when (unix seconds, skew included); only tokens that verified. */
   private readonly verified = new Map<string, { auth: AuthContext; until: number }>()
   /** function name → its ctx clients' token, and when to sign a new one (epoch ms). */
   private readonly functionTokens = new Map<string, { token: Promise<string>; renewAt: number }>()
+  /** Which service-role JWTs are live: a valid signature alone no longer admits one. */
+  private readonly serviceKeys: ServiceKeys
+  /** Ended sessions and deleted users, whose access tokens are refused before they expire. */
+  readonly revocations: SessionRevocations
+  /** Encrypts private keys at rest (AUTH_ENCRYPTION_KEY); unavailable = they stay plaintext. */
+  private readonly secrets: SecretBox | undefined
 
-  private constructor(db: Database) {
+  private constructor(db: Database, revocationCheckMs: number, secrets: SecretBox | undefined) {
     this.db = db
+    this.secrets = secrets
+    this.serviceKeys = new ServiceKeys(db)
+    this.revocations = new SessionRevocations(db, revocationCheckMs)
   }
 
-  /** Loads the keys, creating the project's first key (and service key) if there is none. */
-  static async open(db: Database): Promise<{ keys: SigningKeys; created: boolean }> {
-    const keys = new SigningKeys(db)
+  /**
+   * Loads the keys, creating the project's first key (and service key) if there is none.
+   * `revocationCheckMs` bounds how long a revoked session's access tokens still verify on this node.
+   * With `secrets` available, private keys are stored encrypted, and keys stored in plaintext before
+   * are encrypted here (once, whichever node gets there first).
+   */
+  static async open(
+    db: Database,
+    options: { revocationCheckMs?: number; secrets?: SecretBox } = {},
+  ): Promise<{ keys: SigningKeys; created: boolean }> {
+    const keys = new SigningKeys(db, options.revocationCheckMs ?? REVOCATION_CHECK_MS, options.secrets)
     let created = false
     await keys.reload()
     if (keys.rows.length === 0) {
@@ -102,41 +127,95 @@ export class SigningKeys {
       })
       await keys.reload()
     }
+    await keys.serviceKeys.reload()
+    await keys.sealStored()
     return { keys, created }
   }
 
-  /** Adds a new signing key (the old ones keep verifying) and returns its kid. */
+  /**
+   * Encrypts the private keys still stored in plaintext (written before keys were encrypted, or while
+   * no key was configured); returns how many. Nothing to do without an available secret box.
+   */
+  async sealStored(): Promise<number> {
+    const secrets = this.secrets
+    if (!secrets?.available) return 0
+    return this.db.withAdvisoryLock(727_274_003, async () => {
+      const rows = await this.db.query<KeyRow>('SELECT kid, private_jwk FROM signing_keys')
+      let sealed = 0
+      for (const row of rows) {
+        if (isSealed(row.private_jwk)) continue
+        await this.db.query('UPDATE signing_keys SET private_jwk = $2 WHERE kid = $1', [
+          row.kid,
+          JSON.stringify(seal(secrets, JSON.stringify(row.private_jwk), signingKeyContext(row.kid))),
+        ])
+        sealed++
+      }
+      return sealed
+    })
+  }
+
+  /** The private JWK of a stored row, decrypted when it was sealed. */
+  private privateJwk(row: KeyRow): JWK {
+    if (!isSealed(row.private_jwk)) return row.private_jwk
+    if (!this.secrets) throw new Error('signing keys are encrypted: AUTH_ENCRYPTION_KEY is needed')
+    return JSON.parse(unseal(this.secrets, row.private_jwk, signingKeyContext(row.kid))) as JWK
+  }
+
+  /**
+   * Adds a new signing key (the old ones keep verifying) and returns its kid. The service key is
+   * re-issued with it; the previous service keys stay valid (rotate the service key to revoke them).
+   */
   async rotate(): Promise<string> {
     const { privateKey, publicKey } = await generateKeyPair(SIGNING_ALG, { extractable: true })
     const kid = randomUUID()
     const privateJwk = { ...(await exportJWK(privateKey)), kid, alg: SIGNING_ALG, use: 'sig' }
     const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: SIGNING_ALG, use: 'sig' }
-    const now = Math.floor(Date.now() / 1000)
-    const serviceToken = await new SignJWT({ role: 'service' })
-      .setProtectedHeader({ alg: SIGNING_ALG, kid, typ: 'JWT' })
-      .setSubject('service')
-      .setIssuer(TOKEN_ISSUER)
-      .setAudience(TOKEN_AUDIENCE)
-      .setIssuedAt(now)
-      .setExpirationTime(now + SERVICE_TOKEN_LIFETIME_SECONDS)
-      .sign(privateKey)
-    await this.db.query(
-      'INSERT INTO signing_keys (kid, alg, private_jwk, public_jwk, service_token) VALUES ($1, $2, $3, $4, $5)',
-      [kid, SIGNING_ALG, JSON.stringify(privateJwk), JSON.stringify(publicJwk), serviceToken],
-    )
+    const service = await signServiceToken(privateKey, kid)
+    await this.db.tx(async (tx) => {
+      await tx.query(
+        'INSERT INTO signing_keys (kid, alg, private_jwk, public_jwk, service_token) VALUES ($1, $2, $3, $4, $5)',
+        [
+          kid,
+          SIGNING_ALG,
+          JSON.stringify(
+            this.secrets?.available
+              ? seal(this.secrets, JSON.stringify(privateJwk), signingKeyContext(kid))
+              : privateJwk,
+          ),
+          JSON.stringify(publicJwk),
+          service.token,
+        ],
+      )
+      await ServiceKeys.add(tx, service, { revokeOthers: false })
+    })
     await this.reload()
+    await this.serviceKeys.reload()
     return kid
+  }
+
+  /**
+   * Issues a new service key (signed with the newest signing key) and revokes every other one: this
+   * node refuses them at once, every other node within SERVICE_KEY_RECHECK_MS. Returns the new key
+   * and its id (the JWT's `jti`).
+   */
+  async rotateServiceKey(): Promise<{ id: string; service: string }> {
+    const signer = this.signer
+    if (!signer) throw new Error('no signing key')
+    const service = await signServiceToken(await signer.key(), signer.kid)
+    await this.db.tx((tx) => ServiceKeys.add(tx, service, { revokeOthers: true }))
+    await this.serviceKeys.reload()
+    return { id: service.id, service: service.token }
   }
 
   /** Re-reads the keys from the database. */
   async reload(): Promise<void> {
     this.rows = await this.db.query<KeyRow>(
-      'SELECT kid, alg, private_jwk, public_jwk, service_token, created_at, retired_at FROM signing_keys WHERE retired_at IS NULL ORDER BY created_at DESC, kid',
+      'SELECT kid, alg, private_jwk, public_jwk, created_at, retired_at FROM signing_keys WHERE retired_at IS NULL ORDER BY created_at DESC, kid',
     )
     this.lastReload = Date.now()
     const newest = this.rows[0]
     this.signer = newest
-      ? { kid: newest.kid, key: await importJWK(newest.private_jwk, newest.alg) }
+      ? { kid: newest.kid, key: memoize(() => importJWK(this.privateJwk(newest), newest.alg)) }
       : undefined
     this.jwkSet = createLocalJWKSet(this.jwks())
     // A key may have been retired: tokens must verify again against the current set.
@@ -149,11 +228,20 @@ export class SigningKeys {
     return { keys: this.rows.map((row) => row.public_jwk) }
   }
 
-  /** The service-role JWT of the newest key. */
+  /**
+   * The newest live service key, as this node last read it (a rotation through another node shows here
+   * once something presents a service key, or through `currentServiceToken`).
+   */
   serviceToken(): string {
-    const newest = this.rows[0]
-    if (!newest) throw new Error('no signing key')
-    return newest.service_token
+    const current = this.serviceKeys.current()
+    if (!current) throw new Error('no service key')
+    return current.token
+  }
+
+  /** The newest live service key, re-read first if this node's list may be stale. */
+  async currentServiceToken(): Promise<string> {
+    await this.serviceKeys.refresh()
+    return this.serviceToken()
   }
 
   /**
@@ -165,15 +253,17 @@ export class SigningKeys {
     ttlSeconds: number,
     issuedAt = Math.floor(Date.now() / 1000),
   ): Promise<string> {
-    if (!this.signer) throw new Error('no signing key')
+    // Held once: a reload while the key is imported must not pair one key's kid with another's key.
+    const signer = this.signer
+    if (!signer) throw new Error('no signing key')
     const now = issuedAt
     return new SignJWT(claims)
-      .setProtectedHeader({ alg: SIGNING_ALG, kid: this.signer.kid, typ: 'JWT' })
+      .setProtectedHeader({ alg: SIGNING_ALG, kid: signer.kid, typ: 'JWT' })
       .setIssuer(TOKEN_ISSUER)
       .setAudience(TOKEN_AUDIENCE)
       .setIssuedAt(now)
       .setExpirationTime(now + ttlSeconds)
-      .sign(this.signer.key)
+      .sign(await signer.key())
   }
 
   /**
@@ -196,9 +286,28 @@ export class SigningKeys {
 
   /**
    * Verifies a bearer token and returns who it names. Expired → `auth/token-expired`; anything else
-   * wrong (signature, audience, issuer, shape) → `auth/unauthenticated`.
+   * wrong (signature, audience, issuer, shape, no `exp`, an `iat` in the future), a service key that
+   * is no longer live, or a user token whose session ended (logout, deletion…; see
+   * SessionRevocations for the bound) → `auth/unauthenticated`. Every service verifies through here.
    */
   async verify(token: string): Promise<AuthContext> {
+    const auth = await this.verifySignature(token)
+    if (auth.role === 'service' && !(await this.serviceKeys.isLive(token))) {
+      throw new StratusError(
+        'auth/unauthenticated',
+        'This service key was revoked by a rotation; use the current one (`stratus keys`)',
+      )
+    }
+    if (
+      (auth.role === 'authenticated' || auth.role === 'anon') &&
+      (await this.revocations.isRevoked(auth.claims))
+    ) {
+      throw new StratusError('auth/unauthenticated', 'The session has ended; sign in again')
+    }
+    return auth
+  }
+
+  private async verifySignature(token: string): Promise<AuthContext> {
     const hit = this.verified.get(token)
     if (hit) {
       if (hit.until > Date.now() / 1000) return hit.auth
@@ -219,6 +328,14 @@ export class SigningKeys {
   private async verifyUncached(token: string): Promise<AuthContext> {
     try {
       const { payload } = await this.verifyWithReload(token)
+      // A token that never expires, or one "issued" later than now, was not issued by us as we issue
+      // tokens: only a holder of the signing key could make one, and it must not outlive a revocation.
+      if (typeof payload.exp !== 'number') {
+        throw new StratusError('auth/unauthenticated', 'The access token has no expiry (exp)')
+      }
+      if (typeof payload.iat === 'number' && payload.iat > Date.now() / 1000 + CLOCK_SKEW_SECONDS) {
+        throw new StratusError('auth/unauthenticated', 'The access token is issued in the future (iat)')
+      }
       const role = payload.role
       if (
         typeof payload.sub !== 'string' ||
@@ -259,4 +376,40 @@ export class SigningKeys {
       throw error
     }
   }
+}
+
+/** `load` run once, on first call (a failure is not kept: the next call tries again). */
+function memoize<T>(load: () => Promise<T>): () => Promise<T> {
+  let pending: Promise<T> | undefined
+  return () => {
+    pending ??= load().catch((error: unknown) => {
+      pending = undefined
+      throw error
+    })
+    return pending
+  }
+}
+
+/** What a private key's ciphertext is bound to: it decrypts in its own row only. */
+function signingKeyContext(kid: string): string {
+  return `signing-key:${kid}`
+}
+
+/** A service-role JWT signed with `key`, with a fresh `jti` (its id in `service_keys`). */
+async function signServiceToken(
+  key: PrivateKey,
+  kid: string,
+): Promise<{ id: string; token: string; kid: string }> {
+  const id = randomUUID()
+  const now = Math.floor(Date.now() / 1000)
+  const token = await new SignJWT({ role: 'service' })
+    .setProtectedHeader({ alg: SIGNING_ALG, kid, typ: 'JWT' })
+    .setSubject('service')
+    .setJti(id)
+    .setIssuer(TOKEN_ISSUER)
+    .setAudience(TOKEN_AUDIENCE)
+    .setIssuedAt(now)
+    .setExpirationTime(now + SERVICE_TOKEN_LIFETIME_SECONDS)
+    .sign(key)
+  return { id, token, kid }
 }

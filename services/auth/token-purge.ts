@@ -15,13 +15,15 @@ export type AuthPurgeResult = {
   sessions: number
   oneTimeTokens: number
   oauthStates: number
+  revocations: number
+  signinFailures: number
 }
 
 /**
  * Deletes what can no longer be used: refresh tokens past expiry, sessions that were revoked or
  * whose every refresh token expired (their access tokens expired long before: the refresh lifetime
  * is the longer one), used or expired one-time tokens (recovery, verification) and expired OAuth
- * states. Each in batches, so no statement holds locks for long.
+ * states and lapsed revocations. Each in batches, so no statement holds locks for long.
  */
 export async function purgeAuthTokens(db: Sql): Promise<AuthPurgeResult> {
   return {
@@ -49,6 +51,18 @@ export async function purgeAuthTokens(db: Sql): Promise<AuthPurgeResult> {
       db,
       `DELETE FROM auth_oauth_states WHERE state_hash IN (
          SELECT state_hash FROM auth_oauth_states WHERE expires_at < now() LIMIT ${BATCH})`,
+    ),
+    // Every token a revocation refuses has expired by then.
+    revocations: await purge(
+      db,
+      `DELETE FROM auth_revocations WHERE (kind, subject) IN (
+         SELECT kind, subject FROM auth_revocations WHERE expires_at < now() LIMIT ${BATCH})`,
+    ),
+    // Sign-in windows last a day at most (RATE_LIMIT_WINDOW_SECONDS).
+    signinFailures: await purge(
+      db,
+      `DELETE FROM auth_signin_failures WHERE account_hash IN (
+         SELECT account_hash FROM auth_signin_failures WHERE window_start < now() - ${GRACE} LIMIT ${BATCH})`,
     ),
   }
 }

@@ -9,8 +9,8 @@ interface Entry {
  * A short-lived, per-process memory of "user U with session S is enabled and live", so that an
  * authenticated client polling GET /auth/v1/user does not cost a database read per request. This
  * node's own writes (update, disable, delete, logout, revocation) forget the user at once; a change
- * made through another node shows here within `ttlMs`. (Access tokens themselves stay valid until they
- * expire, whatever happens to the session: this window is far shorter than that one.) `ttlMs` 0 = off.
+ * made through another node shows here within `ttlMs`. (An ended session's access tokens are refused
+ * on every route through SessionRevocations, within AUTH_REVOCATION_CHECK_MS.) `ttlMs` 0 = off.
  */
 export class UserCache {
   private readonly ttlMs: number

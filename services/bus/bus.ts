@@ -73,6 +73,21 @@ export interface Bus {
   /** Calls `listener` on each `signalOutbox` hint from any process sharing the bus, until closed. */
   onOutboxSignal(listener: () => void): Promise<Subscription>
 
+  /**
+   * The lowest sequence among the events still waiting for, being handled by or due for a retry by
+   * durable subscriber `name`, or null when none is; 0 when there are too many to look at. The
+   * reconciler delivers again only events below it, so it never races a delivery that is merely late.
+   */
+  pendingFloor(name: string): Promise<number | null>
+
+  /**
+   * Writes this process's durable subscriber registrations to the backing store again: after the store
+   * lost its data (a Redis restarted empty, or failed over to an empty replica), events published
+   * before this would reach no subscriber (the reconciler delivers those). No-op where registrations
+   * live in the process.
+   */
+  reassertSubscribers(): Promise<void>
+
   /** Resolves when the bus's backing service answers; rejects otherwise (used by /ready). */
   ping(): Promise<void>
 

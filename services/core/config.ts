@@ -182,7 +182,7 @@ const VARIABLES = {
     schema: int(1, 24 * 3600),
     default: '300',
     description:
-      'How often worker nodes delete old outbox events, spent auth tokens, function executions, handed-over queue messages, expired admin sessions and expired per-minute rollups.',
+      'How often worker nodes delete old outbox events, spent auth tokens, function executions, handed-over queue messages, expired admin sessions and expired per-minute rollups, then vacuum and analyse the tables that need it when nothing else does (PGlite, or PostgreSQL with `autovacuum` off).',
   },
   METRICS_ROLLUP: {
     schema: bool,
@@ -300,6 +300,24 @@ const VARIABLES = {
     description:
       'Events per second one replay runs (`POST /admin/v1/functions/{name}/replay`, or a deploy with `backfill`); each replay is paced on its own.',
   },
+  FUNCTIONS_RECONCILE_INTERVAL_MS: {
+    schema: int(0, 3_600_000),
+    default: '5000',
+    description:
+      'How often the reconciler (one worker node at a time, with a durable bus) looks for committed events whose triggers never ran, because the bus lost them (a Redis that restarted empty or failed over), and delivers them again; 0 turns it off.',
+  },
+  FUNCTIONS_RECONCILE_GRACE_MS: {
+    schema: int(1000, 3_600_000),
+    default: '15000',
+    description:
+      'How old an event (or a queue message, from when it falls due) must be before the reconciler may deliver it again: normal delivery has had this long to record an execution.',
+  },
+  FUNCTIONS_RECONCILE_BATCH: {
+    schema: int(10, 100_000),
+    default: '1000',
+    description:
+      'The most events one reconciler pass reads from the outbox (its work per pass is bounded by this).',
+  },
   QUEUE_DEDUP_SECONDS: {
     schema: int(1, 7 * 24 * 3600),
     default: '300',
@@ -339,6 +357,12 @@ const VARIABLES = {
     description:
       'How long a node may answer `GET /auth/v1/user` from memory (its own changes show at once); `0` = read the database every time.',
   },
+  AUTH_REVOCATION_CHECK_MS: {
+    schema: int(0, 60_000),
+    default: '5000',
+    description:
+      'The bound on how long an access token keeps working on every service after its session ends (logout, user deletion, sign-out everywhere): each node re-reads the revoked sessions at most this long after its last read (the node that revoked refuses at once); `0` = read them on every request.',
+  },
   AUTH_EXTERNAL_URL: {
     schema: url(['http:', 'https:']),
     default: undefined,
@@ -351,7 +375,7 @@ const VARIABLES = {
     default: undefined,
     unset: 'generated (embedded only)',
     description:
-      '32 bytes, base64 (`openssl rand -base64 32`): encrypts OAuth client secrets and TOTP secrets. Required with `DATABASE_URL` (the same on every node); embedded mode generates `<STRATUS_DATA_DIR>/keys/auth-encryption.key`. Changing it makes stored secrets unreadable.',
+      '32 bytes, base64 (`openssl rand -base64 32`): encrypts OAuth client secrets, TOTP secrets, signing keys and function env values at rest. Required with `DATABASE_URL` (the same on every node; unset, start warns and keys and env values stay in plaintext); embedded mode generates `<STRATUS_DATA_DIR>/keys/auth-encryption.key`. Changing it makes stored secrets unreadable.',
   },
   ADMIN_SESSION_TTL_SECONDS: {
     schema: int(60, 30 * 24 * 3600),
@@ -386,6 +410,12 @@ const VARIABLES = {
     schema: int(0, 1_000_000),
     default: '30',
     description: 'Sign-ins per client IP per window (`0` = unlimited).',
+  },
+  RATE_LIMIT_SIGNIN_ACCOUNT: {
+    schema: int(0, 1_000_000),
+    default: '10',
+    description:
+      'Failed password sign-ins per account (per email address, known or not, from any client IP) per window; past it every sign-in of that address answers 429 until the window ends (`0` = unlimited).',
   },
   RATE_LIMIT_REFRESH: {
     schema: int(0, 1_000_000),
@@ -572,6 +602,8 @@ export interface Config {
     readonly maxMemoryMb: number
     /** Events per second one replay (backfill) runs. */
     readonly replayRate: number
+    /** The reconciler: pass interval (0 = off), grace before redelivery, events read per pass. */
+    readonly reconcile: { readonly intervalMs: number; readonly graceMs: number; readonly batch: number }
   }
   readonly queue: {
     /** How long a `dedupId` is remembered per queue. */
@@ -592,6 +624,11 @@ export interface Config {
      */
     readonly userCacheMs: number
     /**
+     * How long a node trusts its list of revoked sessions: the bound on how long an access token keeps
+     * working anywhere after its session ends. 0 = read it on every request.
+     */
+    readonly revocationCheckMs: number
+    /**
      * The public base URL of this API as browsers reach it (OAuth providers redirect to
      * `<externalUrl>/auth/v1/callback`); unset = taken from each request's Host (and X-Forwarded-*
      * behind a trusted proxy).
@@ -610,6 +647,11 @@ export interface Config {
       readonly windowSeconds: number
       readonly signup: number
       readonly signin: number
+      /**
+       * Failed password sign-ins per account (per normalised email, known or not) from any IP; counted
+       * by auth itself (services/auth/signin-throttle.ts), not by the per-route limiter.
+       */
+      readonly signinAccount: number
       readonly refresh: number
       readonly recover: number
       /** OAuth sign-ins started (GET /auth/v1/authorize), per client IP. */
@@ -745,6 +787,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, cw
       maxPayloadBytes: v.FUNCTIONS_MAX_PAYLOAD_BYTES,
       maxMemoryMb: v.FUNCTIONS_MAX_MEMORY_MB ?? defaultMaxMemoryMb(),
       replayRate: v.FUNCTIONS_REPLAY_RATE,
+      reconcile: {
+        intervalMs: v.FUNCTIONS_RECONCILE_INTERVAL_MS,
+        graceMs: v.FUNCTIONS_RECONCILE_GRACE_MS,
+        batch: v.FUNCTIONS_RECONCILE_BATCH,
+      },
     },
     queue: { dedupSeconds: v.QUEUE_DEDUP_SECONDS },
     auth: {
@@ -754,12 +801,14 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, cw
       siteUrl: v.AUTH_SITE_URL,
       emailVerification: v.AUTH_EMAIL_VERIFICATION,
       userCacheMs: v.AUTH_USER_CACHE_MS,
+      revocationCheckMs: v.AUTH_REVOCATION_CHECK_MS,
       externalUrl: v.AUTH_EXTERNAL_URL,
       encryptionKey: v.AUTH_ENCRYPTION_KEY,
       rateLimit: {
         windowSeconds: v.RATE_LIMIT_WINDOW_SECONDS,
         signup: v.RATE_LIMIT_SIGNUP,
         signin: v.RATE_LIMIT_SIGNIN,
+        signinAccount: v.RATE_LIMIT_SIGNIN_ACCOUNT,
         refresh: v.RATE_LIMIT_REFRESH,
         recover: v.RATE_LIMIT_RECOVER,
         oauth: v.RATE_LIMIT_OAUTH,

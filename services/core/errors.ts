@@ -20,6 +20,8 @@ export const ERROR_STATUS = {
   /** An admin with TOTP enrolled signed in without a code (POST /admin/v1/session). */
   'auth/mfa-required': 401,
   'auth/admin-not-found': 404,
+  /** DELETE or GET /admin/v1/api-keys/{id} for an id that names no API key. */
+  'auth/api-key-not-found': 404,
   'db/not-found': 404,
   'db/already-exists': 409,
   'db/version-mismatch': 412,
@@ -43,7 +45,24 @@ export const ERROR_STATUS = {
   'functions/event-not-retained': 410,
   /** The function's result is larger than FUNCTIONS_MAX_PAYLOAD_BYTES (like a gateway refusing an upstream answer). */
   'functions/result-too-large': 502,
+  /**
+   * A portable (Lambda-style) handler's HTTP result is not a Lambda proxy response
+   * (`{statusCode, headers?, multiValueHeaders?, body?, isBase64Encoded?}`): 502, as API Gateway answers.
+   */
+  'functions/malformed-response': 502,
   'realtime/replay-too-large': 400,
+  /** POST /admin/v1/deployments: the manifest breaks its schema or contradicts what is live (`details.errors`). */
+  'deployments/invalid-manifest': 400,
+  /** A deployment would lose data (documents, objects, messages, a function, a provider) without allowDestroy. */
+  'deployments/data-loss': 409,
+  /** A deployment would delete a resource marked `protect: true`. */
+  'deployments/protected': 409,
+  'deployments/not-found': 404,
+  /**
+   * A deployment's step failed while applying, after every check passed (an index the data cannot hold,
+   * a resource changed meanwhile): the steps before it were undone (`details.change`, `details.cause`).
+   */
+  'deployments/apply-failed': 409,
   /** GET /admin/v1/traces/{id}: nothing of that trace is held (unknown, or past retention). */
   'observability/trace-not-found': 404,
   'request/invalid': 400,

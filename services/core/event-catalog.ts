@@ -1,4 +1,5 @@
-import { type GlobToken, globMatch, globTokens, tokensIntersect } from './glob.ts'
+import { globMatch } from './glob.ts'
+import { shapeCanMatch, suggestPatternForShape } from './subject-shape.ts'
 
 /**
  * The event catalog: every event type the platform emits, its subject shape and the type of its `data`.
@@ -169,92 +170,15 @@ export function eventTypesMatching(glob: string): EventType[] {
   return EVENT_TYPE_LIST.filter((type) => globMatch(glob, type, '.'))
 }
 
-/** One segment of a subject shape. */
-type ShapeSegment = { literal: string } | { placeholder: string; multi: boolean }
-
-function shapeSegments(shape: string): ShapeSegment[] {
-  return shape.split('/').map((segment) => {
-    const placeholder = /^\{([A-Za-z]+)(\.\.\.)?\}$/.exec(segment)
-    return placeholder
-      ? { placeholder: placeholder[1]!, multi: placeholder[2] !== undefined }
-      : { literal: segment }
-  })
-}
-
-/** The shape as glob tokens: a placeholder is one or more characters (of one segment unless multi). */
-function shapeTokens(shape: string): GlobToken[] {
-  const tokens: GlobToken[] = []
-  shapeSegments(shape).forEach((segment, i) => {
-    if (i > 0) tokens.push({ kind: 'char', char: '/' })
-    if ('literal' in segment) {
-      for (const char of segment.literal) tokens.push({ kind: 'char', char })
-    } else {
-      const chars = segment.multi ? 'any' : 'segment'
-      tokens.push({ kind: 'one', chars }, { kind: 'many', chars })
-    }
-  })
-  return tokens
-}
-
 /**
- * Whether a trigger's subject glob (`*` within a segment, `**` across, `?` one character) can match any
- * subject of `type`'s shape. False means a trigger with it can never fire on that type. Placeholders
- * stand for any text (`{name...}` even one with empty segments), so when in doubt the answer is yes: a
- * deploy refused on a false no would be worse than a trigger that never fires.
+ * Whether a trigger's subject glob can match any subject of `type`'s shape (see `shapeCanMatch`).
+ * False means a trigger with it can never fire on that type.
  */
 export function canMatch(type: EventType, subjectPattern: string): boolean {
-  return tokensIntersect(globTokens(subjectPattern), shapeTokens(subjectShape(type)))
+  return shapeCanMatch(subjectShape(type), subjectPattern)
 }
 
-/**
- * A subject pattern for `type` that can match, as close to `pattern` as the shape allows: `pattern`
- * itself when it already can; else the shape with the pattern's segments placed into its placeholders
- * in order and its missing literal segments put back (`collections/posts/*` for `db.document.created`
- * becomes `collections/posts/documents/*`), a bare `*` given to a multi-segment placeholder becoming
- * `**`. When that leaves segments over and the pattern has as many segments as the shape, they are
- * taken position by position instead (`user/*` → `users/*`). Failing all that, the shape with a
- * wildcard for every placeholder.
- */
+/** A subject pattern for `type` that can match, as close to `pattern` as the shape allows. */
 export function suggestPattern(type: EventType, pattern: string): string {
-  if (canMatch(type, pattern)) return pattern
-  const shape = shapeSegments(subjectShape(type))
-  const given = pattern.split('/').filter((segment) => segment !== '')
-  const fitted = fitInOrder(shape, given)
-  const candidates = [
-    fitted.leftOver && given.length === shape.length ? fitByPosition(shape, given) : undefined,
-    fitted.suggestion,
-    shape.map((segment) => ('literal' in segment ? segment.literal : wildcard(segment.multi))).join('/'),
-  ]
-  return candidates.find((candidate) => candidate !== undefined && canMatch(type, candidate))!
-}
-
-function wildcard(multi: boolean): string {
-  return multi ? '**' : '*'
-}
-
-/** Walks the shape, taking the pattern's segments into placeholders and putting back missing literals. */
-function fitInOrder(shape: ShapeSegment[], given: string[]): { suggestion: string; leftOver: boolean } {
-  const out: string[] = []
-  let next = 0
-  shape.forEach((segment, i) => {
-    if ('literal' in segment) {
-      if (given[next] === segment.literal) next++
-      out.push(segment.literal)
-    } else if (segment.multi) {
-      const rest = given.slice(next).join('/')
-      next = given.length
-      out.push(rest === '' || rest === '*' ? '**' : rest)
-    } else {
-      // The pattern skipped this placeholder if its next segment is the shape's next literal.
-      const following = shape[i + 1]
-      const skipped = following && 'literal' in following && given[next] === following.literal
-      out.push(skipped || next >= given.length ? '*' : given[next++]!)
-    }
-  })
-  return { suggestion: out.join('/'), leftOver: next < given.length }
-}
-
-/** The shape's literals where it has them, the pattern's segments (same count) at its placeholders. */
-function fitByPosition(shape: ShapeSegment[], given: string[]): string {
-  return shape.map((segment, i) => ('literal' in segment ? segment.literal : given[i]!)).join('/')
+  return suggestPatternForShape(subjectShape(type), pattern)
 }

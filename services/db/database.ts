@@ -63,6 +63,12 @@ export interface DatabaseCapabilities {
    * building in place is all there is.
    */
   readonly connections: 'pool' | 'single'
+  /**
+   * Who removes dead row versions and keeps planner statistics: `server` — PostgreSQL's autovacuum, when
+   * its `autovacuum` setting is on (an operator may turn it off); `nobody` — PGlite runs no background
+   * workers, whatever its setting says. See services/maintenance/vacuum.ts.
+   */
+  readonly autovacuum: 'server' | 'nobody'
 }
 
 /** The SQLSTATE of a driver error (both drivers expose `code`), if any. */

@@ -59,7 +59,7 @@ function sqlOn(client: pg.Pool | pg.PoolClient, outboxWritten: () => void): Sql 
 /** The production database driver: a `pg` pool. */
 export class PgDatabase extends BaseDatabase implements Database {
   readonly driver = 'postgres' as const
-  readonly capabilities: DatabaseCapabilities = { connections: 'pool' }
+  readonly capabilities: DatabaseCapabilities = { connections: 'pool', autovacuum: 'server' }
   private readonly pool: pg.Pool
   protected readonly sql: Sql
 
@@ -77,38 +77,54 @@ export class PgDatabase extends BaseDatabase implements Database {
   }
 
   tx<T>(fn: (tx: Sql) => Promise<T>): Promise<T> {
-    return this.inTransaction(async (outboxWritten) => {
-      const client = await this.pool.connect()
-      let broken = false
-      try {
-        await client.query('BEGIN')
-        const result = await fn(sqlOn(client, outboxWritten))
-        await client.query('COMMIT')
-        return result
-      } catch (error) {
+    return this.inTransaction((outboxWritten) =>
+      this.holdClient(async (client, markBroken) => {
         try {
-          await client.query('ROLLBACK')
-        } catch {
-          broken = true
+          await client.query('BEGIN')
+          const result = await fn(sqlOn(client, outboxWritten))
+          await client.query('COMMIT')
+          return result
+        } catch (error) {
+          try {
+            await client.query('ROLLBACK')
+          } catch {
+            markBroken()
+          }
+          throw error
         }
-        throw error
-      } finally {
-        client.release(broken)
-      }
-    })
+      }),
+    )
   }
 
-  async withAdvisoryLock<T>(key: number, fn: () => Promise<T>): Promise<T> {
-    const client = await this.pool.connect()
-    try {
+  withAdvisoryLock<T>(key: number, fn: () => Promise<T>): Promise<T> {
+    return this.holdClient(async (client) => {
       await client.query('SELECT pg_advisory_lock($1)', [key])
       try {
         return await fn()
       } finally {
         await client.query('SELECT pg_advisory_unlock($1)', [key])
       }
+    })
+  }
+
+  /**
+   * Checks out a client for `fn`'s whole run, then releases it, dropping it from the pool when its
+   * connection broke. The pool listens for errors on idle clients only: a server that ends the
+   * connection while this one is checked out but between queries (a PostgreSQL restart) would
+   * otherwise emit an 'error' nobody handles, and crash the process. The next query fails instead.
+   */
+  private async holdClient<T>(fn: (client: pg.PoolClient, markBroken: () => void) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect()
+    let broken = false
+    const markBroken = () => {
+      broken = true
+    }
+    client.on('error', markBroken)
+    try {
+      return await fn(client, markBroken)
     } finally {
-      client.release()
+      client.off('error', markBroken)
+      client.release(broken)
     }
   }
 

@@ -33,7 +33,7 @@ function sqlOn(client: PGlite | Transaction, outboxWritten: () => void): Sql {
  */
 export class PgliteDatabase extends BaseDatabase implements Database {
   readonly driver = 'pglite' as const
-  readonly capabilities: DatabaseCapabilities = { connections: 'single' }
+  readonly capabilities: DatabaseCapabilities = { connections: 'single', autovacuum: 'nobody' }
   private readonly pg: PGlite
   protected readonly sql: Sql
   private readonly lock: DirLock | undefined

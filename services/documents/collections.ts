@@ -160,11 +160,15 @@ export class Collections {
   }
 
   /**
-   * Sets a collection's configuration. Rules are compiled and the schema compiled before anything is
-   * stored (a bad one → 400 `request/invalid` naming it); declared indexes are built before the new
-   * configuration is saved, and indexes no longer declared are dropped after.
+   * Checks a configuration without storing it (what `put` checks first): rules compile, the schema
+   * compiles, the indexes parse; a bad one is a 400 `request/invalid` naming it.
    */
-  async put(name: string, input: CollectionInput): Promise<CollectionConfig> {
+  check(input: CollectionInput): {
+    rules: CollectionRules
+    schema: Record<string, unknown> | null
+    indexes: IndexDeclaration[]
+    wanted: ReturnType<typeof parseIndexes>
+  } {
     const rules = {} as CollectionRules
     for (const action of RULE_ACTIONS) {
       const source = input.rules[action] ?? false
@@ -190,6 +194,16 @@ export class Collections {
     }
     const indexes = input.indexes ?? []
     const wanted = parseIndexes(indexes)
+    return { rules, schema, indexes, wanted }
+  }
+
+  /**
+   * Sets a collection's configuration. Rules are compiled and the schema compiled before anything is
+   * stored (see `check`); declared indexes are built before the new configuration is saved, and
+   * indexes no longer declared are dropped after.
+   */
+  async put(name: string, input: CollectionInput): Promise<CollectionConfig> {
+    const { rules, schema, indexes, wanted } = this.check(input)
     const before = await this.read(name)
     const previous = before ? parseIndexes(before.indexes) : []
     await syncIndexes(this.db, this.logger, name, wanted, [])
@@ -215,6 +229,38 @@ export class Collections {
     if (!row) return false
     await syncIndexes(this.db, this.logger, name, [], parseIndexes(row.indexes))
     return true
+  }
+
+  /**
+   * Renames collection `from` to `to` with every document, in one transaction (no document events:
+   * the documents do not change, only their collection's name); then rebuilds the declared indexes
+   * under the new name (they are partial on the collection). 409 `db/already-exists` when `to` is
+   * configured or holds documents; 404 `db/not-found` when `from` is neither.
+   */
+  async rename(from: string, to: string): Promise<void> {
+    const moved = await this.db.tx(async (tx) => {
+      const [taken] = await tx.query<{ n: number }>(
+        `SELECT (SELECT count(*) FROM db_collections WHERE name = $1)::int
+              + (SELECT count(*) FROM (SELECT 1 FROM documents WHERE collection = $1 LIMIT 1) d)::int AS n`,
+        [to],
+      )
+      if (taken!.n > 0) throw new StratusError('db/already-exists', `Collection ${to} already exists`)
+      const [config] = await tx.query<CollectionRow>(
+        `UPDATE db_collections SET name = $2, version = version + 1, updated_at = now() WHERE name = $1
+         RETURNING ${COLUMNS}`,
+        [from, to],
+      )
+      const docs = await tx.query<{ n: number }>(
+        'WITH moved AS (UPDATE documents SET collection = $2 WHERE collection = $1 RETURNING 1) SELECT count(*)::int AS n FROM moved',
+        [from, to],
+      )
+      if (!config && docs[0]!.n === 0) throw new StratusError('db/not-found', `No collection ${from}`)
+      return config ? parseIndexes(config.indexes) : []
+    })
+    this.cache.delete(from)
+    this.cache.delete(to)
+    await syncIndexes(this.db, this.logger, to, moved, [])
+    await syncIndexes(this.db, this.logger, from, [], moved)
   }
 
   /** Forgets what this node remembers of `name` (after a change). */

@@ -396,6 +396,20 @@ export class DocumentsService {
     return info(name, config, await this.countDocuments(name))
   }
 
+  /** Checks a configuration as `putCollection` would, storing nothing (400 `request/invalid`). */
+  checkCollection(name: string, input: CollectionInput): void {
+    checkCollectionName(name)
+    this.collections.check(input)
+  }
+
+  /** Renames a collection with all its documents, in one transaction (see `Collections.rename`). */
+  async renameCollection(from: string, to: string): Promise<void> {
+    checkCollectionName(from)
+    checkCollectionName(to)
+    await this.collections.rename(from, to)
+    this.logger.info({ from, to }, 'renamed a collection')
+  }
+
   /**
    * Deletes a collection: its configuration first (so that only the service key can write to it
    * meanwhile), then its documents in chunks, each chunk one transaction with its documents'

@@ -38,6 +38,8 @@ export interface VersionDetail {
   env: Record<string, string>
   triggers: FunctionVersion['triggers']
   limits: { timeoutMs: number; memoryMb: number; concurrency: number; retries: number }
+  /** Which export runs: `default`, or a Lambda-style `handler`. */
+  entry: FunctionVersion['entry']
   /** With `compareTo`: how the environment differs from that version's. */
   envChanges?: { comparedTo: number; added: string[]; removed: string[]; changed: string[] }
 }
@@ -55,6 +57,7 @@ export function versionDetail(v: FunctionVersion, live: boolean, compared?: Func
     env: maskEnv(v.env),
     triggers: v.triggers,
     limits: { timeoutMs: v.timeoutMs, memoryMb: v.memoryMb, concurrency: v.concurrency, retries: v.retries },
+    entry: v.entry,
     ...(compared ? { envChanges: { comparedTo: compared.version, ...envChanges(compared.env, v.env) } } : {}),
   }
 }

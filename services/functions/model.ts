@@ -8,6 +8,14 @@ export type Trigger =
   | { type: 'schedule'; cron: string; timezone?: string }
   | { type: 'queue'; queue: string }
 
+/**
+ * Which export of the module runs, decided once per version at deploy: `default` is Stratus's
+ * `export default async (event, ctx) => result`; `handler` is a portable, Lambda-style
+ * `export const handler = async (event, context) => result` (a module with a named `handler` and no
+ * default export), which gets API Gateway and SQS shaped events on HTTP and queue triggers.
+ */
+export type FunctionEntry = 'default' | 'handler'
+
 /** One immutable deploy of a function. */
 export interface FunctionVersion {
   name: string
@@ -19,6 +27,8 @@ export interface FunctionVersion {
   concurrency: number
   retries: number
   triggers: Trigger[]
+  /** Which export runs (versions from before portable handlers are `default`). */
+  entry: FunctionEntry
   createdAt: string
   /** Who deployed it: an admin's email, or `service` (the service key); absent for older versions. */
   deployedBy?: string
@@ -99,11 +109,33 @@ export interface HttpRequestData {
   auth: unknown
 }
 
+/**
+ * What only a portable handler's event needs of an HTTP request beyond {@link HttpRequestData} (whose
+ * shape is the `http.request` event's data, kept as it is). Absent for a rerun, whose request is given
+ * by an operator: the event is then built from the request data alone.
+ */
+export interface HttpRequestMeta {
+  /** The client's address (behind a trusted proxy, the forwarded one). */
+  sourceIp: string
+  /** Header names as the client spelled them and values one by one, alternating (Node's `rawHeaders`). */
+  rawHeaders: readonly string[]
+  /** The request's URL path and query, as received (`/functions/v1/name/sub?x=1`). */
+  url: string
+  /** `HTTP/1.1`, `HTTP/2.0`. */
+  protocol: string
+  /** The body's bytes as received; undefined when they were not kept (the body is then rebuilt). */
+  body?: Uint8Array
+}
+
 /** What the gateway sends back for an HTTP invocation. */
 export interface HttpResponseData {
   status: number
-  headers: Record<string, string>
-  /** Sent as JSON when `json`; otherwise a string is sent as is and anything else as JSON. Undefined = no body. */
+  /** A header with several values (`set-cookie`) is sent once per value. */
+  headers: Record<string, string | string[]>
+  /**
+   * Sent as JSON when `json`; otherwise bytes and a string are sent as they are and anything else as
+   * JSON. Undefined = no body.
+   */
   body?: unknown
   /** True for a plain result (always JSON), false for a `{status, headers, body}` response. */
   json: boolean
@@ -176,8 +208,16 @@ export type RerunResult =
       executionId: string
       status: ExecutionStatus
       durationMs: number
-      /** The HTTP answer a caller would have had (when it succeeded). */
-      response: { status: number; headers: Record<string, string>; body?: unknown } | null
+      /**
+       * The HTTP answer a caller would have had (when it succeeded); a body of bytes that is not UTF-8
+       * text is given in base64 with `isBase64Encoded`.
+       */
+      response: {
+        status: number
+        headers: Record<string, string | string[]>
+        body?: unknown
+        isBase64Encoded?: boolean
+      } | null
       error: { name: string; message: string; stack?: string } | null
     }
 

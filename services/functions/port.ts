@@ -6,6 +6,7 @@ import type {
   EventSource,
   Execution,
   ExecutionOrigin,
+  FunctionEntry,
   FunctionHistory,
   FunctionVersion,
   HttpRequestData,
@@ -40,8 +41,14 @@ export interface DeadLetterFilter {
  * implements it): the service declares it so that it never imports the runtime.
  */
 export interface FunctionsAdminPort {
-  /** Loads `input`'s code in a throwaway sandbox: the problem when it cannot run, else undefined. */
-  validate(name: string, input: DeployInput): Promise<CodeProblem | undefined>
+  /**
+   * Loads `input`'s code in a throwaway sandbox: the problem when it cannot run, else which export
+   * runs (a default export, or else a Lambda-style `handler`).
+   */
+  validate(
+    name: string,
+    input: Omit<DeployInput, 'entry'>,
+  ): Promise<{ entry: FunctionEntry } | { problem: CodeProblem }>
   /** Stores a new immutable version, makes it live and tells every node. */
   deploy(name: string, input: DeployInput): Promise<FunctionVersion>
   /** Makes an earlier version live again and tells every node (`functions/not-found` if there is none). */

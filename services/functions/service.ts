@@ -11,9 +11,11 @@ import {
 import { type EventTypeView, eventTypeCatalog } from './event-types.ts'
 import type {
   DeadLetter,
+  DeployInput,
   EventSource,
   Execution,
   ExecutionOrigin,
+  FunctionEntry,
   FunctionVersion,
   HttpRequestData,
   ReplayRange,
@@ -57,6 +59,8 @@ export interface VersionView {
   retries: number
   triggers: Trigger[]
   env: Record<string, string>
+  /** Which export runs: `default`, or a Lambda-style `handler`. */
+  entry: FunctionEntry
 }
 
 /** A function as the admin API lists it. */
@@ -81,6 +85,7 @@ function view(v: FunctionVersion): VersionView {
     retries: v.retries,
     triggers: v.triggers,
     env: maskEnv(v.env),
+    entry: v.entry,
   }
 }
 
@@ -112,15 +117,39 @@ export class FunctionsService {
 
   /**
    * Checks the triggers (an event trigger that could never fire is a 400 `functions/invalid-trigger`),
-   * validates the module in a sandbox (a syntax error, an import or a missing default export is a 400
-   * with the engine's message and position), stores an immutable version and makes it live. With
-   * `backfill`, then starts a replay of the new version from there.
+   * validates the module in a sandbox (a syntax error, an import, or neither a default export nor a
+   * Lambda-style `handler` is a 400 with the engine's message and position), stores an immutable
+   * version with the export it runs and makes it live. With `backfill`, then starts a replay of the
+   * new version from there.
    */
   async deploy(
     name: string,
     request: DeployRequest,
     deployedBy?: string,
-  ): Promise<{ name: string; version: number; replay?: { id: string; total: number } }> {
+  ): Promise<{
+    name: string
+    version: number
+    entry: FunctionEntry
+    replay?: { id: string; total: number }
+  }> {
+    const { input, backfill } = await this.check(name, request, deployedBy)
+    const version = await this.functions.deploy(name, input)
+    const { entry } = input
+    if (!backfill) return { name, version: version.version, entry }
+    const replay = await this.functions.createReplay(name, backfill, { force: false, dryRun: false })
+    return { name, version: version.version, entry, replay: { id: replay.id!, total: replay.total } }
+  }
+
+  /**
+   * Everything `deploy` checks, storing nothing: the name, the triggers (`functions/invalid-trigger`),
+   * the limits, the masked env values (kept from the live version), and the code in a throwaway
+   * sandbox (`functions/invalid-code`). Answers the version `deploy` would store.
+   */
+  async check(
+    name: string,
+    request: DeployRequest,
+    deployedBy?: string,
+  ): Promise<{ input: DeployInput; backfill?: ReturnType<typeof checkReplayRange> }> {
     assertName(name)
     const triggers = request.triggers.map((t, i) => checkTrigger(t, i))
     const backfill = request.backfill && checkReplayRange(request.backfill, 'A backfill')
@@ -147,16 +176,14 @@ export class FunctionsService {
         { details: { memoryMb: input.memoryMb, max: this.maxMemoryMb } },
       )
     }
-    const problem = await this.functions.validate(name, input)
-    if (problem) {
+    const checked = await this.functions.validate(name, input)
+    if ('problem' in checked) {
+      const { problem } = checked
       throw new StratusError('functions/invalid-code', problem.message, {
         details: problem.line === undefined ? undefined : { line: problem.line, column: problem.column },
       })
     }
-    const version = await this.functions.deploy(name, input)
-    if (!backfill) return { name, version: version.version }
-    const replay = await this.functions.createReplay(name, backfill, { force: false, dryRun: false })
-    return { name, version: version.version, replay: { id: replay.id!, total: replay.total } }
+    return { input: { ...input, entry: checked.entry }, ...(backfill ? { backfill } : {}) }
   }
 
   /**
@@ -178,6 +205,17 @@ export class FunctionsService {
       )
     }
     return { ...env, ...Object.fromEntries(kept.map((key) => [key, live.env[key]!])) }
+  }
+
+  /** Stores a version `check` answered and makes it live (no check of its own: call `check` first). */
+  async store(name: string, input: DeployInput): Promise<{ name: string; version: number }> {
+    const version = await this.functions.deploy(name, input)
+    return { name, version: version.version }
+  }
+
+  /** The live version of every function, env values included: for the server's own use, never an answer. */
+  liveVersions(): Promise<FunctionVersion[]> {
+    return this.functions.liveVersions()
   }
 
   async rollback(name: string, version: number): Promise<{ name: string; version: number }> {

@@ -4,7 +4,7 @@ import type { AdminRole } from '../admin/accounts.ts'
  * How a route under /admin/v1 is guarded:
  * - `public`: no credentials (console sign-in; rate limited instead);
  * - `self`: any signed-in admin, whatever its role (its own session and TOTP factor);
- * - `owner`: owners only, for reads too (admin accounts; keys: GET shows the service key);
+ * - `owner`: owners only, for reads too (admin accounts; keys: GET shows the service key; API keys);
  * - `owner-writes`: anyone may read, only owners change (auth providers: their client secrets);
  * - `developer`: developers and owners only, whatever the method (invoking a function through
  *   `/admin/v1/app/functions/v1` runs its code, even on a GET);
@@ -35,6 +35,7 @@ const TABLE: readonly { path: RegExp; method?: string; access: AdminRouteAccess 
   { path: /^\/admin\/v1\/session(\/|$)/, access: 'self' },
   { path: /^\/admin\/v1\/admins(\/|$)/, access: 'owner' },
   { path: /^\/admin\/v1\/keys(\/|$)/, access: 'owner' },
+  { path: /^\/admin\/v1\/api-keys(\/|$)/, access: 'owner' },
   { path: /^\/admin\/v1\/auth\/providers(\/|$)/, access: 'owner-writes' },
   { path: /^\/admin\/v1\/app\/functions\//, access: 'developer' },
   { path: /^\/admin\/v1\/rules\/(simulate|check)$/, method: 'POST', access: 'query' },

@@ -10,6 +10,7 @@ import Fastify, {
   type RouteOptions,
 } from 'fastify'
 import type { Redis } from 'ioredis'
+import { type ApiKeyPrincipal, isApiKey } from '../admin/api-keys.ts'
 import type { SigningKeys } from '../auth/signing-keys.ts'
 import type { Config } from '../core/config.ts'
 import { StratusError } from '../core/errors.ts'
@@ -17,7 +18,9 @@ import { newId } from '../core/ids.ts'
 import type { Logger } from '../core/logger.ts'
 import type { Metrics } from '../core/metrics.ts'
 import { sendError } from '../http/send-error.ts'
+import { admitApiKey } from './api-key-access.ts'
 import { answerError, installErrorHandling } from './errors.ts'
+import { SECURITY_SCHEMES, transformDocument, transformRoute } from './openapi.ts'
 import { type AdminGuardPort, admitUnknownRoute, installAdminGuard } from './plugins/admin-guard.ts'
 import { boundedDrainPlugin } from './plugins/bounded-drain.ts'
 import { installFiniteNumbers } from './plugins/finite-numbers.ts'
@@ -63,6 +66,11 @@ export interface GatewayDeps {
    * Absent: only the service key is admitted and nothing is audited.
    */
   admins?: AdminGuardPort & { isAdminToken: (token: string) => boolean }
+  /**
+   * Scoped API keys (`sk_…`), accepted as bearer tokens wherever the service key is, within their
+   * scopes (see api-key-access.ts). Absent: none accepted.
+   */
+  apiKeys?: { verify(token: string): Promise<ApiKeyPrincipal> }
   /**
    * Where routes' rate-limit counters live (routes opt in with `config.rateLimit`): a Redis client,
    * so limits hold across nodes, or in-process when absent. `prefix` namespaces the keys.
@@ -164,11 +172,18 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     },
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'Stratus', version: '1', description: OPENAPI_DESCRIPTION },
-      components: {
-        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      info: {
+        title: 'Stratus',
+        version: '1',
+        description: OPENAPI_DESCRIPTION,
+        license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
       },
+      // Relative: the document describes the server that serves it, whatever its public address.
+      servers: [{ url: '/', description: 'The server that published this document' }],
+      components: { securitySchemes: SECURITY_SCHEMES },
     },
+    transform: transformRoute,
+    transformObject: transformDocument,
   })
   await app.register(swaggerUi, { routePrefix: '/docs' })
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
@@ -189,7 +204,21 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     collectors: deps.collectors ?? [],
     observe: deps.onResponse,
   })
-  await app.register(identityPlugin, { keys: deps.keys, isAdminToken: deps.admins?.isAdminToken })
+  const apiKeys = deps.apiKeys
+  await app.register(identityPlugin, {
+    keys: deps.keys,
+    isAdminToken: deps.admins?.isAdminToken,
+    apiKeys: apiKeys && {
+      isApiKey,
+      // The route's pattern when one matched (what the scopes map), else the path (a 404 to be).
+      authenticate: async (token, request) =>
+        admitApiKey(
+          await apiKeys.verify(token),
+          request.method,
+          request.routeOptions.url ?? request.url.split('?')[0]!,
+        ),
+    },
+  })
 
   await app.register(rateLimit, {
     global: false,
@@ -219,7 +248,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
   for (const service of deps.services ?? []) await app.register(service.routes, { prefix: service.prefix })
   await app.register(
     async (admin) => {
-      const guard = { admins: deps.admins, serviceToken: () => deps.keys.serviceToken() }
+      const guard = { admins: deps.admins, serviceToken: () => deps.keys.currentServiceToken() }
       installAdminGuard(admin, guard)
       // Unknown admin paths answer 401/403 to callers without credentials, too: no probing the admin API.
       admin.setNotFoundHandler({ preHandler: admitUnknownRoute(guard) }, (request, reply) =>

@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { type ErrorCode, isStratusError } from '../core/errors.ts'
 import { sendError } from '../http/send-error.ts'
-import { isUnstorableText } from './unstorable-text.ts'
+import { unstorableValue } from './unstorable-text.ts'
 
 /** Maps an error that is not ours (fastify's parsers, schema validation, plugins) to a public code. */
 function classify(error: FastifyError): { code: ErrorCode; message: string; details?: unknown } | undefined {
@@ -15,12 +15,8 @@ function classify(error: FastifyError): { code: ErrorCode; message: string; deta
     }))
     return { code: 'request/invalid', message: `Invalid request ${context}: ${error.message}`, details }
   }
-  if (isUnstorableText(error)) {
-    return {
-      code: 'request/invalid',
-      message: 'The request contains U+0000 (NUL), which cannot be stored',
-    }
-  }
+  const unstorable = unstorableValue(error)
+  if (unstorable) return { code: 'request/invalid', message: unstorable }
   const status = error.statusCode
   if (status === undefined || status < 400 || status >= 500) return undefined
   switch (status) {

@@ -3,24 +3,38 @@ import { StratusError } from '../core/errors.ts'
 import { sqlState } from '../db/database.ts'
 
 // Text Postgres cannot store, and how the gateway keeps it from becoming a 500. U+0000 is refused by
-// text (22021) and jsonb (22P05) alike, so the database itself detects it and `isUnstorableText` maps
+// text (22021) and jsonb (22P05) alike, so the database itself detects it and `unstorableValue` maps
 // its error. A lone surrogate is not: jsonb refuses its `\ud800` escape with 22P02, which any invalid
 // input also raises, and a text parameter is silently stored as U+FFFD (the driver encodes the string
 // as UTF-8). So lone surrogates are refused where they enter: a JSON body is the only way a request can
 // carry one (UTF-8 cannot encode them, and percent-decoding refuses them).
 
 /**
- * True when `error` (or one of its causes) is Postgres refusing U+0000. Services check the values they
- * know to be free-form (documents, payloads); anything else that carries one to the database fails
- * there, and that is the client's input, not a server fault: the statement's transaction rolled back,
- * so nothing was half written.
+ * Postgres data exceptions that only a client's value can raise, and what the client is told. U+0000
+ * in text (22021) or jsonb (22P05); a number out of a column's range (22003: an `integer` the schema
+ * leaves unbounded, such as a version of 2^53, against an int4 column); a date or time out of the
+ * range Postgres stores (22008). The statement's transaction rolled back, so nothing was half written.
  */
-export function isUnstorableText(error: unknown): boolean {
+const CLIENT_DATA_EXCEPTIONS: Readonly<Record<string, string>> = {
+  '22021': 'The request contains U+0000 (NUL), which cannot be stored',
+  '22P05': 'The request contains U+0000 (NUL), which cannot be stored',
+  '22003': 'A number in the request is outside the range that can be stored',
+  '22008': 'A date or time in the request is outside the range that can be stored',
+}
+
+/**
+ * The message for a client whose value the database refused (`error` or one of its causes is one of
+ * the data exceptions above), or undefined. Services check the values they know to be free-form
+ * (documents, payloads); anything else that carries such a value to the database fails there, and
+ * that is the client's input, not a server fault.
+ */
+export function unstorableValue(error: unknown): string | undefined {
   for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
     const state = sqlState(e)
-    if (state === '22021' || state === '22P05') return true
+    if (state !== undefined && Object.hasOwn(CLIENT_DATA_EXCEPTIONS, state))
+      return CLIENT_DATA_EXCEPTIONS[state]
   }
-  return false
+  return undefined
 }
 
 // ES2024's String#isWellFormed (Node 20 has it; the ES2023 lib does not declare it).

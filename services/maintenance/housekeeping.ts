@@ -1,6 +1,6 @@
 import type { Logger } from '../core/logger.ts'
 
-/** One cleanup job: deletes what is no longer needed and says how much, for the log. */
+/** One cleanup job: deletes what is no longer needed (or vacuums) and says how much, for the log. */
 export interface HousekeepingTask {
   name: string
   run(): Promise<number | Record<string, number>>
@@ -44,7 +44,7 @@ export class Housekeeping {
         const count =
           typeof removed === 'number' ? removed : Object.values(removed).reduce((a, b) => a + b, 0)
         if (count > 0)
-          this.#options.logger.info({ task: task.name, removed }, 'housekeeping: removed old rows')
+          this.#options.logger.info({ task: task.name, count: removed }, 'housekeeping: task done')
       } catch (error) {
         this.#options.logger.warn({ err: error, task: task.name }, 'housekeeping: task failed')
       }

@@ -246,6 +246,21 @@ function closeTree(spans: TraceSpanView[]): TraceSpanView[] {
       attributes,
     })
   }
-  // A derived parent starts with its first child: listed first, it stays before it.
-  return [...derived.values(), ...spans].sort((a, b) => Date.parse(a.start) - Date.parse(b.start))
+  // Starts are kept to the millisecond, so a parent and its first child often tie: on a tie the
+  // shallower span comes first, so a parent is never listed after its child.
+  const all = [...derived.values(), ...spans]
+  const parentOf = new Map(all.map((s) => [s.id, s.parentId]))
+  const depth = (span: TraceSpanView): number => {
+    const seen = new Set<string>()
+    let d = 0
+    for (let p = span.parentId; p !== undefined && parentOf.has(p) && !seen.has(p); p = parentOf.get(p)) {
+      seen.add(p)
+      d++
+    }
+    return d
+  }
+  return all
+    .map((span) => ({ span, start: Date.parse(span.start), depth: depth(span) }))
+    .sort((a, b) => a.start - b.start || a.depth - b.depth)
+    .map(({ span }) => span)
 }

@@ -1,6 +1,6 @@
 import type { StratusEvent } from '../core/events.ts'
 import type { Sql } from '../db/database.ts'
-import { EVENT_COLUMNS, type OutboxRow, rowToEvent } from './outbox.ts'
+import { EVENT_COLUMNS, type OutboxRow, PUBLISHED_THROUGH, publishedAtOf, rowToEvent } from './outbox.ts'
 
 /**
  * Reading the retained events (the outbox, as long as retention keeps it) for the trace and events
@@ -18,13 +18,14 @@ export const MAX_TRACE_EVENTS = 5000
 
 /**
  * The published events of trace `traceId`, by sequence, through the trace index of migration
- * 20261201000000_traces (an event the relay has not published yet, a matter of milliseconds, is not
- * there yet).
+ * 20261216000000_outbox_publications (an event the relay has not published yet, a matter of
+ * milliseconds, is not there yet).
  */
 export async function eventsOfTrace(sql: Sql, traceId: string): Promise<LoggedEvent[]> {
   const rows = await sql.query<OutboxRow & { published_at: Date | null }>(
-    `SELECT ${EVENT_COLUMNS}, published_at FROM outbox
-     WHERE substr(traceparent, 4, 32) = $1 AND published_at IS NOT NULL AND traceparent IS NOT NULL
+    `SELECT ${EVENT_COLUMNS}, ${publishedAtOf('outbox.sequence')} AS published_at FROM outbox
+     WHERE substr(traceparent, 4, 32) = $1 AND sequence IS NOT NULL AND traceparent IS NOT NULL
+       AND sequence <= ${PUBLISHED_THROUGH}
      ORDER BY sequence LIMIT $2`,
     [traceId, MAX_TRACE_EVENTS],
   )
@@ -67,7 +68,8 @@ export async function listEvents(
   if (filter.afterSequence !== undefined) add(asc ? 'sequence > ?' : 'sequence < ?', filter.afterSequence)
   params.push(filter.limit + 1)
   const rows = await sql.query<OutboxRow & { published_at: Date | null }>(
-    `SELECT ${EVENT_COLUMNS}, published_at FROM outbox WHERE ${where.join(' AND ')}
+    `SELECT ${EVENT_COLUMNS}, ${publishedAtOf('outbox.sequence')} AS published_at FROM outbox
+     WHERE ${where.join(' AND ')}
      ORDER BY sequence ${asc ? 'ASC' : 'DESC'} LIMIT $${params.length}`,
     params,
   )

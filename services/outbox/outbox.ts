@@ -88,11 +88,32 @@ export async function lastSequence(sql: Sql): Promise<number> {
 
 export { EVENT_COLUMNS }
 
+/**
+ * The published watermark, as an SQL expression: every event with a sequence at or below it is on the
+ * bus (the relay publishes in sequence order and records each batch in `outbox_publications`; see
+ * migration 20261216000000_outbox_publications). 0 when nothing was published yet.
+ */
+export const PUBLISHED_THROUGH = '(SELECT coalesce(max(through_sequence), 0) FROM outbox_publications)'
+
+/**
+ * When the event with sequence `column` was published, as an SQL expression (null while it waits): the
+ * time of the first published batch that reached it.
+ */
+export function publishedAtOf(column: string): string {
+  return `(SELECT p.published_at FROM outbox_publications p WHERE p.through_sequence >= ${column}
+    ORDER BY p.through_sequence LIMIT 1)`
+}
+
 /** Seconds since the oldest unpublished event was committed (0 when none wait): the relay's lag. */
 export async function outboxLagSeconds(sql: Sql): Promise<number> {
-  const rows = await sql.query<{ age: number }>(
-    `SELECT extract(epoch FROM now() - created_at)::float8 AS age
-     FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT 1`,
+  // Unpublished: not sequenced yet (the pending index, oldest id first), or sequenced above the
+  // watermark (a batch between numbering and publishing; the sequence index).
+  const rows = await sql.query<{ age: number | null }>(
+    `SELECT extract(epoch FROM now() - min(created_at))::float8 AS age FROM (
+       (SELECT created_at FROM outbox WHERE sequence IS NULL ORDER BY id LIMIT 1)
+       UNION ALL
+       (SELECT created_at FROM outbox WHERE sequence > ${PUBLISHED_THROUGH} ORDER BY sequence LIMIT 1)
+     ) AS oldest`,
   )
   return Math.max(0, rows[0]?.age ?? 0)
 }

@@ -134,8 +134,8 @@ export class QueueService {
     return published
   }
 
-  /** Sets a queue's rules (creating the queue). */
-  async setRules(queue: string, rules: QueueRules): Promise<{ name: string; rules: QueueRules }> {
+  /** Checks a queue's name and rules as `setRules` would, storing nothing. */
+  checkRules(queue: string, rules: QueueRules): void {
     assertQueueName(queue)
     if (rules.publish !== undefined) {
       try {
@@ -147,12 +147,40 @@ export class QueueService {
         throw error
       }
     }
+  }
+
+  /** Sets a queue's rules (creating the queue). */
+  async setRules(queue: string, rules: QueueRules): Promise<{ name: string; rules: QueueRules }> {
+    this.checkRules(queue, rules)
     await this.deps.db.query(
       `INSERT INTO queues (name, rules) VALUES ($1, $2::jsonb)
        ON CONFLICT (name) DO UPDATE SET rules = EXCLUDED.rules`,
       [queue, JSON.stringify(rules)],
     )
     return { name: queue, rules }
+  }
+
+  /** Every known queue (configured, or published to) with its rules ({} when none were set). */
+  async configs(): Promise<{ name: string; rules: QueueRules }[]> {
+    const rows = await this.deps.db.query<{ name: string; rules: QueueRules | null }>(
+      'SELECT name, rules FROM queues ORDER BY name',
+    )
+    return rows.map((row) => ({ name: row.name, rules: row.rules ?? {} }))
+  }
+
+  /**
+   * Deletes a queue with the messages it still holds and its dedup ids, in one transaction. Deliveries
+   * already handed to the job queues still run (their consumers decide); 404 when there is no such queue.
+   */
+  async remove(queue: string): Promise<{ messages: number }> {
+    assertQueueName(queue)
+    return this.deps.db.tx(async (tx) => {
+      const gone = await tx.query('DELETE FROM queues WHERE name = $1 RETURNING name', [queue])
+      if (gone.length === 0) throw new StratusError('request/not-found', `No queue ${queue}`)
+      const messages = await tx.query('DELETE FROM queue_messages WHERE queue = $1 RETURNING id', [queue])
+      await tx.query('DELETE FROM queue_dedup WHERE queue = $1', [queue])
+      return { messages: messages.length }
+    })
   }
 
   /** Every known queue with its counts and backlog age (what the gauges sample; no rates). */

@@ -1,4 +1,5 @@
 import type { Database } from '../db/database.ts'
+import { PUBLISHED_THROUGH } from '../outbox/outbox.ts'
 
 /** A stored message not yet handed to its consumers. */
 export interface BacklogMessage {
@@ -66,7 +67,7 @@ export class QueueStore {
       `SELECT m.id, m.queue, m.payload, m.available_at, m.created_at, o.sequence, m.traceparent, m.causation_id
        FROM queue_messages m LEFT JOIN outbox o ON o.event_id = m.id
        WHERE m.dispatched_at IS NULL AND m.queue = ANY($1::text[])
-         AND (o.event_id IS NULL OR o.published_at IS NOT NULL)
+         AND (o.event_id IS NULL OR o.sequence <= ${PUBLISHED_THROUGH})
          AND ($2::int IS NULL OR m.available_at <= now() + make_interval(secs => $2::int / 1000.0))
        ORDER BY m.available_at, m.created_at LIMIT 500`,
       [queues, dueWithinMs],

@@ -46,7 +46,7 @@ export interface RealtimeLimits {
 export interface RealtimeServiceOptions {
   db: Sql
   bus: Bus
-  keys: Pick<SigningKeys, 'verify'>
+  keys: Pick<SigningKeys, 'verify' | 'revocations'>
   /** The document database's collection configurations (read rules). */
   collections: { get(name: string): Promise<ActiveCollection | null> }
   logger: Logger
@@ -150,7 +150,7 @@ export class RealtimeService {
   readonly limits: RealtimeLimits
   readonly logger: Logger
   private readonly db: Sql
-  private readonly keys: Pick<SigningKeys, 'verify'>
+  private readonly keys: Pick<SigningKeys, 'verify' | 'revocations'>
   private readonly collections: RealtimeServiceOptions['collections']
   private readonly feed: EventFeed
   private readonly onConnections?: (count: number) => void
@@ -158,6 +158,7 @@ export class RealtimeService {
   /** Every live or replaying subscription, by collection. */
   private readonly index = new Map<string, Map<Subscription, RealtimeConnection>>()
   private heartbeat?: NodeJS.Timeout
+  private revocationSweep?: NodeJS.Timeout
   private lastBeat = Date.now()
 
   constructor(options: RealtimeServiceOptions) {
@@ -183,6 +184,29 @@ export class RealtimeService {
     this.lastBeat = Date.now()
     this.heartbeat = setInterval(() => this.beat(), this.limits.heartbeatMs)
     this.heartbeat.unref()
+    // An open connection's token was verified once: re-check it as often as the revocation list can
+    // change, so a logout or a deleted user also ends its subscriptions within the same bound.
+    this.revocationSweep = setInterval(
+      () => void this.closeRevoked(),
+      Math.max(this.keys.revocations.checkMs, 1000),
+    )
+    this.revocationSweep.unref()
+  }
+
+  private async closeRevoked(): Promise<void> {
+    try {
+      await this.keys.revocations.refresh()
+    } catch (error) {
+      this.logger.warn({ err: error }, 'realtime: revocation list unreadable; kept the last one')
+      return
+    }
+    for (const connection of this.connections) {
+      const auth = connection.viewer.auth
+      if (!auth || (auth.role !== 'authenticated' && auth.role !== 'anon')) continue
+      if (!this.keys.revocations.revokedAsRead(auth.claims)) continue
+      connection.sendError(new StratusError('auth/unauthenticated', 'The session has ended; sign in again'))
+      connection.close(CLOSE_CODES.unauthenticated, 'session ended')
+    }
   }
 
   /** Open connections on this node. */
@@ -500,6 +524,7 @@ export class RealtimeService {
   /** Closes every connection (1001) and stops following the bus. */
   async close(): Promise<void> {
     if (this.heartbeat) clearInterval(this.heartbeat)
+    if (this.revocationSweep) clearInterval(this.revocationSweep)
     for (const connection of [...this.connections])
       connection.close(CLOSE_CODES.goingAway, 'server shutting down')
     await this.feed.close()

@@ -88,12 +88,18 @@ export class Buckets {
     this.maxFileSize = maxFileSize
   }
 
-  /** Creates a bucket or replaces its settings (absent fields take their defaults). */
-  async put(name: string, input: BucketInput): Promise<{ bucket: Bucket; created: boolean }> {
+  /** Checks a bucket's name and settings as `put` would, storing nothing: the settings `put` would store. */
+  check(name: string, input: BucketInput): BucketSettings {
     checkBucketName(name)
     const settings = checkBucketSettings(input, this.rules)
     if (settings.maxFileSize !== null && settings.maxFileSize > this.maxFileSize)
       throw invalid(`maxFileSize may be at most ${this.maxFileSize}`, { field: 'maxFileSize' })
+    return settings
+  }
+
+  /** Creates a bucket or replaces its settings (absent fields take their defaults). */
+  async put(name: string, input: BucketInput): Promise<{ bucket: Bucket; created: boolean }> {
+    const settings = this.check(name, input)
     const rows = await this.db.query<BucketRow & { created: boolean }>(
       `INSERT INTO storage_buckets (name, public, rules, max_file_size, allowed_content_types)
        VALUES ($1, $2, $3::jsonb, $4, $5::text[])

@@ -14,6 +14,11 @@ const refused = (fn: () => void) => {
 }
 
 describe('object keys', () => {
+  it('returns the NFC form, so visually identical keys are one key', () => {
+    expect(checkObjectKey('cafe\u0301/x')).toBe('caf\u00e9/x')
+    expect(checkObjectKey('caf\u00e9/x')).toBe('caf\u00e9/x')
+  })
+
   it.each([['a'], ['a/b/c.txt'], ['.hidden/x'], ['ünï cödé/€.txt'], ['q?x=1&y#z'], ['a'.repeat(255)]])(
     'accepts %j',
     (key) => {

@@ -19,11 +19,22 @@ export function checkBucketName(name: string): void {
 }
 
 /**
- * Throws `request/invalid` unless `key` is a valid object key: `/`-separated non-empty segments of at
- * most 255 bytes, none `.` or `..`, no control characters or backslashes, at most `MAX_KEY_BYTES` bytes.
- * Traversal (`../x`, `a/../../b`, encoded or not) is refused here, and again by the driver.
+ * The stored form of an object key: Unicode NFC, so that two keys that look the same (`é` typed as one
+ * code point or as `e` + combining accent, as macOS file names arrive) name one object.
  */
-export function checkObjectKey(key: string): void {
+export function normalizeObjectKey(key: string): string {
+  return key.normalize('NFC')
+}
+
+/**
+ * Returns `key` in its stored form (NFC), or throws `request/invalid` unless it is a valid object key:
+ * `/`-separated non-empty segments of at most 255 bytes, none `.` or `..`, no control characters or
+ * backslashes, at most `MAX_KEY_BYTES` bytes. The key is normalised first and checked after, so no
+ * normalisation can turn a checked key into a traversal. Traversal (`../x`, `a/../../b`, encoded or
+ * not) is refused here, and again by the driver.
+ */
+export function checkObjectKey(raw: string): string {
+  const key = normalizeObjectKey(raw)
   const fail = (reason: string): never => {
     throw new StratusError('request/invalid', `Invalid object key: ${reason}`, { details: { field: 'key' } })
   }
@@ -35,6 +46,7 @@ export function checkObjectKey(key: string): void {
     if (error instanceof InvalidPathError) fail(error.message.replace(/^.*: /, ''))
     throw error
   }
+  return key
 }
 
 /**

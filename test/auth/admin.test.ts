@@ -126,9 +126,10 @@ describe.each(LANES)('auth admin (%s lane)', (lane) => {
       .send({ refresh_token: u.refresh })
     expect(refresh.status).toBe(403)
     expect(refresh.body.error.code).toBe('auth/user-disabled')
+    // Disabling ends the user's sessions, so the access token from before is refused like any
+    // revoked one (401); the refresh above is what tells the client the account is disabled.
     const me = await request(t.url).get('/auth/v1/user').set(bearer(u.access))
-    expect(me.status).toBe(403)
-    expect(me.body.error.code).toBe('auth/user-disabled')
+    expect([me.status, me.body.error.code]).toEqual([401, 'auth/unauthenticated'])
 
     const enabled = await admin().patch(`/users/${u.uid}`, { disabled: false })
     expect(enabled.body.user.disabled).toBe(false)

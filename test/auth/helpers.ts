@@ -1,5 +1,7 @@
+import { importJWK, type JWK } from 'jose'
 import request from 'supertest'
 import { expect } from 'vitest'
+import { embeddedKeyPath, isSealed, openSecretBox, unseal } from '../../services/auth/secret-box.ts'
 import { eventually, uniqueName } from '../support/lanes.ts'
 import type { TestPlatform } from '../support/platform.ts'
 
@@ -7,6 +9,7 @@ import type { TestPlatform } from '../support/platform.ts'
 export const NO_RATE_LIMITS = {
   RATE_LIMIT_SIGNUP: '0',
   RATE_LIMIT_SIGNIN: '0',
+  RATE_LIMIT_SIGNIN_ACCOUNT: '0',
   RATE_LIMIT_REFRESH: '0',
   RATE_LIMIT_RECOVER: '0',
   RATE_LIMIT_OAUTH: '0',
@@ -109,4 +112,21 @@ export function expectNoSecrets(value: unknown): void {
   expect(json).not.toMatch(/\$argon2/)
   expect(json).not.toMatch(/password_?hash|token_?hash|passwordHash|tokenHash/i)
   for (const s of allStrings(value)) expect(s).not.toMatch(/^[0-9a-f]{64}$/)
+}
+
+/**
+ * The private half of the project's newest signing key (decrypted: it is stored encrypted), as only a
+ * key holder has it: for forging tokens that are validly signed but malformed.
+ */
+export async function projectSigningKey(t: TestPlatform) {
+  const [row] = await t.platform.db.query<{ kid: string; private_jwk: unknown }>(
+    'SELECT kid, private_jwk FROM signing_keys WHERE retired_at IS NULL ORDER BY created_at DESC LIMIT 1',
+  )
+  const box = openSecretBox({
+    key: t.platform.config.auth.encryptionKey,
+    generatedKeyFile: t.lane === 'embedded' ? embeddedKeyPath(t.env.STRATUS_DATA_DIR!) : undefined,
+  })
+  const stored = row!.private_jwk
+  const jwk = (isSealed(stored) ? JSON.parse(unseal(box, stored, `signing-key:${row!.kid}`)) : stored) as JWK
+  return { kid: row!.kid, key: await importJWK(jwk, 'ES256') }
 }

@@ -1,4 +1,4 @@
-import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, importJWK, jwtVerify, SignJWT } from 'jose'
+import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, jwtVerify, SignJWT } from 'jose'
 import request from 'supertest'
 import { describe, expect, it } from 'vitest'
 import { eventually } from '../support/lanes.ts'
@@ -11,6 +11,7 @@ import {
   NO_RATE_LIMITS,
   newEmail,
   PASSWORD,
+  projectSigningKey,
   signUp,
 } from './helpers.ts'
 
@@ -472,13 +473,11 @@ describe.each(LANES)('auth sessions (%s lane)', (lane) => {
     })
 
     const forge = async (mutate: (claims: Record<string, unknown>) => void, sign?: 'foreign') => {
-      const [row] = await t.platform.db.query<{ kid: string; private_jwk: Record<string, string> }>(
-        'SELECT kid, private_jwk FROM signing_keys WHERE retired_at IS NULL ORDER BY created_at DESC LIMIT 1',
-      )
+      const own = await projectSigningKey(t)
       const key =
         sign === 'foreign'
           ? (await import('jose')).generateKeyPair('ES256').then((k) => k.privateKey)
-          : importJWK(row!.private_jwk, 'ES256')
+          : own.key
       const now = Math.floor(Date.now() / 1000)
       const claims: Record<string, unknown> = {
         sub: 'someone',
@@ -490,7 +489,7 @@ describe.each(LANES)('auth sessions (%s lane)', (lane) => {
         exp: now + 600,
       }
       mutate(claims)
-      return new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: row!.kid }).sign(await key)
+      return new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: own.kid }).sign(await key)
     }
 
     it.each([

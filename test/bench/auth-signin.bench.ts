@@ -1,18 +1,38 @@
 import { spawn } from 'node:child_process'
-import { createBenchDatabase, loadHttp, note, PHASE_SECONDS, ROOT, report, startStratus } from './lib.ts'
+import {
+  createBenchDatabase,
+  loadHttp,
+  note,
+  PHASE_SECONDS,
+  ROOT,
+  report,
+  scaled,
+  startStratus,
+  timeLimit,
+  trackChild,
+  waitingFor,
+} from './lib.ts'
 
 // Password sign-ins per second through the gateway (POST /auth/v1/token?grant_type=password: lookup,
 // argon2id verify, session + refresh-token insert, ES256 signing) vs raw argon2id verifications per
 // second with the same parameters, same machine, same run. The hash dominates by design; the ratio
 // shows what the rest of the path costs.
+timeLimit({ full: 300, tiny: 120 })
 const CONCURRENCY = 16
 
 async function rawVerifications(): Promise<number> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'test/bench/fixtures/auth-argon2-verify.ts'], {
     cwd: ROOT,
-    env: { ...process.env, SECONDS: String(PHASE_SECONDS), CONCURRENCY: String(CONCURRENCY) },
+    env: {
+      ...process.env,
+      SECONDS: String(PHASE_SECONDS),
+      WARMUP_MS: String(scaled(1000, 0)),
+      CONCURRENCY: String(CONCURRENCY),
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   })
+  trackChild(child)
+  waitingFor('the raw argon2id baseline process')
   let out = ''
   child.stdout.on('data', (chunk) => {
     out += chunk

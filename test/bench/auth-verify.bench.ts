@@ -1,7 +1,8 @@
-import { createBenchDatabase, loadHttp, note, report, startStratus } from './lib.ts'
+import { createBenchDatabase, loadHttp, note, report, startStratus, timeLimit } from './lib.ts'
 
 // Authenticated GET /auth/v1/user (ES256 verification in the identity hook, then the user and its
 // session read from the database) vs the same gateway's GET /health, same process, same run.
+timeLimit({ full: 300, tiny: 120 })
 const database = await createBenchDatabase()
 const stratus = await startStratus({ DATABASE_URL: database.url, RATE_LIMIT_SIGNUP: '0' })
 try {

@@ -7,8 +7,13 @@ import {
   note,
   PHASE_SECONDS,
   report,
+  scaled,
   spawnServer,
   startStratus,
+  TINY,
+  TINY_REQUESTS,
+  timeLimit,
+  waitingFor,
 } from './lib.ts'
 
 // Creates/s through POST /db/v1/collections/{col}/documents — authenticated, under a CEL create rule
@@ -16,8 +21,11 @@ import {
 // fastify + pg route doing the same two inserts in one transaction on a pool of the same size, same
 // PostgreSQL, same run. Then p99 latency at 70% of our peak rate. Stratus runs the `api` role (no
 // relay), as the baseline publishes nothing either.
+timeLimit({ full: 300, tiny: 120 })
 const POOL = '10'
 const CONNECTIONS = 32
+/** Alternating rounds of bare and ours (one when tiny). */
+const ROUNDS = scaled(2, 1)
 const database = await createBenchDatabase()
 const bare = await spawnServer('test/bench/fixtures/bare-db.ts', [], {
   DATABASE_URL: database.url,
@@ -44,7 +52,7 @@ try {
   // gain from running at a quieter moment.
   const baselines: HttpLoad[] = []
   const runs: HttpLoad[] = []
-  for (let round = 0; round < 2; round++) {
+  for (let round = 0; round < ROUNDS; round++) {
     const b = await loadHttp(`${bare.url}/create`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -63,6 +71,7 @@ try {
   const ours = best(runs)
 
   const rate = Math.round(ours.rps * 0.7)
+  waitingFor(`paced creates at ${rate}/s`)
   const paced = await autocannon({
     url,
     method: 'POST',
@@ -70,7 +79,7 @@ try {
     body: body(uid),
     connections: CONNECTIONS,
     overallRate: rate,
-    duration: PHASE_SECONDS,
+    ...(TINY ? { amount: TINY_REQUESTS } : { duration: PHASE_SECONDS }),
   })
   note(`at ${rate} creates/s (70% of peak): p50 ${paced.latency.p50} ms, p99 ${paced.latency.p99} ms`)
   if (paced.errors || paced.non2xx) throw new Error('paced creates answered errors')
@@ -82,7 +91,7 @@ try {
     body: body('bare'),
     connections: CONNECTIONS,
     overallRate: rate,
-    duration: PHASE_SECONDS,
+    ...(TINY ? { amount: TINY_REQUESTS } : { duration: PHASE_SECONDS }),
   })
   note(`bare at ${rate} creates/s: p50 ${pacedBaseline.latency.p50} ms, p99 ${pacedBaseline.latency.p99} ms`)
 

@@ -8,15 +8,22 @@ import {
   loadHttp,
   note,
   report,
+  scaled,
+  scaledEnv,
   spawnServer,
   startStratus,
+  timeLimit,
+  waitingFor,
 } from './lib.ts'
 
 // Query latency on 100k documents with a declared index: GET /db/v1/collections/items/documents
 // (authenticated, read rule, where + orderBy + limit, cursor encoding, JSON envelope) vs the very SQL
 // our compiler emits for it, run raw by a bare fastify + pg route on a pool of the same size.
 // ratio = baseline p99 / our p99 (goal ≥ 0.5: at most 2× slower).
-const DOCS = Number(process.env.BENCH_DOCS ?? 100_000)
+timeLimit({ full: 600, tiny: 120 })
+const DOCS = scaledEnv('BENCH_DOCS', 100_000, 2000)
+/** Alternating rounds of ours and bare (one when tiny). */
+const ROUNDS = scaled(2, 1)
 const POOL = '10'
 const CONNECTIONS = 16
 const where = [['category', '==', 'c7']]
@@ -27,6 +34,7 @@ const database = await createBenchDatabase()
 try {
   const client = new pg.Client({ connectionString: database.url })
   await client.connect()
+  waitingFor(`seeding ${DOCS} documents`)
   await client.query(
     `INSERT INTO documents (collection, id, data, version)
      SELECT 'items', 'item' || g, jsonb_build_object(
@@ -55,6 +63,7 @@ try {
   })
   try {
     const started = Date.now()
+    waitingFor('the declared index to be built')
     await configureCollection(stratus.url, stratus.serviceKey, 'items', {
       rules: { read: 'auth != null' },
       indexes: [
@@ -84,7 +93,7 @@ try {
     // Two rounds, alternating, best (lowest p99) of each: the machine's load drifts.
     const runs: HttpLoad[] = []
     const baselines: HttpLoad[] = []
-    for (let round = 0; round < 2; round++) {
+    for (let round = 0; round < ROUNDS; round++) {
       const o = await loadHttp(url, { headers, connections: CONNECTIONS })
       note(`stratus query: ${o.rps.toFixed(0)} req/s, p50 ${o.p50} ms, p99 ${o.p99} ms`)
       if (o.errors || o.non2xx) throw new Error(`queries answered errors: ${JSON.stringify(o)}`)

@@ -1,4 +1,3 @@
-import { Redis } from 'ioredis'
 import { RedisBus } from '../../services/bus/redis/redis-bus.ts'
 import { PgDatabase } from '../../services/db/pg-database.ts'
 import { addToOutbox } from '../../services/outbox/outbox.ts'
@@ -7,7 +6,9 @@ import { anyEvent } from '../support/events.ts'
 import {
   BENCH_REDIS_URL,
   createBenchDatabase,
+  deleteRedisKeys,
   note,
+  onAbort,
   PHASE_SECONDS,
   percentile,
   processCpuMs,
@@ -15,7 +16,11 @@ import {
   report,
   runConcurrently,
   runPaced,
+  scaled,
+  scaledEnv,
   spawnServer,
+  timeLimit,
+  waitingFor,
 } from './lib.ts'
 
 // Events committed to the outbox (here, by this process, which hints the relay over Redis as an API
@@ -23,17 +28,20 @@ import {
 // separate `stratus start` process. Throughput vs raw BullMQ
 // add + process of the same payloads; then p99 commit → handler start at a steady 500 events/s. The
 // handler logs Date.now() − the commit-time stamp carried by the event; the logs are read back from
-// the execution records.
+// the execution records. When tiny: 200 events, 50 of warm-up, 50 events/s.
+timeLimit({ full: 900, tiny: 150 })
 // 10,000 events: at these rates a smaller run lasts a second or two, too short to be steady.
-const COUNT = Number(process.env.BENCH_EVENTS ?? 10_000)
+const COUNT = scaledEnv('BENCH_EVENTS', 10_000, 200)
 /** Events run through before measuring (JIT, pools, the relay's batches), as the HTTP benches warm up. */
-const WARMUP = 1000
+const WARMUP = scaled(1000, 50)
+const RATE = scaled(500, 50)
 const CONCURRENCY = 8
-const UNTIL_TIMEOUT_MS = Number(process.env.BENCH_WAIT_SECONDS ?? 120) * 1000
+const UNTIL_TIMEOUT_MS = scaledEnv('BENCH_WAIT_SECONDS', 120, 30) * 1000
 
 // A catalog type (deploys refuse triggers on unknown ones) that nothing but functions listens to.
 const BENCH_TYPE = 'storage.object.created'
 const prefix = `bench_fn_${process.pid}`
+const forgetKeys = onAbort(() => deleteRedisKeys(prefix))
 const baseline = await rawBullmqRate(
   `${prefix}_raw`,
   COUNT,
@@ -81,6 +89,7 @@ try {
     )[0]!.n
   // A bench that waits forever tells nothing: give up after UNTIL_TIMEOUT_MS and say what was seen.
   const until = async (n: number) => {
+    waitingFor(`${n} executions of on-bench to be recorded`)
     const deadline = Date.now() + UNTIL_TIMEOUT_MS
     for (let seen = await executed(); seen < n; seen = await executed()) {
       if (server.child.exitCode !== null || server.child.signalCode !== null) {
@@ -102,6 +111,7 @@ try {
     }
   }
 
+  waitingFor(`committing ${WARMUP} warm-up events`)
   await runConcurrently(WARMUP, CONCURRENCY, (i) => commit(-1 - i))
   await until(WARMUP)
 
@@ -119,11 +129,12 @@ try {
       (serverCpuUs === undefined ? '' : `, server CPU ${serverCpuUs.toFixed(0)} µs/event`),
   )
 
-  // Latency at a steady 500 events/s.
+  // Latency at a steady RATE events/s.
   const before = await executed()
-  const paced = Math.round(500 * PHASE_SECONDS)
+  const paced = Math.round(RATE * PHASE_SECONDS)
   const startedAt = new Date()
-  await runPaced(500, PHASE_SECONDS, (i) => commit(COUNT + i))
+  waitingFor(`committing ${paced} events at ${RATE}/s`)
+  await runPaced(RATE, PHASE_SECONDS, (i) => commit(COUNT + i))
   await until(before + paced)
   const rows = await db.query<{ logs: { msg: string }[] }>(
     `SELECT logs FROM function_executions WHERE function_name = 'on-bench' AND started_at >= $1`,
@@ -132,7 +143,7 @@ try {
   const lags = rows.map((r) => Number(r.logs[0]?.msg))
   const p50 = percentile(lags, 50)
   const p99 = percentile(lags, 99)
-  note(`at 500 events/s: commit → handler start p50 ${p50} ms, p99 ${p99} ms (${lags.length} events)`)
+  note(`at ${RATE} events/s: commit → handler start p50 ${p50} ms, p99 ${p99} ms (${lags.length} events)`)
 
   report({
     name: 'functions-trigger',
@@ -143,6 +154,7 @@ try {
     ratio: ours / baseline,
     throughput_events_per_s: ours,
     server_cpu_us_per_event: serverCpuUs,
+    paced_rate: RATE,
     p50_ms_at_500: p50,
     goal_p99_ms: 50,
     goal_ratio: 0.5,
@@ -152,12 +164,6 @@ try {
   await hints.close()
   await db.close()
   await database.drop()
-  const redis = new Redis(BENCH_REDIS_URL)
-  let cursor = '0'
-  do {
-    const [next, found] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)
-    if (found.length) await redis.del(...found)
-    cursor = next
-  } while (cursor !== '0')
-  redis.disconnect()
+  await deleteRedisKeys(prefix)
+  forgetKeys()
 }

@@ -1,22 +1,28 @@
 import {
   BENCH_REDIS_URL,
   createBenchDatabase,
+  deleteRedisKeys,
   loadHttpAlternating,
   note,
+  onAbort,
   percentile,
   report,
   startStratus,
+  timeLimit,
 } from './lib.ts'
 
 // Warm HTTP invocations of a no-op function (identity, routing, the sandbox pool, one V8 isolate call,
 // the execution record written in batches) vs GET /health on the same gateway, same run, same load.
 // On Postgres + Redis (the production drivers): the embedded PGlite runs on the event loop's thread, so
 // there every execution record costs the gateway a few milliseconds of CPU (see the README).
+timeLimit({ full: 300, tiny: 120 })
+const prefix = `bench_warm_${process.pid}`
+const forgetKeys = onAbort(() => deleteRedisKeys(prefix))
 const database = await createBenchDatabase()
 const stratus = await startStratus({
   DATABASE_URL: database.url,
   REDIS_URL: BENCH_REDIS_URL,
-  REDIS_PREFIX: `bench_warm_${process.pid}`,
+  REDIS_PREFIX: prefix,
   FUNCTIONS_WARM_POOL_SIZE: process.env.FUNCTIONS_WARM_POOL_SIZE ?? '',
 })
 try {
@@ -71,4 +77,6 @@ try {
 } finally {
   await stratus.stop()
   await database.drop()
+  await deleteRedisKeys(prefix)
+  forgetKeys()
 }

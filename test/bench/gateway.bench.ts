@@ -1,9 +1,10 @@
-import { loadHttp, note, report, spawnServer, startStratus } from './lib.ts'
+import { loadHttp, note, report, spawnServer, startStratus, timeLimit } from './lib.ts'
 
 // GET /health through the full gateway (identity hook, metrics, security headers, CORS, request ids,
 // error envelope, every service's routes registered) vs a bare fastify route, same machine, same run,
 // same load generator. Stratus runs as `--role api`, the gateway's own role: in `all` the worker loops
 // of a freshly started embedded node (PGlite start-up, function pre-warming, relay polling) share its core.
+timeLimit({ full: 300, tiny: 120 })
 const bare = await spawnServer('test/bench/fixtures/bare-fastify.ts', [], {})
 const baseline = await loadHttp(`${bare.url}/health`)
 await bare.stop()

@@ -8,7 +8,11 @@ import {
   note,
   processCpuMs,
   report,
+  scaled,
+  scaledEnv,
   startStratus,
+  timeLimit,
+  waitingFor,
 } from './lib.ts'
 
 // Idle cost: the CPU a `stratus start --role all` server burns with no traffic at all, in % of one core,
@@ -19,9 +23,12 @@ import {
 // connections send (counted with MONITOR) priced at the server-wide µs per call of each command.
 // value = the worse lane's server CPU; baseline = the goal (1% of a core); ratio = goal / value, capped
 // at 10 (below 0.1% a reading is mostly the clock tick's rounding).
-const SETTLE_SECONDS = Number(process.env.IDLE_SETTLE_SECONDS ?? 15)
-const IDLE_SECONDS = Number(process.env.IDLE_SECONDS ?? 30)
-const LANES = (process.env.IDLE_LANES ?? 'embedded,real').split(',').filter(Boolean)
+// When tiny: half a second to settle, a 1 s window.
+timeLimit({ full: 300, tiny: 120 })
+const SETTLE_SECONDS = scaledEnv('IDLE_SETTLE_SECONDS', 15, 0.5)
+const IDLE_SECONDS = scaledEnv('IDLE_SECONDS', 30, 1)
+// When tiny, the real lane only: it runs every step the embedded one does and more.
+const LANES = (process.env.IDLE_LANES || scaled('embedded,real', 'real')).split(',').filter(Boolean)
 const GOAL_PERCENT = 1
 const RATIO_CAP = 10
 
@@ -55,6 +62,7 @@ function localPorts(pid: number): Set<number> {
 
 /** The server's own CPU over the idle window, after it settled. */
 async function serverIdlePercent(pid: number): Promise<number> {
+  waitingFor('the embedded server to settle and idle')
   await sleep(SETTLE_SECONDS)
   const before = processCpuMs(pid, { children: true })!
   await sleep(IDLE_SECONDS)
@@ -127,6 +135,7 @@ async function realLane(): Promise<Record<string, number>> {
   })
   try {
     const pid = server.child.pid!
+    waitingFor('the real-lane server to settle and idle')
     await sleep(SETTLE_SECONDS)
     const commands: { source: string; name: string }[] = []
     const monitor = await monitorClient.monitor()

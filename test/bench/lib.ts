@@ -1,9 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import autocannon from 'autocannon'
 import { freePort } from '../support/ports.ts'
+import { scaled, TINY } from './scale.ts'
+import { onAbort, resultPrinted, trackChild, waitingFor } from './watchdog.ts'
+
+export { BENCH_SCALE, scaled, scaledEnv, TINY } from './scale.ts'
+export { fail, onAbort, timeLimit, trackChild, waitingFor } from './watchdog.ts'
 
 /**
  * Shared pieces of the benchmarks. Every benchmark is a script `test/bench/<name>.bench.ts` whose last
@@ -19,8 +24,8 @@ export const BENCH_DATABASE_URL =
   process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 export const BENCH_REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379'
 
-/** Seconds each measured phase lasts (BENCH_SECONDS overrides, e.g. for a quick check). */
-export const PHASE_SECONDS = Number(process.env.BENCH_SECONDS ?? 8)
+/** Seconds each measured phase lasts: 8, or 1 when tiny (BENCH_SECONDS overrides, e.g. for a quick check). */
+export const PHASE_SECONDS = Number(process.env.BENCH_SECONDS || scaled(8, 1))
 
 /** The final line of a benchmark. */
 export interface BenchResult {
@@ -38,6 +43,7 @@ export function report(result: BenchResult): void {
   const round = (n: unknown) => (typeof n === 'number' ? Math.round(n * 1000) / 1000 : n)
   const out = Object.fromEntries(Object.entries(result).map(([k, v]) => [k, round(v)]))
   process.stdout.write(`${JSON.stringify(out)}\n`)
+  resultPrinted()
 }
 
 /** Human-readable progress on stderr, so stdout stays machine-readable. */
@@ -70,6 +76,8 @@ export async function spawnServer(
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
+  trackChild(child)
+  waitingFor(`${script} ${args.join(' ')} to answer ${options.readyPath ?? '/health'}`)
   child.stdout?.on('data', (chunk) => {
     out += chunk
   })
@@ -94,14 +102,31 @@ export async function spawnServer(
     url,
     child,
     output: () => out,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve()
-        child.once('exit', () => resolve())
-        child.kill('SIGTERM')
-        setTimeout(() => child.kill('SIGKILL'), 15_000).unref()
-      }),
+    stop: () => stopChild(child),
   }
+}
+
+/** A `stratus start --role worker` process (no HTTP to wait for); its stderr passes through. */
+export function spawnWorker(env: Record<string, string>): ChildProcess & { stop(): Promise<void> } {
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)
+  const child = spawn(process.execPath, [...nodeArgs, 'bin/stratus.mjs', 'start', '--role', 'worker'], {
+    cwd: ROOT,
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  })
+  trackChild(child)
+  return Object.assign(child, { stop: () => stopChild(child) })
+}
+
+/** SIGTERM, then SIGKILL after 15 s; resolves when the child has exited. */
+function stopChild(child: ChildProcess): Promise<void> {
+  waitingFor(`process ${child.pid} (${child.spawnargs.slice(1).join(' ')}) to stop`)
+  return new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve()
+    child.once('exit', () => resolve())
+    child.kill('SIGTERM')
+    setTimeout(() => child.kill('SIGKILL'), 15_000).unref()
+  })
 }
 
 /** Starts `stratus start` on a fresh embedded data directory (plus `env`), returning it and its service key. */
@@ -110,6 +135,14 @@ export async function startStratus(
   role = 'all',
 ): Promise<ServerProcess & { serviceKey: string; dataDir: string }> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'stratus-bench-'))
+  if (!env.DATABASE_URL) {
+    // The embedded database lives in <dataDir>/db. A copy of the migrated PGlite template (the tests'
+    // own) starts in a fraction of the time a new one takes to initialise and migrate; what is measured
+    // starts after the server answers, so only the wait changes.
+    const { copyPgliteTemplate } = await import('../support/databases.ts')
+    renameSync(await copyPgliteTemplate(), path.join(dataDir, 'db'))
+  }
+  const forget = onAbort(() => rmSync(dataDir, { recursive: true, force: true }))
   const server = await spawnServer('bin/stratus.mjs', ['start', '--role', role], {
     STRATUS_DATA_DIR: dataDir,
     ...env,
@@ -122,6 +155,7 @@ export async function startStratus(
     stop: async () => {
       await server.stop()
       rmSync(dataDir, { recursive: true, force: true })
+      forget()
     },
   }
 }
@@ -143,29 +177,44 @@ export interface HttpTarget {
   body?: string
 }
 
-/** One autocannon run against `target` for `seconds`, with `connections` (default 32) and no pipelining. */
+/**
+ * One autocannon run against `target` for `seconds`, with `connections` (default 32) and no pipelining.
+ * When tiny, TINY_REQUESTS requests instead of a time: a phase at full load costs both cores for its
+ * whole length, and a tiny run only has to show that the path answers.
+ */
 function loadFor(target: HttpTarget, seconds: number, connections = 32): Promise<autocannon.Result> {
   return autocannon({
     url: target.url,
     method: target.method ?? 'GET',
     headers: target.headers,
     body: target.body,
-    connections,
+    connections: TINY ? Math.min(connections, 8) : connections,
     pipelining: 1,
-    duration: seconds,
+    ...(TINY ? { amount: TINY_REQUESTS } : { duration: seconds }),
   })
 }
 
-/** Runs autocannon against one URL for PHASE_SECONDS (after a short warm-up). */
+/** Requests per load phase when tiny. */
+export const TINY_REQUESTS = 200
+
+/** Requests per second over a whole autocannon run (its duration is in seconds, to 10 ms). */
+export function requestsPerSecond(result: autocannon.Result): number {
+  return result.requests.total / Math.max(result.duration, 0.01)
+}
+
+/** Runs autocannon against one URL for PHASE_SECONDS (after a short warm-up; none when tiny). */
 export async function loadHttp(
   url: string,
   options: Omit<HttpTarget, 'url'> & { connections?: number; seconds?: number; warmupSeconds?: number } = {},
 ): Promise<HttpLoad> {
   const target = { ...options, url }
-  if ((options.warmupSeconds ?? 1) > 0) await loadFor(target, options.warmupSeconds ?? 1, options.connections)
+  waitingFor(`HTTP load on ${options.method ?? 'GET'} ${url}`)
+  const warmup = options.warmupSeconds ?? scaled(1, 0)
+  if (warmup > 0) await loadFor(target, warmup, options.connections)
   const result = await loadFor(target, options.seconds ?? PHASE_SECONDS, options.connections)
   return {
-    rps: result.requests.average,
+    // Over the whole phase: autocannon's per-second average has no sample in a phase under a second.
+    rps: requestsPerSecond(result),
     p50: result.latency.p50,
     p99: result.latency.p99,
     errors: result.errors + result.timeouts,
@@ -180,7 +229,8 @@ export interface AlternatingLoad extends HttpLoad {
 }
 
 /**
- * Loads each target in turn for `sliceSeconds`, round after round (after a 1 s warm-up each), with the
+ * Loads each target in turn for `sliceSeconds`, round after round (after a 1 s warm-up each; when tiny,
+ * one round of half-second slices and no warm-up), with the
  * same connections: these machines' speed drifts within seconds, and back-to-back phases let one side
  * gain from a quieter moment. `rps` is a target's requests over its slices' time; p50/p99 are the
  * medians of its slices'.
@@ -189,9 +239,10 @@ export async function loadHttpAlternating(
   targets: readonly HttpTarget[],
   options: { rounds?: number; sliceSeconds?: number; connections?: number } = {},
 ): Promise<AlternatingLoad[]> {
-  const sliceSeconds = options.sliceSeconds ?? 1
-  const rounds = options.rounds ?? Math.max(2, Math.round(PHASE_SECONDS / sliceSeconds))
-  for (const target of targets) await loadFor(target, 1, options.connections)
+  const sliceSeconds = options.sliceSeconds ?? scaled(1, 0.5)
+  const rounds = options.rounds ?? scaled(Math.max(2, Math.round(PHASE_SECONDS / sliceSeconds)), 1)
+  waitingFor(`alternating HTTP load on ${targets.map((t) => t.url).join(', ')}`)
+  if (!TINY) for (const target of targets) await loadFor(target, 1, options.connections)
   const slices = targets.map(() => [] as autocannon.Result[])
   for (let round = 0; round < rounds; round++) {
     for (const [i, target] of targets.entries()) {
@@ -200,7 +251,11 @@ export async function loadHttpAlternating(
   }
   return slices.map((results) => ({
     rps:
-      results.reduce((sum, r) => sum + r.requests.total, 0) / results.reduce((sum, r) => sum + r.duration, 0),
+      results.reduce((sum, r) => sum + r.requests.total, 0) /
+      Math.max(
+        results.reduce((sum, r) => sum + r.duration, 0),
+        0.01,
+      ),
     p50: percentile(
       results.map((r) => r.latency.p50),
       50,
@@ -211,7 +266,7 @@ export async function loadHttpAlternating(
     ),
     errors: results.reduce((sum, r) => sum + r.errors + r.timeouts, 0),
     non2xx: results.reduce((sum, r) => sum + r.non2xx, 0),
-    sliceRps: results.map((r) => r.requests.total / r.duration),
+    sliceRps: results.map(requestsPerSecond),
   }))
 }
 
@@ -228,10 +283,18 @@ export async function createBenchDatabase(): Promise<{ url: string; drop: () => 
   const { PgDatabase } = await import('../../services/db/pg-database.ts')
   const { migrate } = await import('../../services/db/migrate.ts')
   const name = `stratus_bench_${process.pid}_${Date.now().toString(36)}`
+  waitingFor(`creating and migrating the database ${name}`)
   const admin = new pg.Client({ connectionString: BENCH_DATABASE_URL })
   await admin.connect()
   await admin.query(`CREATE DATABASE ${name}`)
   await admin.end()
+  const drop = async () => {
+    const c = new pg.Client({ connectionString: BENCH_DATABASE_URL })
+    await c.connect()
+    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+    await c.end()
+  }
+  const forget = onAbort(drop)
   const url = new URL(BENCH_DATABASE_URL)
   url.pathname = `/${name}`
   const db = new PgDatabase({ url: url.toString(), poolSize: 2 })
@@ -240,10 +303,9 @@ export async function createBenchDatabase(): Promise<{ url: string; drop: () => 
   return {
     url: url.toString(),
     drop: async () => {
-      const c = new pg.Client({ connectionString: BENCH_DATABASE_URL })
-      await c.connect()
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-      await c.end()
+      forget()
+      waitingFor(`dropping the database ${name}`)
+      await drop()
     },
   }
 }
@@ -300,14 +362,19 @@ export async function rawBullmqRate(
   const workerConnection = connection.duplicate()
   const queue = new Queue('baseline', { connection, prefix })
   let done = 0
-  let target = warmup
+  let target = 0
   let finish: () => void = () => {}
   let finished = Promise.resolve()
+  // Resolves at once when `n` jobs are already done: with no warm-up, waiting for the 0th job (which
+  // never comes) hung the `outbox` bench.
   const expect = (n: number) => {
     target = n
-    finished = new Promise<void>((resolve) => {
-      finish = resolve
-    })
+    finished =
+      done >= n
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            finish = resolve
+          })
   }
   const worker = new Worker(
     'baseline',
@@ -316,11 +383,14 @@ export async function rawBullmqRate(
     },
     { connection: workerConnection, prefix, concurrency: 1 },
   )
+  const forget = onAbort(() => queue.obliterate({ force: true }))
+  waitingFor('the raw BullMQ worker to connect')
   await worker.waitUntilReady()
   const add = async (i: number) => {
     const payload = event(i)
     await queue.add(payload.type, payload, { jobId: payload.id, removeOnComplete: { count: 10_000 } })
   }
+  waitingFor(() => `the raw BullMQ baseline: ${done} of ${target} jobs processed`)
   // Warmed up as the measured side is, so that neither pays for its JIT in the ratio.
   expect(warmup)
   await runConcurrently(warmup, concurrency, (i) => add(-1 - i))
@@ -329,9 +399,11 @@ export async function rawBullmqRate(
   const start = performance.now()
   await runConcurrently(count, concurrency, add)
   await finished
+  waitingFor('the raw BullMQ baseline queue to be removed')
   const rate = count / ((performance.now() - start) / 1000)
   await worker.close()
   await queue.obliterate({ force: true })
+  forget()
   await queue.close()
   workerConnection.disconnect()
   connection.disconnect()
@@ -361,3 +433,44 @@ export function processCpuMs(
 
 /** USER_HZ: 100 on every Linux the benches run on (`getconf CLK_TCK`). */
 const CLOCK_TICKS_PER_SECOND = 100
+
+/** The pids of the processes whose command name (/proc/<pid>/comm) is `comm`, e.g. `postgres`. */
+export function pidsNamed(comm: string): number[] {
+  const pids: number[] = []
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === comm) pids.push(Number(entry))
+    } catch {
+      // Gone since the listing.
+    }
+  }
+  return pids
+}
+
+/**
+ * CPU ms used so far by every process named `comm`, counting the children each has waited for: a
+ * PostgreSQL backend that ends inside a phase is waited for by the postmaster, so its time stays in
+ * the sum. Compare two readings over the same phase.
+ */
+export function cpuOfProcessesNamed(comm: string): number {
+  let total = 0
+  for (const pid of pidsNamed(comm)) total += processCpuMs(pid, { children: true }) ?? 0
+  return total
+}
+
+/** Deletes every Redis key under `prefix` (a bench's own bus and queues). */
+export async function deleteRedisKeys(prefix: string): Promise<void> {
+  const { Redis } = await import('ioredis')
+  const redis = new Redis(BENCH_REDIS_URL)
+  try {
+    let cursor = '0'
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)
+      if (keys.length) await redis.del(...keys)
+      cursor = next
+    } while (cursor !== '0')
+  } finally {
+    redis.disconnect()
+  }
+}

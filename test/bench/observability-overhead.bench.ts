@@ -2,12 +2,15 @@ import { configureCollection, signUpBenchUser } from './db-helpers.ts'
 import {
   BENCH_REDIS_URL,
   createBenchDatabase,
+  deleteRedisKeys,
   type HttpTarget,
   loadHttpAlternating,
   note,
+  onAbort,
   percentile,
   report,
   startStratus,
+  timeLimit,
 } from './lib.ts'
 
 // What per-minute metering costs the hot paths: two Stratus processes on one PostgreSQL and Redis, the
@@ -17,12 +20,15 @@ import {
 // The ratio is the lower of on/off for the two workloads; the goal is ≥ 0.95 for both. Tracing is part of
 // the contract (traceparent on every response) and has no switch: both nodes trace alike, so its cost is
 // in both figures and the ratio measures metering. Neither exports to OpenTelemetry.
+timeLimit({ full: 300, tiny: 120 })
+const prefix = `bench_obs_${process.pid}`
+const forgetKeys = onAbort(() => deleteRedisKeys(prefix))
 const database = await createBenchDatabase()
 const shared = {
   DATABASE_URL: database.url,
   DATABASE_POOL_SIZE: '10',
   REDIS_URL: BENCH_REDIS_URL,
-  REDIS_PREFIX: `bench_obs_${process.pid}`,
+  REDIS_PREFIX: prefix,
   RATE_LIMIT_SIGNUP: '0',
 }
 const on = await startStratus({ ...shared, METRICS_ROLLUP: 'true', METRICS_FLUSH_MS: '1000' }, 'api')
@@ -102,4 +108,6 @@ try {
 } finally {
   await Promise.all([on.stop(), off.stop()])
   await database.drop()
+  await deleteRedisKeys(prefix)
+  forgetKeys()
 }

@@ -3,13 +3,18 @@ import WebSocket from 'ws'
 import {
   BENCH_REDIS_URL,
   createBenchDatabase,
+  deleteRedisKeys,
   note,
+  onAbort,
   PHASE_SECONDS,
   percentile,
   report,
   runPaced,
+  scaledEnv,
   spawnServer,
   startStratus,
+  timeLimit,
+  waitingFor,
 } from './lib.ts'
 
 // Realtime: SUBSCRIBERS WebSocket subscribers on one `stratus start` node (real Postgres + Redis), each
@@ -19,9 +24,11 @@ import {
 // document's updatedAt) to the frame's arrival here; also p50 and the server's RSS per idle connection.
 // Baseline: a bare `ws` server fanning the same writes out by room (no database, bus, rules or matching),
 // p99 from the POST to the frame.
-const SUBSCRIBERS = Number(process.env.BENCH_SUBSCRIBERS ?? 5000)
-const ROOMS = Number(process.env.BENCH_ROOMS ?? 50)
-const WRITES_PER_SECOND = Number(process.env.BENCH_WRITES ?? 100)
+// When tiny: 50 subscribers in 5 rooms, 20 writes/s.
+timeLimit({ full: 600, tiny: 120 })
+const SUBSCRIBERS = scaledEnv('BENCH_SUBSCRIBERS', 5000, 50)
+const ROOMS = scaledEnv('BENCH_ROOMS', 50, 5)
+const WRITES_PER_SECOND = scaledEnv('BENCH_WRITES', 100, 20)
 
 function rssKiB(pid: number): number {
   const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
@@ -47,6 +54,7 @@ async function openAll(urls: (i: number) => string, onFrame: (data: string) => v
 }
 
 async function settle(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  waitingFor(what)
   const deadline = Date.now() + timeoutMs
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out: ${what}`)
@@ -83,11 +91,13 @@ async function baseline(): Promise<number> {
   return percentile(latencies, 99)
 }
 
+const prefix = `bench-rt-${process.pid}`
+const forgetKeys = onAbort(() => deleteRedisKeys(prefix))
 const database = await createBenchDatabase()
 const stratus = await startStratus({
   DATABASE_URL: database.url,
   REDIS_URL: BENCH_REDIS_URL,
-  REDIS_PREFIX: `bench-rt-${process.pid}`,
+  REDIS_PREFIX: prefix,
   RELAY_POLL_MS: '25',
 })
 try {
@@ -158,4 +168,6 @@ try {
 } finally {
   await stratus.stop()
   await database.drop()
+  await deleteRedisKeys(prefix)
+  forgetKeys()
 }

@@ -1,6 +1,6 @@
 import { createClient } from '@stratus/sdk'
 import { configureCollection } from './db-helpers.ts'
-import { note, PHASE_SECONDS, report, startStratus } from './lib.ts'
+import { note, PHASE_SECONDS, report, scaled, startStratus, timeLimit, waitingFor } from './lib.ts'
 
 // Document gets/s through the SDK — `app.db.collection(c).doc(id).get()` as a signed-in user, so every
 // call asks the session for its token, builds headers, and reads and parses the answer — vs a raw
@@ -10,9 +10,13 @@ import { note, PHASE_SECONDS, report, startStratus } from './lib.ts'
 // rounds; `ratio` is the SDK's total rate over raw fetch's, `median_slice_ratio` the median of the
 // paired slices. Then, with the network taken away (a fetch answering from memory), the CPU per get of
 // each path: what the SDK's own code costs.
+timeLimit({ full: 300, tiny: 120 })
 const CONCURRENCY = 32
-const ROUNDS = 3
-const SLICE_SECONDS = 1
+const ROUNDS = scaled(3, 1)
+const SLICE_SECONDS = scaled(1, 0.5)
+/** Calls per CPU measurement without the network, and how many measurements per side. */
+const OFFLINE_CALLS = scaled(20_000, 500)
+const OFFLINE_RUNS = scaled(7, 1)
 const COLLECTION = 'notes'
 const PASSWORD = 'bench password 1'
 
@@ -77,12 +81,13 @@ try {
     if (got?.id !== doc.id) throw new Error('SDK get returned no document')
   }
 
-  await slice(1, raw, tally())
-  await slice(1, viaSdk, tally())
+  waitingFor('alternating slices of raw fetch and SDK gets')
+  await slice(SLICE_SECONDS, raw, tally())
+  await slice(SLICE_SECONDS, viaSdk, tally())
   const raws: Tally[] = []
   const sdks: Tally[] = []
   const pairRatios: number[] = []
-  const slices = Math.max(2, Math.round(PHASE_SECONDS / SLICE_SECONDS))
+  const slices = scaled(Math.max(2, Math.round(PHASE_SECONDS / SLICE_SECONDS)), 2)
   for (let round = 0; round < ROUNDS; round++) {
     const r = tally()
     const o = tally()
@@ -111,6 +116,7 @@ try {
   // What the SDK itself adds per get, without the network: both paths against a fetch that answers
   // the document from memory with a minimal response object (the sign-in still goes to the server),
   // CPU per call, alternating, median of 7 after a warm-up.
+  waitingFor('CPU per get without the network')
   const answer = await (await fetch(url, { headers })).text()
   const answerHeaders = new Headers({ 'content-type': 'application/json' })
   const memoryFetch = (input: string, init: RequestInit): Promise<Response> =>
@@ -137,10 +143,10 @@ try {
     return (used.user + used.system) / calls
   }
   const offlineRuns = { raw: [] as number[], sdk: [] as number[] }
-  for (const side of ['raw', 'sdk'] as const) await cpuPerCall(offlineTasks[side], 20_000)
-  for (let r = 0; r < 7; r++) {
+  for (const side of ['raw', 'sdk'] as const) await cpuPerCall(offlineTasks[side], OFFLINE_CALLS)
+  for (let r = 0; r < OFFLINE_RUNS; r++) {
     for (const side of r % 2 === 0 ? (['raw', 'sdk'] as const) : (['sdk', 'raw'] as const)) {
-      offlineRuns[side].push(await cpuPerCall(offlineTasks[side], 20_000))
+      offlineRuns[side].push(await cpuPerCall(offlineTasks[side], OFFLINE_CALLS))
     }
   }
   offline.close()

@@ -2,14 +2,16 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { LocalStorageDriver } from '../../services/storage/local/local-driver.ts'
-import { spawnServer, startStratus } from './lib.ts'
+import { scaled, scaledEnv, spawnServer, startStratus, timeLimit, waitingFor } from './lib.ts'
 import { body, chunks, download, drain, MiB, put, ThroughputRounds, timed } from './storage-lib.ts'
 
 // MB/s of a 64 MiB download through HTTP (GET /storage/v1/object: gateway, metadata read, rules, streamed
 // from local disk) vs the same bytes read directly through the local-disk driver in this process, same
 // run, alternating, median of 5 (both from a warm page cache).
-const SIZE = 64 * MiB
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
+// When tiny: 4 MiB, one round.
+timeLimit({ full: 300, tiny: 120 })
+const SIZE = scaled(64, 4) * MiB
+const ROUNDS = scaledEnv('BENCH_ROUNDS', 5, 1)
 const parts = chunks(SIZE)
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'stratus-bench-driver-'))
@@ -31,6 +33,7 @@ try {
 
   const rounds = new ThroughputRounds(SIZE)
   for (let round = -1; round < ROUNDS; round++) {
+    waitingFor(`round ${round} of ${ROUNDS - 1} (-1 warms up)`)
     const d = await timed(async () => {
       if ((await drain(await driver.get('bench/big.bin/v'))) !== SIZE) throw new Error('short read')
     })

@@ -1,12 +1,16 @@
 import { readFileSync } from 'node:fs'
-import { note, report, spawnServer, startStratus } from './lib.ts'
+import { note, report, scaled, spawnServer, startStratus, timeLimit, waitingFor } from './lib.ts'
 import { chunks, MiB, put } from './storage-lib.ts'
 
 // Peak RSS growth of the server process while it receives one 256 MiB upload (streamed: it must never
 // hold the object in memory), sampled from /proc/<pid>/status every few ms. Baseline: a bare node:http
 // server streaming the same body into a file, same run. `value` is Stratus' growth in MiB (goal ≤ 64);
 // `ratio` = baseline growth / ours (higher is better).
-const SIZE = 256 * MiB
+// When tiny: 16 MiB after one 1 MiB warm-up upload.
+timeLimit({ full: 300, tiny: 120 })
+const SIZE = scaled(256, 16) * MiB
+const WARMUPS = scaled(3, 1)
+const WARMUP_SIZE = scaled(4, 1) * MiB
 const parts = chunks(SIZE)
 
 function rssMiB(pid: number): number {
@@ -18,7 +22,8 @@ function rssMiB(pid: number): number {
 /** Uploads SIZE bytes to `url` while sampling the server's RSS; returns the peak growth in MiB. */
 async function growthDuring(pid: number, url: string, headers: Record<string, string>): Promise<number> {
   // Warm up the code paths (and the JIT) first, so that only the upload's own memory is measured.
-  for (let i = 0; i < 3; i++) await put(`${url}-warm${i}`, chunks(4 * MiB), headers)
+  waitingFor(`uploads to ${url}`)
+  for (let i = 0; i < WARMUPS; i++) await put(`${url}-warm${i}`, chunks(WARMUP_SIZE), headers)
   const before = rssMiB(pid)
   let peak = before
   const sampler = setInterval(() => {

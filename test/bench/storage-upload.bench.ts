@@ -2,14 +2,16 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { LocalStorageDriver } from '../../services/storage/local/local-driver.ts'
-import { spawnServer, startStratus } from './lib.ts'
+import { scaled, scaledEnv, spawnServer, startStratus, timeLimit, waitingFor } from './lib.ts'
 import { body, chunks, MiB, put, ThroughputRounds, timed } from './storage-lib.ts'
 
 // MB/s of a 64 MiB upload through HTTP (PUT /storage/v1/object: gateway, rules, streaming, SHA-256 etag,
 // fsync + rename on local disk, metadata + outbox transaction) vs the same bytes written directly through
 // the local-disk driver (temp file, fsync, rename) in this process, same run, alternating, median of 5.
-const SIZE = 64 * MiB
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
+// When tiny: 4 MiB, one round.
+timeLimit({ full: 300, tiny: 120 })
+const SIZE = scaled(64, 4) * MiB
+const ROUNDS = scaledEnv('BENCH_ROUNDS', 5, 1)
 const parts = chunks(SIZE)
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'stratus-bench-driver-'))
@@ -27,6 +29,7 @@ try {
 
   const rounds = new ThroughputRounds(SIZE)
   for (let round = -1; round < ROUNDS; round++) {
+    waitingFor(`round ${round} of ${ROUNDS - 1} (-1 warms up)`)
     const d = await timed(() => driver.put(`bench/direct-${round}/v`, body(parts)))
     const h = await timed(async () => {
       const res = await put(`${stratus.url}/storage/v1/object/bench/http-${round}`, parts, key)

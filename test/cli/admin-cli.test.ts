@@ -133,6 +133,27 @@ describe('stratus admin and keys', () => {
       expect(keys.status).toBe(0)
       expect(JSON.parse(keys.stdout)).toEqual({ service: printed })
 
+      // The service key is revocable: rotated over HTTP, then by the CLI through the server, `stratus
+      // keys` prints the current one, and the server refuses the ones before.
+      const overHttp = await fetch(`${server.url}/admin/v1/keys/service/rotate`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${printed}` },
+      })
+      expect(overHttp.status).toBe(200)
+      const second = ((await overHttp.json()) as { service: string }).service
+      expect(JSON.parse((await stratus(['keys', '--json'], env)).stdout)).toEqual({ service: second })
+      const byCli = await stratus(['keys', 'rotate-service', '--json'], env)
+      expect(byCli.stderr).toBe('')
+      expect(byCli.status).toBe(0)
+      const { service } = JSON.parse(byCli.stdout) as { id: string; service: string }
+      expect(JSON.parse((await stratus(['keys', '--json'], env)).stdout)).toEqual({ service })
+      for (const old of [printed, second]) {
+        const refused = await fetch(`${server.url}/admin/v1/audit`, {
+          headers: { authorization: `Bearer ${old}` },
+        })
+        expect(refused.status).toBe(401)
+      }
+
       const email = newEmail()
       const created = await stratus(
         ['admin', 'create', '--email', email, '--password', PASSWORD, '--role', 'developer', '--json'],
@@ -176,7 +197,7 @@ describe('stratus admin and keys', () => {
 
       // The CLI's creation is audited, with the service as actor and no password.
       const audit = await fetch(`${server.url}/admin/v1/audit`, {
-        headers: { authorization: `Bearer ${printed}` },
+        headers: { authorization: `Bearer ${service}` },
       })
       const entries = ((await audit.json()) as { entries: unknown }).entries as {
         action: string
@@ -189,6 +210,10 @@ describe('stratus admin and keys', () => {
         after: { email, role: 'developer', password: '[redacted]' },
         ip: null,
       })
+      expect(entries.find((e) => e.action === 'stratus keys rotate-service')).toMatchObject({
+        actor: { type: 'service' },
+        ip: null,
+      })
     } finally {
       expect(await stop(server.child)).toBe(0)
     }
@@ -197,7 +222,8 @@ describe('stratus admin and keys', () => {
     const after = await stratus(['admin', 'list', '--json'], env)
     expect(after.status).toBe(0)
     expect(JSON.parse(after.stdout).admins).toHaveLength(1)
-  }, 300_000)
+    // Each CLI run compiles the sources on the fly: a dozen of them take minutes on a loaded machine.
+  }, 480_000)
 
   it.runIf(TEST_DATABASE_URL && TEST_REDIS_URL)(
     'on PostgreSQL, opens the shared database beside a running server',
@@ -222,6 +248,14 @@ describe('stratus admin and keys', () => {
           const keys = await stratus(['keys', '--json'], env)
           expect(keys.status).toBe(0)
           expect(JSON.parse(keys.stdout).service).toMatch(/^ey/)
+          // A rotation through the server: the CLI, reading the shared database, prints the new key.
+          const rotated = await fetch(`${server.url}/admin/v1/keys/service/rotate`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${JSON.parse(keys.stdout).service}` },
+          })
+          expect(rotated.status).toBe(200)
+          const { service } = (await rotated.json()) as { service: string }
+          expect(JSON.parse((await stratus(['keys', '--json'], env)).stdout)).toEqual({ service })
           const listed = await stratus(['admin', 'list', '--json'], env)
           expect(JSON.parse(listed.stdout).admins.map((a: { email: string }) => a.email)).toEqual([email])
         } finally {

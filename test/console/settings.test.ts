@@ -117,7 +117,7 @@ describe.each(LANES)('console settings (%s lane)', (lane) => {
       await page.getByRole('button', { name: 'Turn on TOTP' }).waitFor()
 
       // The service key stays hidden until asked for.
-      await page.getByRole('tab', { name: 'Keys' }).click()
+      await page.getByRole('tab', { name: 'Keys', exact: true }).click()
       await page.getByRole('button', { name: 'Reveal service key' }).waitFor()
       expect(await page.content()).not.toContain(t.serviceKey)
       await screenshot(page, `${lane}-settings-keys-hidden`)
@@ -191,12 +191,16 @@ describe.each(LANES)('console settings (%s lane)', (lane) => {
         expect(await page.getByRole('button', { name: 'Add admin' }).count()).toBe(0)
         const admins = await page.context().request.get(`${t.url}/admin/v1/admins`)
         expect(admins.status()).toBe(403)
-        await page.getByRole('tab', { name: 'Keys' }).click()
+        await page.getByRole('tab', { name: 'Keys', exact: true }).click()
         await page.getByText('Owners only: the service key and signing keys are managed by owners.').waitFor()
         expect(await page.getByRole('button', { name: 'Reveal service key' }).count()).toBe(0)
         expect((await page.context().request.get(`${t.url}/admin/v1/keys`)).status()).toBe(403)
         await screenshot(page, `${lane}-settings-keys-${role}`)
         await expectAccessible(page, `keys (${role})`)
+        await page.getByRole('tab', { name: 'API keys' }).click()
+        await page.getByText('Owners only: API keys are managed by owners.').waitFor()
+        expect(await page.getByRole('button', { name: 'Create API key' }).count()).toBe(0)
+        expect((await page.context().request.get(`${t.url}/admin/v1/api-keys`)).status()).toBe(403)
         // Everyone reads the audit log and manages their own TOTP.
         await page.getByRole('tab', { name: 'Audit log' }).click()
         await page.getByRole('row').filter({ hasText: 'POST /admin/v1/session' }).first().waitFor()
@@ -205,6 +209,96 @@ describe.each(LANES)('console settings (%s lane)', (lane) => {
         await screenshot(page, `${lane}-settings-account-${role}`)
         await page.close()
       }
+    },
+  )
+
+  // Last: it replaces the service key the suite's other tests use.
+  it.skipIf(!RUN_BROWSER)(
+    'creates an API key shown once and copies it, the key works within its scope, revokes it; rotates the service key',
+    { timeout: 150_000 },
+    async () => {
+      const { open, screenshot, expectAccessible, t } = h()
+      const page = await open('owner', '/console/settings?tab=api-keys')
+      await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: t.url })
+      await page.getByText('No API keys yet.').waitFor()
+      const form = page.getByRole('form', { name: 'Create an API key' })
+      await form.getByLabel('Name').fill('ci reader')
+      await form.getByRole('checkbox', { name: 'db:read' }).check()
+      await form.getByLabel('Expires').selectOption({ label: 'In 7 days' })
+      await screenshot(page, `${lane}-settings-api-key-form`)
+      await expectAccessible(page, 'api keys (form)')
+      await form.getByRole('button', { name: 'Create API key' }).click()
+
+      // Shown once, with a copy button.
+      const shown = page.getByLabel('API key (shown once)')
+      await shown.waitFor()
+      const key = await shown.inputValue()
+      expect(key).toMatch(/^sk_[0-9a-f]{24}_[\w-]{43}$/)
+      await page.getByRole('button', { name: 'Copy API key' }).click()
+      await page.getByText('Copied', { exact: true }).waitFor()
+      const copied = await page.evaluate(() =>
+        (
+          globalThis as unknown as { navigator: { clipboard: { readText(): Promise<string> } } }
+        ).navigator.clipboard.readText(),
+      )
+      expect(copied).toBe(key)
+      await screenshot(page, `${lane}-settings-api-key-shown`)
+      await expectAccessible(page, 'api keys (new key shown)')
+      const call = (method: string, route: string, token: string) =>
+        fetch(`${t.url}${route}`, {
+          method,
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          ...(method === 'GET' ? {} : { body: JSON.stringify({ data: {} }) }),
+        })
+      expect((await call('GET', '/db/v1/collections/notes/documents', key)).status).toBe(200)
+      expect((await call('POST', '/db/v1/collections/notes/documents', key)).status).toBe(403)
+      await page.getByRole('button', { name: 'Done' }).click()
+      await page.getByRole('form', { name: 'Create an API key' }).waitFor()
+      expect(await page.content()).not.toContain(key)
+
+      const row = page.getByRole('row', { name: /^ci reader / })
+      await row.getByText('active').waitFor()
+      await row.getByRole('button', { name: 'Revoke API key ci reader' }).click()
+      const dialog = page.getByRole('dialog', { name: 'Revoke API key ci reader?' })
+      await dialog.waitFor()
+      await screenshot(page, `${lane}-settings-api-key-revoke`)
+      await dialog.getByRole('button', { name: 'Revoke key' }).click()
+      await page.getByText('Revoked API key ci reader.').waitFor()
+      await row.getByText('revoked').waitFor()
+      expect((await call('GET', '/db/v1/collections/notes/documents', key)).status).toBe(401)
+      await screenshot(page, `${lane}-settings-api-key-revoked`)
+      await expectAccessible(page, 'api keys (revoked)')
+
+      // The service key: rotating it revokes the old one at once.
+      const old = t.serviceKey
+      await page.getByRole('tab', { name: 'Keys', exact: true }).click()
+      await page.getByRole('button', { name: 'Rotate service key' }).click()
+      await page
+        .getByRole('dialog', { name: 'Rotate the service key?' })
+        .getByRole('button', { name: 'Rotate service key' })
+        .click()
+      await page.getByText(/^The service key was replaced; the old one no longer works/).waitFor()
+      expect((await call('GET', '/admin/v1/audit?limit=1', old)).status).toBe(401)
+      await page.getByRole('button', { name: 'Reveal service key' }).click()
+      const revealed = page.getByLabel('Service key (a JWT with role "service")')
+      await expect.poll(() => revealed.inputValue()).not.toBe('')
+      const current = await revealed.inputValue()
+      expect(current).not.toBe(old)
+      expect((await call('GET', '/admin/v1/audit?limit=1', current)).status).toBe(200)
+      t.serviceKey = current
+      await screenshot(page, `${lane}-settings-service-key-rotated`)
+      await expectAccessible(page, 'keys (service key rotated)')
+
+      await page.getByRole('tab', { name: 'Audit log' }).click()
+      for (const action of [
+        'POST /admin/v1/keys/service/rotate',
+        'DELETE /admin/v1/api-keys/:id',
+        'POST /admin/v1/api-keys',
+      ]) {
+        await page.getByRole('row').filter({ hasText: action }).first().waitFor()
+      }
+      expect(await page.content()).not.toContain(key)
+      await page.close()
     },
   )
 })

@@ -110,6 +110,7 @@ describe.each(LANES)('functions admin API for the console (%s)', (lane) => {
       deployedBy: developer.email,
       code: code(2),
       codeSize: Buffer.byteLength(code(2)),
+      entry: 'default',
       env: { API_KEY: '••••', KEEP: '••••', NEW: '••••' },
       triggers: [{ type: 'http' }],
       limits: { timeoutMs: 900, memoryMb: 128, concurrency: 10, retries: 2 },

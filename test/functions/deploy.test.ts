@@ -91,7 +91,8 @@ describe.each(LANES)('functions: deploy, versions, rollback, delete (%s)', (lane
 
   it.each([
     ['an import', `import fs from 'node:fs'\nexport default async () => 1`, /imports are not available/],
-    ['no default export', 'export const handler = async () => 1', /default function/],
+    // A named `handler` alone is a portable handler (test/functions/portable.test.ts).
+    ['neither a default export nor a handler', 'export const main = async () => 1', /default function/],
     ['a top-level throw', `throw new Error('at load')\nexport default async () => 1`, /at load/],
     ['a top-level infinite loop', 'while (true) {}\nexport default async () => 1', /ran too long/],
   ])('refuses a module with %s', async (_what, code, message) => {

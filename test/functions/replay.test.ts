@@ -215,6 +215,7 @@ describe.each(LANES)('functions: replay (%s)', (lane) => {
     expect(res.body).toEqual({
       name: 'backfilled',
       version: 1,
+      entry: 'default',
       replay: { id: expect.any(String), total: EVENTS },
     })
     expect(await finished('backfilled', res.body.replay.id)).toMatchObject({

@@ -108,4 +108,37 @@ describe.each(LANES)('early answers reach the client (%s lane)', (lane) => {
     },
     90_000,
   )
+
+  it('closes the socket of a WebSocket upgrade it refused over HTTP, so a shutdown never waits on it', async () => {
+    // A raw client that never closes on its own: only the server can end this connection.
+    const { port } = new URL(t.url)
+    const socket = connect(Number(port), '127.0.0.1')
+    let answer = ''
+    socket.setEncoding('utf8')
+    socket.on('data', (chunk: string) => {
+      answer += chunk
+    })
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()))
+    socket.write(
+      [
+        'GET /realtime/v1 HTTP/1.1',
+        `Host: 127.0.0.1:${port}`,
+        'Connection: Upgrade',
+        'Upgrade: websocket',
+        'Sec-WebSocket-Version: 13',
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
+        'Authorization: Bearer not-a-token',
+        '',
+        '',
+      ].join('\r\n'),
+    )
+    const outcome = await Promise.race([
+      closed.then(() => 'closed by the server'),
+      new Promise((resolve) => setTimeout(() => resolve('still open after 5 s'), 5000)),
+    ])
+    socket.destroy()
+    expect(outcome).toBe('closed by the server')
+    expect(answer).toMatch(/^HTTP\/1\.1 401 /)
+    expect(answer).toContain('auth/unauthenticated')
+  })
 })

@@ -64,6 +64,33 @@ describe.each(LANES)('malformed input at the gateway (%s)', (lane) => {
     }
   })
 
+  it('refuses integers beyond what the database stores (found by the fuzzer), in a body or a query', async () => {
+    const rollback = await request(t.url)
+      .post('/admin/v1/functions/no-such-fn/rollback')
+      .set(service())
+      .send({ version: 2 ** 53 })
+    expectInvalid(rollback)
+    for (const body of ['{"version": 2.199180863664567e+196}', '{"version": -9007199254740993}']) {
+      const res = await request(t.url)
+        .post('/admin/v1/functions/no-such-fn/rollback')
+        .set(service())
+        .type('json')
+        .send(body)
+      expectInvalid(res)
+    }
+    expectInvalid(await request(t.url).get('/admin/v1/users?limit=2e196').set(service()))
+    const executions = await request(t.url)
+      .get(`/admin/v1/functions/no-such-fn/executions?version=${2 ** 40}`)
+      .set(service())
+    expect(executions.status, JSON.stringify(executions.body)).toBeLessThan(500)
+  })
+
+  it('answers an MFA enrolment without a caller with 401, whether or not secrets can be stored', async () => {
+    // The real lane runs here without AUTH_ENCRYPTION_KEY: enrolment would be 503 for a signed-in user.
+    const res = await request(t.url).post('/auth/v1/factors').send({ type: 'totp' })
+    expect([res.status, res.body.error?.code]).toEqual([401, 'auth/unauthenticated'])
+  })
+
   it('refuses lone surrogates in JSON bodies (values and keys) before any route, and stores nothing', async () => {
     const settings = (body: string) =>
       request(t.url).put('/admin/v1/auth/settings').set(service()).type('json').send(body)
@@ -84,6 +111,12 @@ describe.each(LANES)('malformed input at the gateway (%s)', (lane) => {
     expectInvalid(await doc('{"data": {"\\udfff": 1}}'))
     const list = await request(t.url).get('/db/v1/collections/surrogates/documents').set(service())
     expect(list.body.documents).toEqual([])
+  })
+
+  it('answers a GET on the realtime endpoint without the WebSocket upgrade with the envelope', async () => {
+    const res = await rawGet(t.url, '/realtime/v1')
+    expect(res.status).toBe(400)
+    expect(JSON.parse(res.body).error.code).toBe('request/invalid')
   })
 
   it.each(['/%', '/db/v1/%zz', '/%E0%A4%A', '/admin/v1/%'])('answers %s with the envelope', async (path) => {

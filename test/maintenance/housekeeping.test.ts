@@ -4,7 +4,7 @@ import { newEventId } from '../../services/core/ids.ts'
 import type { Database } from '../../services/db/database.ts'
 import type { Execution } from '../../services/functions/model.ts'
 import { ObservabilityStore } from '../../services/observability/store.ts'
-import { addToOutbox } from '../../services/outbox/outbox.ts'
+import { addToOutbox, PUBLISHED_THROUGH } from '../../services/outbox/outbox.ts'
 import { oldestSequence, pruneOutbox } from '../../services/outbox/outbox-retention.ts'
 import { SETTLED_KEY } from '../../services/outbox/relay.ts'
 import { RealtimeClient } from '../realtime/client.ts'
@@ -23,7 +23,7 @@ describe.each(DB_LANES)('outbox retention (%s)', (lane) => {
     await test?.cleanup()
   })
 
-  /** Ten events; 1-8 sequenced, 1-7 published (1-6 long ago), 9 sequenced but unpublished, 10 neither. */
+  /** Ten events; 1-9 sequenced, 1-7 published (1-6 long ago), 8-9 sequenced but unpublished, 10 neither. */
   async function seed(): Promise<void> {
     test = await createTestDatabase(lane)
     db = await test.open()
@@ -33,8 +33,9 @@ describe.each(DB_LANES)('outbox retention (%s)', (lane) => {
       )
     }
     await db.query(`UPDATE outbox SET sequence = id WHERE id <= 9`)
-    await db.query(`UPDATE outbox SET published_at = now() - interval '10 days' WHERE id <= 6`)
-    await db.query(`UPDATE outbox SET published_at = now() WHERE id = 7`)
+    await db.query(`UPDATE outbox SET created_at = now() - interval '10 days' WHERE id <= 6`)
+    await db.query(`INSERT INTO outbox_publications (through_sequence, published_at)
+      VALUES (6, now() - interval '10 days'), (7, now())`)
   }
 
   it('deletes only published events older than the retention, oldest first', async () => {
@@ -43,6 +44,11 @@ describe.each(DB_LANES)('outbox retention (%s)', (lane) => {
     const left = await db.query<{ id: number }>('SELECT id FROM outbox ORDER BY id')
     expect(left.map((r) => Number(r.id))).toEqual([7, 8, 9, 10])
     expect(await oldestSequence(db)).toBe(7)
+    // The record of batch 1-6 went with its events; the watermark (7) stays.
+    const records = await db.query<{ s: number }>(
+      'SELECT through_sequence AS s FROM outbox_publications ORDER BY 1',
+    )
+    expect(records.map((r) => Number(r.s))).toEqual([7])
     expect(await pruneOutbox(db, { retentionHours: 24, keepUnsettled: false })).toBe(0)
   })
 
@@ -66,14 +72,14 @@ describe.each(LANES)('housekeeping on a running platform (%s)', (lane) => {
     for (let i = 0; i < 6; i++) await put(t, collection, `d${i}`, { i })
     const rows = await eventually(async () => {
       const published = await db.query<{ sequence: number }>(
-        `SELECT sequence FROM outbox WHERE subject LIKE $1 AND published_at IS NOT NULL ORDER BY sequence`,
+        `SELECT sequence FROM outbox WHERE subject LIKE $1 AND sequence <= ${PUBLISHED_THROUGH} ORDER BY sequence`,
         [`collections/${collection}/%`],
       )
       return published.length === 6 ? published : undefined
     })
     const sequences = rows!.map((r) => Number(r.sequence))
     // Everything up to the 4th of these writes was published long ago (and, embedded, is settled).
-    await db.query(`UPDATE outbox SET published_at = now() - interval '400 days' WHERE sequence <= $1`, [
+    await db.query(`UPDATE outbox SET created_at = now() - interval '400 days' WHERE sequence <= $1`, [
       sequences[3],
     ])
     if (lane === 'embedded') {
@@ -178,6 +184,14 @@ describe.each(LANES)('housekeeping on a running platform (%s)', (lane) => {
       `UPDATE auth_sessions SET revoked_at = now() - interval '2 days' WHERE revoked_at IS NOT NULL`,
     )
     await db.query(`UPDATE auth_one_time_tokens SET expires_at = now() - interval '2 days'`)
+    // The logout's revocation, once the tokens it refuses have expired; a stale sign-in failure window
+    // beside a live one.
+    expect((await db.query('SELECT 1 FROM auth_revocations')).length).toBeGreaterThan(0)
+    await db.query(`UPDATE auth_revocations SET expires_at = now() - interval '1 minute'`)
+    await db.query(
+      `INSERT INTO auth_signin_failures (account_hash, window_start, failures)
+       VALUES ('stale', now() - interval '2 days', 3), ('live', now(), 1)`,
+    )
     const count = async (sql: string) => Number((await db.query<{ n: number }>(sql))[0]!.n)
     expect(
       await count('SELECT count(*)::int AS n FROM auth_refresh_tokens WHERE used_at IS NOT NULL'),
@@ -189,6 +203,12 @@ describe.each(LANES)('housekeeping on a running platform (%s)', (lane) => {
     )
     expect(await count('SELECT count(*)::int AS n FROM auth_sessions WHERE revoked_at IS NOT NULL')).toBe(0)
     expect(await count('SELECT count(*)::int AS n FROM auth_one_time_tokens')).toBe(0)
+    expect(await count('SELECT count(*)::int AS n FROM auth_revocations')).toBe(0)
+    expect(
+      (await db.query<{ account_hash: string }>('SELECT account_hash FROM auth_signin_failures')).map(
+        (row) => row.account_hash,
+      ),
+    ).toEqual(['live'])
 
     const again = await api(t, 'POST', '/auth/v1/token?grant_type=refresh_token', {
       refresh_token: refreshed.body.session.refresh_token,

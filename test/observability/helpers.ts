@@ -1,5 +1,6 @@
 import request from 'supertest'
 import { expect } from 'vitest'
+import { PUBLISHED_THROUGH } from '../../services/outbox/outbox.ts'
 import type { Server } from '../functions/helpers.ts'
 import { service } from '../functions/helpers.ts'
 import { eventually } from '../support/lanes.ts'
@@ -80,7 +81,7 @@ export async function allPublished(t: TestPlatform): Promise<void> {
   await eventually(
     async () => {
       const [row] = await t.platform.db.query<{ n: number }>(
-        'SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL',
+        `SELECT count(*)::int AS n FROM outbox WHERE sequence IS NULL OR sequence > ${PUBLISHED_THROUGH}`,
       )
       return row?.n === 0
     },

@@ -8,7 +8,8 @@ import type { StratusEvent } from '../../services/core/events.ts'
 import { createLogger } from '../../services/core/logger.ts'
 import { createMetrics } from '../../services/core/metrics.ts'
 import type { Database } from '../../services/db/database.ts'
-import { addToOutbox, outboxLagSeconds, readOutbox } from '../../services/outbox/outbox.ts'
+import { addToOutbox, outboxLagSeconds, PUBLISHED_THROUGH, readOutbox } from '../../services/outbox/outbox.ts'
+import { pruneOutbox } from '../../services/outbox/outbox-retention.ts'
 import { OutboxRelay, signalOutboxCommits } from '../../services/outbox/relay.ts'
 import { createTestDatabase, type TestDatabase } from '../support/databases.ts'
 import { anyEvent } from '../support/events.ts'
@@ -223,6 +224,77 @@ describe.each(LANES)('outbox relay (%s lane)', (lane) => {
     expect(leases).toHaveLength(1)
   })
 
+  it('records one publication per batch, and numbers on above the watermark once retention empties the outbox', async () => {
+    env = await setup(lane)
+    const bus = env.openBus()
+    const seen: number[] = []
+    await bus.subscribe('recorder', async (event) => {
+      seen.push(event.sequence)
+    })
+    await commitEvents(env.db, 30, 'a')
+    const r = relay(env.db, bus, 10)
+    // Three cycles by hand: three batches of ten, each a single publication row, no per-event mark.
+    for (let i = 0; i < 3; i++) expect(await r.cycle()).toBe(10)
+    const records = await env.db.query<{ s: number }>(
+      'SELECT through_sequence AS s FROM outbox_publications ORDER BY 1',
+    )
+    expect(records.map((row) => Number(row.s))).toEqual([10, 20, 30])
+    expect(await outboxLagSeconds(env.db)).toBe(0)
+
+    // Every event past retention: the outbox is empty, only the watermark's record is left.
+    await env.db.query(`UPDATE outbox SET created_at = now() - interval '30 days'`)
+    expect(await pruneOutbox(env.db, { retentionHours: 1, keepUnsettled: false })).toBe(30)
+    expect(await env.db.query('SELECT 1 FROM outbox')).toHaveLength(0)
+    expect(await env.db.query('SELECT 1 FROM outbox_publications')).toHaveLength(1)
+
+    // New events continue the sequence: a number at or under 30 would read as published already.
+    await commitEvents(env.db, 2, 'b')
+    expect(await outboxLagSeconds(env.db)).toBeGreaterThan(0)
+    expect(await r.cycle()).toBe(2)
+    await bus.drain()
+    await eventually(() => seen.length === 32, 5000, '32 deliveries')
+    expect(seen.slice(30)).toEqual([31, 32])
+    expect(await outboxLagSeconds(env.db)).toBe(0)
+  })
+
+  it.runIf(lane === 'real')(
+    'publishes a row that took its id early and committed late, below where numbering looks',
+    async () => {
+      env = await setup(lane)
+      const bus = env.openBus()
+      const seen: StratusEvent[] = []
+      await bus.subscribe('recorder', async (event) => {
+        seen.push(event)
+      })
+      await relay(env.db, bus, 500).start()
+      // A transaction takes an outbox id and stays open while 1,500 later ids commit and are numbered.
+      let release: () => void = () => {}
+      const held = new Promise<void>((resolve) => {
+        release = resolve
+      })
+      const late = anyEvent({ type: 'test.created', subject: 'things/late', data: { late: true } })
+      let inserted: () => void = () => {}
+      const insertedYet = new Promise<void>((resolve) => {
+        inserted = resolve
+      })
+      const lateCommit = env.db.tx(async (tx) => {
+        await addToOutbox(tx, late)
+        inserted()
+        await held
+      })
+      await insertedYet
+      const ids = await commitEvents(env.db, 1500, 'n')
+      await eventually(() => seen.length === 1500, 30_000, '1,500 deliveries')
+      release()
+      await lateCommit
+      await eventually(() => seen.length === 1501, 10_000, 'the late row')
+      expect(seen.at(-1)).toMatchObject({ id: late.id, sequence: 1501 })
+      expect(new Set(seen.map((e) => e.id)).size).toBe(1501)
+      expect(seen.slice(0, 1500).map((e) => e.id)).toEqual(ids)
+    },
+    60_000,
+  )
+
   it('publishes rows sequenced before a failed publish first, with the same sequences', async () => {
     env = await setup(lane)
     const broken = env.openBus()
@@ -260,9 +332,7 @@ describe.each(LANES)('outbox relay (%s lane)', (lane) => {
       const out = await runUntilKilled('crash-after-publish.ts', [env.test.url!, TEST_REDIS_URL!, env.prefix])
       expect(out).toContain('published 20')
       // Published, never marked: the crash window.
-      const unmarked = await env.db.query(
-        'SELECT 1 FROM outbox WHERE published_at IS NULL AND sequence IS NOT NULL',
-      )
+      const unmarked = await env.db.query(`SELECT 1 FROM outbox WHERE sequence > ${PUBLISHED_THROUGH}`)
       expect(unmarked).toHaveLength(20)
       await eventually(() => counts.size === 20, 10_000, 'first deliveries')
 

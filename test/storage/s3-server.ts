@@ -87,8 +87,16 @@ function encodeListedKeys(response: ServerResponse): void {
  * - `DELETE /<bucket>/<key>?uploadId=…` (AbortMultipartUpload) answers 405: the shim removes the
  *   upload's parts from s3rver's store and answers 204, as S3 does.
  */
-export async function startTestS3(bucket = 'stratus-test'): Promise<TestS3> {
-  const directory = mkdtempSync(path.join(os.tmpdir(), 'stratus-s3rver-'))
+export async function startTestS3(
+  bucket = 'stratus-test',
+  options: {
+    /** Default: one the kernel picks. */
+    port?: number
+    /** Keeps the objects there (and leaves them on close), so a restarted server still has them. */
+    directory?: string
+  } = {},
+): Promise<TestS3> {
+  const directory = options.directory ?? mkdtempSync(path.join(os.tmpdir(), 'stratus-s3rver-'))
   const s3rver = new S3rver({ silent: true, directory, configureBuckets: [{ name: bucket }] })
   await s3rver.configureBuckets()
   fixSingleByteRange(s3rver)
@@ -112,7 +120,10 @@ export async function startTestS3(bucket = 'stratus-test'): Promise<TestS3> {
       encodeListedKeys(response)
     handle(request, response)
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options.port ?? 0, '127.0.0.1', resolve)
+  })
   const { port } = server.address() as AddressInfo
   const endpoint = `http://127.0.0.1:${port}`
   return {
@@ -133,7 +144,7 @@ export async function startTestS3(bucket = 'stratus-test'): Promise<TestS3> {
       await new Promise<void>((resolve) => server.close(() => resolve()))
       s3rver.logger.exceptions.unhandle()
       s3rver.logger.close()
-      rmSync(directory, { recursive: true, force: true })
+      if (!options.directory) rmSync(directory, { recursive: true, force: true })
     },
   }
 }

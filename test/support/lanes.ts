@@ -19,12 +19,13 @@ export function uniqueName(prefix: string): string {
 
 /**
  * Polls `check` until it returns a truthy value, or fails after `timeoutMs`. For waiting on an
- * observable outcome (an event delivered, a row written), never as a fixed sleep.
+ * observable outcome (an event delivered, a row written), never as a fixed sleep. `what` names it in
+ * the failure; as a function, it is asked at the time-out (to say what the state was by then).
  */
 export async function eventually<T>(
   check: () => T | Promise<T>,
   timeoutMs = 10_000,
-  what = 'condition',
+  what: string | (() => string | Promise<string>) = 'condition',
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs
   let last: unknown
@@ -37,5 +38,6 @@ export async function eventually<T>(
     }
     await new Promise((resolve) => setTimeout(resolve, 20))
   }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`)
+  const said = typeof what === 'string' ? what : await what()
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${said}${last ? `: ${String(last)}` : ''}`)
 }

@@ -67,6 +67,57 @@ export function rotateSigningKey(): Promise<{ kid: string; service: string }> {
   return api('POST', '/admin/v1/keys/rotate')
 }
 
+/** Issues a new service key and revokes every other one. */
+export function rotateServiceKey(): Promise<{ id: string; service: string }> {
+  return api('POST', '/admin/v1/keys/service/rotate')
+}
+
+// ---- API keys (owner only) ----
+
+/** The scopes an API key may hold, and what each allows (as the server documents them). */
+export const API_KEY_SCOPES = [
+  { scope: 'admin', what: 'everything the service key can do, API keys included' },
+  { scope: 'admin:read', what: 'read the admin API as a viewer does (never keys or admin accounts)' },
+  { scope: 'functions:deploy', what: 'deploy, roll back and delete functions; app deployments' },
+  { scope: 'functions:invoke', what: 'call functions over HTTP' },
+  { scope: 'db:read', what: 'read documents, above the collection rules' },
+  { scope: 'db:write', what: 'write documents, above the collection rules' },
+  { scope: 'storage:read', what: 'download objects and sign URLs, above the bucket rules' },
+  { scope: 'storage:write', what: 'upload and delete objects, above the bucket rules' },
+  { scope: 'queue:publish', what: 'publish queue messages' },
+] as const
+
+export type ApiKeyScope = (typeof API_KEY_SCOPES)[number]['scope']
+
+export interface ApiKey {
+  id: string
+  name: string
+  scopes: ApiKeyScope[]
+  expiresAt: string | null
+  createdAt: string
+  createdBy: AuditEntry['actor']
+  lastUsedAt: string | null
+  revokedAt: string | null
+}
+
+export async function listApiKeys(signal?: AbortSignal): Promise<ApiKey[]> {
+  const { apiKeys } = await api<{ apiKeys: ApiKey[] }>('GET', '/admin/v1/api-keys', opts(signal))
+  return apiKeys
+}
+
+/** Creates a key; `key` (the secret) is in this answer only. */
+export function createApiKey(input: {
+  name: string
+  scopes: ApiKeyScope[]
+  expiresInDays?: number
+}): Promise<Omit<ApiKey, 'lastUsedAt' | 'revokedAt'> & { key: string }> {
+  return api('POST', '/admin/v1/api-keys', { body: input })
+}
+
+export function revokeApiKey(id: string): Promise<void> {
+  return api('DELETE', `/admin/v1/api-keys/${enc(id)}`)
+}
+
 // ---- audit log (any role) ----
 
 export interface AuditEntry {

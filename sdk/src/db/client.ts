@@ -4,16 +4,25 @@ import { WriteBatch } from './batch.js'
 import { CollectionReference } from './references.js'
 import type { DocumentData } from './types.js'
 
-/** `app.db`: collections, batches. */
-export class DbClient {
+/**
+ * Document types by collection name, e.g. the `Collections` that `stratus types` generates. The empty
+ * default leaves every collection untyped (`DocumentData`), as before.
+ */
+export type CollectionTypes = Record<never, never>
+
+/** `app.db`: collections, batches. `C` types the collections it names (`createClient<Collections>(url)`). */
+export class DbClient<C extends object = CollectionTypes> {
   readonly #context: { http: HttpClient; realtime: RealtimeConnection }
 
   constructor(http: HttpClient, realtime: RealtimeConnection) {
     this.#context = { http, realtime }
   }
 
-  collection<T = DocumentData>(name: string): CollectionReference<T> {
-    return new CollectionReference<T>(this.#context, name)
+  /** A collection named in `C` has that document type; any other name is `T` (`DocumentData`). */
+  collection<K extends keyof C & string>(name: K): CollectionReference<C[K]>
+  collection<T = DocumentData>(name: string): CollectionReference<T>
+  collection(name: string): CollectionReference<unknown> {
+    return new CollectionReference<unknown>(this.#context, name)
   }
 
   batch(): WriteBatch {

@@ -84,13 +84,14 @@ export class MfaService {
   async enroll(auth: AuthContext | null): Promise<EnrolledFactor> {
     const id = newId()
     const secret = newTotpSecret()
-    const stored = this.options.secrets.encrypt(secret, secretContext(id))
     const row = await this.db.tx(async (tx) => {
       const user = await this.options.loadSignedIn(tx, auth, true)
       if (hasVerified(user) && aalOf(auth) !== 'aal2') throw insufficientAal('Adding a factor')
       if ((user.factors ?? []).length >= MAX_FACTORS) {
         throw new StratusError('request/invalid', `A user may have at most ${MAX_FACTORS} factors`)
       }
+      // After the caller is known: a caller who is not signed in gets 401, not the configuration's 503.
+      const stored = this.options.secrets.encrypt(secret, secretContext(id))
       await tx.query(
         `INSERT INTO auth_factors (id, user_id, type, status, secret_encrypted) VALUES ($1, $2, 'totp', 'unverified', $3)`,
         [id, user.id, stored],

@@ -49,6 +49,11 @@ export class ProviderStore {
     this.secrets = options.secrets
   }
 
+  /** False when no encryption key is configured: then `put` refuses (503 `service/unavailable`). */
+  get storesSecrets(): boolean {
+    return this.secrets.available
+  }
+
   /** Creates or replaces a provider (the client secret is encrypted before it is stored). */
   async put(name: string, input: ProviderInput): Promise<ProviderView> {
     const settings = resolveProvider(input)

@@ -1,3 +1,5 @@
+import { escapeRegExp } from '../../core/regexp.ts'
+
 /**
  * The `redirect_to` allow-list. An entry is an exact URL or a glob; the candidate's query string is
  * free, its fragment is dropped (the tokens go there). Globs are matched per URL part, never over the
@@ -63,10 +65,6 @@ function compile(entry: string): RegExp | undefined {
     .map((part) => part.split('*').map(escapeRegExp).join('[^/]*'))
     .join('.*')
   return new RegExp(`^${escapeRegExp(scheme.toLowerCase())}://${authorityRe}${pathRe}$`)
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 }
 
 /**

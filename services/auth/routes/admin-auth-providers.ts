@@ -50,7 +50,8 @@ const providerSchema = {
   },
 } as const
 
-const putSchema = {
+/** Exported for the app-as-code manifest, which embeds its body. */
+export const putSchema = {
   tags: ['admin', 'auth'],
   summary: 'Create or replace an OAuth 2.0 / OIDC sign-in provider (the client secret is stored encrypted)',
   params: nameParams,

@@ -3,7 +3,8 @@ import type { FastifyInstance } from 'fastify'
 import type { AuthRouteDeps } from './deps.ts'
 import { errorResponse } from './schemas.ts'
 
-const settingsSchema = {
+/** Exported for the app-as-code manifest, which embeds it. */
+export const settingsSchema = {
   type: 'object',
   required: ['redirectUrls'],
   additionalProperties: false,

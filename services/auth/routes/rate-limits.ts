@@ -2,8 +2,11 @@ import type { RateLimitOptions } from '@fastify/rate-limit'
 import type { FastifyRequest } from 'fastify'
 import type { Config } from '../../core/config.ts'
 
-/** The rate-limited auth actions (each counted per client IP, in its own bucket). */
-export type LimitedAction = keyof Omit<Config['auth']['rateLimit'], 'windowSeconds'>
+/**
+ * The rate-limited auth actions (each counted per client IP, in its own bucket). Failed sign-ins per
+ * account are counted by the auth service (its own throttle), not here.
+ */
+export type LimitedAction = keyof Omit<Config['auth']['rateLimit'], 'windowSeconds' | 'signinAccount'>
 
 /**
  * The `config.rateLimit` of a route limited as `action` (undefined = unlimited, when its limit is 0).

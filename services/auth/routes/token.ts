@@ -1,6 +1,6 @@
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
 import type { FastifyInstance } from 'fastify'
-import { StratusError } from '../../core/errors.ts'
+import { isStratusError, StratusError } from '../../core/errors.ts'
 import type { AuthRouteDeps } from './deps.ts'
 import { rateLimitBy } from './rate-limits.ts'
 import { emailField, errorResponse, passwordField, sessionSchema, userSchema } from './schemas.ts'
@@ -8,6 +8,8 @@ import { emailField, errorResponse, passwordField, sessionSchema, userSchema } f
 const tokenSchema = {
   tags: ['auth'],
   summary: 'Sign in with a password (→ {user, session}) or spend a refresh token (→ {session})',
+  description:
+    'Password sign-ins are limited per client IP (RATE_LIMIT_SIGNIN) and their failures per account from any IP (RATE_LIMIT_SIGNIN_ACCOUNT): past either, 429 `rate-limited` with `Retry-After`. A wrong email and a wrong password answer alike (400 `auth/invalid-credentials`), and an unknown email is throttled like a known one.',
   querystring: {
     type: 'object',
     required: ['grant_type'],
@@ -38,7 +40,10 @@ const missing = (fields: string) =>
     details: { location: 'body', required: fields },
   })
 
-/** POST /token?grant_type=password|refresh_token. */
+/**
+ * POST /token?grant_type=password|refresh_token. Password sign-ins are limited per client IP
+ * (RATE_LIMIT_SIGNIN) and their failures per account from any IP (RATE_LIMIT_SIGNIN_ACCOUNT).
+ */
 export async function tokenRoutes(app: FastifyInstance, deps: AuthRouteDeps): Promise<void> {
   const r = app.withTypeProvider<JsonSchemaToTsProvider>()
   const rateLimit = rateLimitBy(deps.rateLimit, (req) => {
@@ -46,11 +51,20 @@ export async function tokenRoutes(app: FastifyInstance, deps: AuthRouteDeps): Pr
     return grant === 'password' ? 'signin' : grant === 'refresh_token' ? 'refresh' : undefined
   })
 
-  r.post('/token', { schema: tokenSchema, config: { rateLimit } }, async (request) => {
+  r.post('/token', { schema: tokenSchema, config: { rateLimit } }, async (request, reply) => {
     const body = request.body ?? {}
     if (request.query.grant_type === 'password') {
       if (body.email === undefined || body.password === undefined) throw missing('email and password')
-      return deps.service.signInWithPassword({ email: body.email, password: body.password })
+      try {
+        return await deps.service.signInWithPassword({ email: body.email, password: body.password })
+      } catch (error) {
+        // The per-account throttle answers as the per-IP limiter does, Retry-After included.
+        const retryAfter = isStratusError(error, 'rate-limited')
+          ? (error.details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds
+          : undefined
+        if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter))
+        throw error
+      }
     }
     if (body.refresh_token === undefined) throw missing('refresh_token')
     return deps.service.refresh(body.refresh_token)

@@ -211,6 +211,16 @@ export class LocalBus implements Bus {
     return lowest - 1
   }
 
+  async pendingFloor(_name: string): Promise<number | null> {
+    // Unsettled sequences are counted across subscribers: a floor no higher than this subscriber's own.
+    if (this.unsettled.size === 0) return null
+    return this.settledThrough() + 1
+  }
+
+  async reassertSubscribers(): Promise<void> {
+    // Registrations live in this process's memory: nothing outside it can lose them.
+  }
+
   private holdSequence(sequence: number): void {
     const held = this.unsettled.get(sequence)
     if (held === undefined && sequence < this.lastPublished) this.unsettledUnordered = true

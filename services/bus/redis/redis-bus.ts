@@ -77,6 +77,8 @@ interface FailedData {
  */
 const REMOVE_ON_COMPLETE = { count: 10_000 }
 const REMOVE_ON_FAIL = { count: 1000 }
+/** The most pending jobs `pendingFloor` reads (their data holds the sequences). */
+const PENDING_SCAN_LIMIT = 200
 const DRAIN_POLL_MS = 25
 /** Batch jobs a batched subscriber's worker takes at once per process. */
 const BATCHES_AT_ONCE = 8
@@ -114,6 +116,8 @@ export class RedisBus implements Bus {
   private readonly channels = new Map<string, Promise<void>>()
   private readonly queues = new Map<string, Queue>()
   private readonly workers = new Map<string, Set<Worker>>()
+  /** The durable subscribers this process registered, for `reassertSubscribers`. */
+  private readonly registrations = new Map<string, Registration>()
   private readonly listeners = new Set<ListenerEntry>()
   private readonly signalListeners = new Set<() => void>()
   /** The highest sequence this process has published (`settledThrough`). */
@@ -207,6 +211,7 @@ export class RedisBus implements Bus {
     }
     try {
       await this.client.hset(this.registryKey, name, JSON.stringify(registration))
+      this.registrations.set(name, registration)
     } catch (error) {
       throw new Error(`RedisBus: registering subscriber ${name} failed: ${message(error)}`, { cause: error })
     }
@@ -346,6 +351,34 @@ export class RedisBus implements Bus {
           failed: counts.failed ?? 0,
         }
       }),
+    )
+  }
+
+  async pendingFloor(name: string): Promise<number | null> {
+    const states = ['waiting', 'paused', 'prioritized', 'active', 'delayed'] as const
+    const queue = this.queue(name)
+    const counts = await queue.getJobCounts(...states)
+    const total = states.reduce((sum, state) => sum + (counts[state] ?? 0), 0)
+    if (total === 0) return null
+    // Each job's data is read to find its events' sequences: past a bound, answer "all pending".
+    if (total > PENDING_SCAN_LIMIT) return 0
+    const jobs = await queue.getJobs([...states], 0, PENDING_SCAN_LIMIT - 1)
+    let floor = Number.POSITIVE_INFINITY
+    for (const job of jobs) {
+      if (!job) continue
+      const data = job.data as StratusEvent | BatchData | RetryData
+      const events = 'events' in data ? data.events : 'event' in data ? [data.event] : [data]
+      for (const event of events) floor = Math.min(floor, event.sequence)
+    }
+    // Jobs that ended between the count and the read: nothing of theirs is pending any more.
+    return Number.isFinite(floor) ? floor : null
+  }
+
+  async reassertSubscribers(): Promise<void> {
+    if (this.registrations.size === 0) return
+    await this.client.hset(
+      this.registryKey,
+      Object.fromEntries([...this.registrations].map(([name, r]) => [name, JSON.stringify(r)])),
     )
   }
 

@@ -77,7 +77,8 @@ const getSchema = {
   response: { 200: collectionResponse, '4xx': errorResponse },
 } as const
 
-const putSchema = {
+/** Exported for the app-as-code manifest, which embeds its body. */
+export const putSchema = {
   tags: ['admin', 'db'],
   summary: 'Set a collection’s rules, JSON Schema and declared indexes',
   description:

@@ -1,11 +1,21 @@
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
 import type { FastifyInstance } from 'fastify'
 import type { FunctionsRouteDeps } from './deps.ts'
-import { errorResponse, nameAndVersion, nameParams, replayRangeProperties, triggerSchema } from './schemas.ts'
+import {
+  entrySchema,
+  errorResponse,
+  nameAndVersion,
+  nameParams,
+  replayRangeProperties,
+  triggerSchema,
+} from './schemas.ts'
 
-const deploySchema = {
+/** Exported for the app-as-code manifest, which embeds its body. */
+export const deploySchema = {
   tags: ['admin', 'functions'],
   summary: 'Deploy a new immutable version of a function and make it live',
+  description:
+    "`code` is an ES module. Its default export `async (event, ctx) => result` runs on every trigger with the platform's CloudEvent. A module with no default export and a named `handler` is a portable, Lambda-style handler `async (event, context) => result`, which runs unchanged on AWS Lambda: an HTTP trigger hands it an API Gateway REST proxy event and answers with its `{statusCode, headers, multiValueHeaders, body, isBase64Encoded}` (any other result is 502 `functions/malformed-response`); a queue trigger hands it an SQS batch of one record and honours `{batchItemFailures}`; event and schedule triggers hand it the CloudEvent. Which export runs is decided here, once per version, and answered as `entry`. A module with neither export is 400 `functions/invalid-code`.",
   params: nameParams,
   body: {
     type: 'object',
@@ -19,7 +29,9 @@ const deploySchema = {
           "ctx.env. A value of •••• (what the admin API shows for every value) keeps the live version's value of that variable",
         maxProperties: 200,
         propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]{0,127}$' },
-        additionalProperties: { type: 'string', maxLength: 10_000 },
+        // No NUL: a process environment cannot hold one, and whether the database would refuse it
+        // depended on whether values are encrypted at rest.
+        additionalProperties: { type: 'string', maxLength: 10_000, pattern: '^[^\\u0000]*$' },
       },
       timeoutMs: { type: 'integer', minimum: 10, maximum: 900_000 },
       memoryMb: { type: 'integer', minimum: 8, maximum: 4096 },
@@ -41,11 +53,12 @@ const deploySchema = {
   response: {
     201: {
       type: 'object',
-      required: ['name', 'version'],
+      required: ['name', 'version', 'entry'],
       additionalProperties: false,
       properties: {
         name: { type: 'string' },
         version: { type: 'integer' },
+        entry: entrySchema,
         replay: {
           type: 'object',
           description: 'The backfill started (with `backfill`): poll GET …/replays/{id}',

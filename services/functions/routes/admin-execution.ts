@@ -77,8 +77,19 @@ const rerunSchema = {
           additionalProperties: false,
           properties: {
             status: { type: 'integer' },
-            headers: { type: 'object', additionalProperties: { type: 'string' } },
+            headers: {
+              type: 'object',
+              description: 'A header a portable handler gave several values (multiValueHeaders) is an array',
+              additionalProperties: {
+                anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }],
+              },
+            },
             body: {},
+            isBase64Encoded: {
+              type: 'boolean',
+              description:
+                "True when `body` is bytes that are not UTF-8 text (a portable handler's base64 body), given in base64",
+            },
           },
         },
         error: {

@@ -1,7 +1,7 @@
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
 import type { FastifyInstance } from 'fastify'
 import type { FunctionsRouteDeps } from './deps.ts'
-import { errorResponse, nameParams } from './schemas.ts'
+import { entrySchema, errorResponse, nameParams } from './schemas.ts'
 
 const limits = {
   type: 'object',
@@ -93,7 +93,18 @@ const getSchema = {
   response: {
     200: {
       type: 'object',
-      required: ['name', 'version', 'live', 'createdAt', 'code', 'codeSize', 'env', 'triggers', 'limits'],
+      required: [
+        'name',
+        'version',
+        'live',
+        'createdAt',
+        'code',
+        'codeSize',
+        'env',
+        'triggers',
+        'limits',
+        'entry',
+      ],
       additionalProperties: false,
       properties: {
         name: { type: 'string' },
@@ -110,6 +121,7 @@ const getSchema = {
         },
         triggers: { type: 'array', items: {} },
         limits,
+        entry: entrySchema,
         envChanges: {
           type: 'object',
           required: ['comparedTo', 'added', 'removed', 'changed'],

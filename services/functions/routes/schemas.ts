@@ -179,9 +179,27 @@ export const deadLetterSchema = {
   },
 } as const
 
+/** Which export of the module runs, as a deploy detected it. */
+export const entrySchema = {
+  type: 'string',
+  enum: ['default', 'handler'],
+  description:
+    'Which export runs: `default` (`export default async (event, ctx) => result`), or `handler`, a portable Lambda-style `export const handler = async (event, context) => result` (a module with a `handler` export and no default one), which gets API Gateway proxy events on HTTP and SQS batches on queue triggers',
+} as const
+
 export const versionSchema = {
   type: 'object',
-  required: ['version', 'createdAt', 'timeoutMs', 'memoryMb', 'concurrency', 'retries', 'triggers', 'env'],
+  required: [
+    'version',
+    'createdAt',
+    'timeoutMs',
+    'memoryMb',
+    'concurrency',
+    'retries',
+    'triggers',
+    'env',
+    'entry',
+  ],
   additionalProperties: false,
   properties: {
     version: { type: 'integer' },
@@ -192,6 +210,7 @@ export const versionSchema = {
     retries: { type: 'integer' },
     triggers: { type: 'array', items: {} },
     env: { type: 'object', additionalProperties: { type: 'string' } },
+    entry: entrySchema,
   },
 } as const
 

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { AuditRecord } from '../../admin/audit.ts'
 import {
   type AdminCaller,
+  auditActor,
   CSRF_COOKIE,
   CSRF_HEADER,
   readCookie,
@@ -12,6 +13,7 @@ import type { AdminPrincipal } from '../../admin/service.ts'
 import type { AuthContext } from '../../auth/signing-keys.ts'
 import { StratusError } from '../../core/errors.ts'
 import { adminMayCall, adminRouteAccess, isChange, isReadMethod } from '../admin-access.ts'
+import { API_KEY_UID_PREFIX } from '../api-key-access.ts'
 
 /** What the admin scope needs of the admin service. */
 export interface AdminGuardPort {
@@ -25,7 +27,7 @@ export interface AdminGuardOptions {
   /** Absent: only the service key is admitted, and nothing is audited (a gateway built without admins). */
   admins?: AdminGuardPort
   /** The service key, for reading a resource's state before a change (`before` in the audit log). */
-  serviceToken: () => string
+  serviceToken: () => string | Promise<string>
 }
 
 declare module 'fastify' {
@@ -74,9 +76,13 @@ async function admit(request: FastifyRequest, options: AdminGuardOptions): Promi
   const pattern = request.routeOptions.url
   if (adminRouteAccess(request.method, pattern) === 'public') return
   if (request.auth) {
-    // A function's token (role `function`) and app users' tokens are never admitted here.
+    // A function's token (role `function`) and app users' tokens are never admitted here. An API key
+    // is a `service` principal whose scopes the identity hook already checked against this route.
     if (request.auth.role !== 'service') throw new StratusError('auth/forbidden', NO_CREDENTIALS)
-    request.adminCaller = { type: 'service' }
+    const uid = request.auth.uid
+    request.adminCaller = uid.startsWith(API_KEY_UID_PREFIX)
+      ? { type: 'service', id: uid }
+      : { type: 'service' }
     return
   }
   const cookie = request.adminToken ? undefined : readCookie(request, SESSION_COOKIE)
@@ -116,7 +122,7 @@ async function readBefore(request: FastifyRequest, options: AdminGuardOptions): 
   const response = await request.server.inject({
     method: 'GET',
     url: request.url.split('?')[0]!,
-    headers: { authorization: `Bearer ${options.serviceToken()}` },
+    headers: { authorization: `Bearer ${await options.serviceToken()}` },
   })
   if (response.statusCode === 200) {
     try {
@@ -155,8 +161,7 @@ async function recordAudit(
   if (reply.statusCode < 200 || reply.statusCode >= 300) return
   try {
     await options.admins.audit.record({
-      actor:
-        caller.type === 'admin' ? { type: 'admin', id: caller.id, email: caller.email } : { type: 'service' },
+      actor: auditActor(caller),
       action: `${request.method} ${pattern}`,
       target: (request.params ?? {}) as Record<string, unknown>,
       before: request.auditBefore,

@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http'
 import { Socket } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
@@ -6,6 +7,11 @@ import fp from 'fastify-plugin'
 export const DRAIN_MAX_BYTES = 64 * 1024 * 1024
 /** …and for at most this long; then the connection is closed. */
 export const DRAIN_MAX_MS = 10_000
+
+/** An HTTP/1.1 upgrade request (`Connection: upgrade` and an `Upgrade` header), as Node's parser tells one. */
+function isUpgrade(headers: IncomingHttpHeaders): boolean {
+  return headers.upgrade !== undefined && /(^|,)\s*upgrade\s*(,|$)/i.test(headers.connection ?? '')
+}
 
 /**
  * Lingering close, as nginx does it. An answer sent before the request body was read (a 413, a 401 on
@@ -24,6 +30,14 @@ export const boundedDrainPlugin = fp(
     app.addHook('onResponse', (request, _reply, done) => {
       const raw = request.raw
       const socket = raw.socket
+      // A WebSocket upgrade answered over HTTP instead (a bad token refused before the realtime route
+      // upgraded it, an unknown path): its socket came from the server's 'upgrade' event, which neither
+      // keep-alive nor close's idle sweep tracks, so nothing else would ever close it and a graceful
+      // shutdown would wait on it forever. The answer is flushed: end the socket.
+      if (isUpgrade(raw.headers) && socket instanceof Socket) {
+        if (!socket.destroyed) socket.destroySoon()
+        return done()
+      }
       // Injected requests (light-my-request, the in-process calls of functions' ctx) have no real socket.
       if (raw.complete || raw.destroyed || !(socket instanceof Socket) || socket.destroyed) return done()
       // Counted on the socket: Node's own dump of an unread request drops 'data' listeners.

@@ -62,7 +62,43 @@ function validationError(part: Part, path: string): Error {
 }
 
 /**
- * Refuses numbers that are not finite wherever a route schema accepts numbers. ajv's coercion turns
+ * Gives every `integer` of a request schema that has no bound of its own the bounds of an exact
+ * integer (±(2^53 - 1)), in place. JSON allows any integer, and `2e196` is one: it passed the schema,
+ * and the driver sent it to an int4 column as text with an exponent (a 500). Past 2^53 a number is
+ * not even the integer the client wrote. Inline schemas only: a `$ref` is shared, and left as it is.
+ */
+function boundIntegers(schema: unknown): void {
+  const stack: unknown[] = [schema]
+  while (stack.length) {
+    const node = stack.pop()
+    if (!node || typeof node !== 'object') continue
+    if (Array.isArray(node)) {
+      stack.push(...node)
+      continue
+    }
+    const bounds = node as {
+      type?: unknown
+      minimum?: number
+      maximum?: number
+      exclusiveMinimum?: number
+      exclusiveMaximum?: number
+    }
+    const types = Array.isArray(bounds.type) ? bounds.type : [bounds.type]
+    if (types.includes('integer')) {
+      if (bounds.maximum === undefined && bounds.exclusiveMaximum === undefined) {
+        bounds.maximum = Number.MAX_SAFE_INTEGER
+      }
+      if (bounds.minimum === undefined && bounds.exclusiveMinimum === undefined) {
+        bounds.minimum = Number.MIN_SAFE_INTEGER
+      }
+    }
+    stack.push(...Object.values(node))
+  }
+}
+
+/**
+ * Refuses numbers that are not finite wherever a route schema accepts numbers, and integers that are
+ * not exact (see boundIntegers). ajv's coercion turns
  * the strings `Infinity` and `1e400` into Infinity without checking the result (its `strictNumbers`
  * check runs on the value before coercion, and the range keywords are then skipped), so a
  * `{type: 'integer', maximum: 1000}` limit reached SQL as Infinity. Checking the validated values
@@ -73,6 +109,7 @@ export function installFiniteNumbers(app: FastifyInstance): void {
   app.addHook('onRoute', (route: RouteOptions) => {
     const schema = route.schema as Partial<Record<Part, unknown>> | undefined
     if (!schema) return
+    for (const [part] of PARTS) boundIntegers(schema[part])
     const parts = PARTS.filter(([part]) => mayHoldNumbers(schema[part]))
     if (!parts.length) return
     const check: preHandlerHookHandler = (request, _reply, done) => {

@@ -29,6 +29,14 @@ export interface IdentityOptions {
   keys: SigningKeys
   /** Tells an admin session token (opaque, not a JWT) from an access token; none = no admin tokens. */
   isAdminToken?: (token: string) => boolean
+  /**
+   * API keys (opaque, `sk_…`): `authenticate` verifies one and checks its scopes against the request
+   * (services/gateway/api-key-access.ts); absent = none accepted.
+   */
+  apiKeys?: {
+    isApiKey(token: string): boolean
+    authenticate(token: string, request: FastifyRequest): Promise<AuthContext>
+  }
 }
 
 const ADMIN_PREFIX = '/admin/v1/'
@@ -64,7 +72,10 @@ export const identityPlugin = fp(
         request.adminToken = token
         return done()
       }
-      options.keys.verify(token).then(
+      const verified = options.apiKeys?.isApiKey(token)
+        ? options.apiKeys.authenticate(token, request)
+        : options.keys.verify(token)
+      verified.then(
         (auth) => {
           request.auth = auth
           done()

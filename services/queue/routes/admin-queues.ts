@@ -60,7 +60,8 @@ const listSchema = {
 
 const rule = { anyOf: [{ type: 'string', minLength: 1, maxLength: 4000 }, { type: 'boolean' }] } as const
 
-const putSchema = {
+/** Exported for the app-as-code manifest, which embeds its body. */
+export const putSchema = {
   tags: ['admin', 'queue'],
   summary: 'Create a queue or set its publish rule (CEL over auth and request.data)',
   params: {

@@ -1,5 +1,6 @@
 import websocket from '@fastify/websocket'
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
+import { sendError } from '../../http/send-error.ts'
 import type { RealtimeService } from '../service.ts'
 
 /** What the realtime routes need. */
@@ -16,19 +17,37 @@ export interface RealtimeRouteDeps {
 export function realtimeRoutes(deps: RealtimeRouteDeps): FastifyPluginAsync {
   return async (app: FastifyInstance) => {
     await app.register(websocket, { options: { maxPayload: deps.maxFrameBytes ?? 64 * 1024 } })
-    app.get(
-      '/',
-      {
-        websocket: true,
-        schema: {
-          hide: true,
-          querystring: {
-            type: 'object',
-            properties: { access_token: { type: 'string', maxLength: 16_384 } },
+    app.route({
+      method: 'GET',
+      url: '/',
+      // A plain GET (no upgrade) gets the error envelope; @fastify/websocket's default is an empty 404.
+      handler: (request, reply) =>
+        sendError(
+          reply,
+          'request/invalid',
+          `${request.method} /realtime/v1 opens a WebSocket: send Connection: Upgrade and Upgrade: websocket`,
+        ),
+      schema: {
+        tags: ['realtime'],
+        summary: 'Open the realtime WebSocket (an HTTP/1.1 upgrade; the frames are JSON)',
+        description:
+          'A GET with `Connection: Upgrade` and `Upgrade: websocket` switches protocols (101). The client then sends `subscribe`, `unsubscribe`, `auth` and `ping` frames and receives `subscribed`, `change`, `error` and `pong` frames, one JSON object per text frame, for the documents its rules let it read: the protocol is in docs/realtime.md. The caller is `?access_token=` or the Authorization header; without either it is `anon`. A bad token is refused before the upgrade (401); a GET without the upgrade is 400 `request/invalid`.',
+        querystring: {
+          type: 'object',
+          properties: {
+            access_token: {
+              type: 'string',
+              maxLength: 16_384,
+              description: 'an access token, for browsers (which cannot set headers on a WebSocket)',
+            },
           },
         },
+        response: {
+          101: { description: 'Switching Protocols: the connection is now a WebSocket' },
+          '4xx': { $ref: 'Error#' },
+        },
       },
-      (socket, request) => {
+      wsHandler: (socket, request) => {
         const token = (request.query as { access_token?: string }).access_token || undefined
         const connection = deps.service.open(socket, { token, auth: request.auth })
         socket.on('message', (data) => {
@@ -47,6 +66,6 @@ export function realtimeRoutes(deps: RealtimeRouteDeps): FastifyPluginAsync {
           connection.disconnected()
         })
       },
-    )
+    })
   }
 }

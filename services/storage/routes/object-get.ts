@@ -23,7 +23,12 @@ const getSchema = {
   summary: 'Download an object (Range → 206, If-None-Match → 304); also through a signed URL',
   params: objectParams,
   querystring,
-  response: { '4xx': errorResponse },
+  response: {
+    200: { description: 'The whole object, with its content-type, etag and length' },
+    206: { description: 'The requested range (content-range says which)' },
+    304: { description: 'Not modified: the object still has the etag in If-None-Match' },
+    '4xx': errorResponse,
+  },
 } as const
 
 const headSchema = { ...getSchema, summary: 'An object’s headers, without its bytes' } as const
@@ -81,5 +86,9 @@ export async function objectGetRoutes(app: FastifyInstance, deps: StorageRouteDe
     return answer(reply, result, query)
   }
   r.get('/object/:bucket/*', { schema: getSchema, exposeHeadRoute: false }, read(false))
-  r.head('/object/:bucket/*', { schema: headSchema }, read(true))
+  r.head(
+    '/object/:bucket/*',
+    { schema: headSchema, config: { swagger: { exposeHeadRoute: true } } },
+    read(true),
+  )
 }

@@ -72,7 +72,8 @@ export const objectParams = {
   required: ['bucket', '*'],
   properties: {
     bucket: { type: 'string', minLength: 1, maxLength: 63 },
-    '*': { type: 'string', description: 'the object key (may contain /)' },
+    // The title names the wildcard in the OpenAPI document (`{key}`).
+    '*': { type: 'string', title: 'key', description: 'the object key (may contain /)' },
   },
 } as const
 

@@ -7,6 +7,7 @@ import { useAdmin } from '../../app/session.tsx'
 import { ErrorNotice } from '../../ui/ErrorNotice.tsx'
 import { number } from '../../ui/format.ts'
 import { Loading } from '../../ui/Loading.tsx'
+import { DriftNotice, ManagedBadge, useResourceState } from '../../ui/Managed.tsx'
 import { PageHeader } from '../../ui/PageHeader.tsx'
 import { type Tab, Tabs } from '../../ui/Tabs.tsx'
 import { DocumentsTab } from './DocumentsTab.tsx'
@@ -35,6 +36,7 @@ export function CollectionPage() {
     queryKey: ['collection', collection],
     queryFn: ({ signal }) => getCollection(collection, signal),
   })
+  const managed = useResourceState('collection', collection, info.data?.version)
   const tab = search.tab ?? 'documents'
   const missing = info.error instanceof ApiError && info.error.status === 404
 
@@ -46,13 +48,18 @@ export function CollectionPage() {
       <PageHeader
         title={collection}
         description={
-          info.data
-            ? `${number(info.data.documentCount)} document${info.data.documentCount === 1 ? '' : 's'} · ${
+          info.data ? (
+            <>
+              {`${number(info.data.documentCount)} document${info.data.documentCount === 1 ? '' : 's'} · ${
                 info.data.configured
                   ? `configuration version ${info.data.version}`
                   : 'not configured: only the service key and admins can use it'
-              }`
-            : 'A collection of documents.'
+              }`}{' '}
+              <ManagedBadge state={managed} />
+            </>
+          ) : (
+            'A collection of documents.'
+          )
         }
         actions={
           <Link to="/rules" search={{ target: 'document', collection }} className="button">
@@ -60,6 +67,7 @@ export function CollectionPage() {
           </Link>
         }
       />
+      <DriftNotice state={managed} />
       {missing ? (
         <div className="panel">
           <p>

@@ -7,6 +7,7 @@ import { useAdmin } from '../../app/session.tsx'
 import { ErrorNotice } from '../../ui/ErrorNotice.tsx'
 import { dateTime, fromNow } from '../../ui/format.ts'
 import { Loading } from '../../ui/Loading.tsx'
+import { DriftNotice, ManagedBadge, useResourceState } from '../../ui/Managed.tsx'
 import { PageHeader } from '../../ui/PageHeader.tsx'
 import { Tabs } from '../../ui/Tabs.tsx'
 import { CodePane } from './CodePane.tsx'
@@ -64,6 +65,7 @@ function FunctionEditor({ detail }: { detail: FunctionDetail }) {
   const tab = search.tab ?? 'code'
   const eventTypes = useEventTypes()
   const schedules = useSchedules()
+  const managed = useResourceState('function', name, detail.version)
   const sent = useRef<{ version: number; env: Record<string, string> } | undefined>(undefined)
   const baseline = useMemo(
     () => withRemembered(draftFromVersion(detail.code, liveConfig(detail)), detail.version, sent.current),
@@ -119,6 +121,11 @@ function FunctionEditor({ detail }: { detail: FunctionDetail }) {
         description={
           <>
             <span className="badge badge-ok">live v{detail.version}</span>{' '}
+            {managed?.managed && (
+              <>
+                <ManagedBadge state={managed} />{' '}
+              </>
+            )}
             {detail.updatedAt && (
               <span title={dateTime(detail.updatedAt)}>updated {fromNow(detail.updatedAt)} · </span>
             )}
@@ -156,6 +163,7 @@ function FunctionEditor({ detail }: { detail: FunctionDetail }) {
         }
       />
       {!writable && <ReadOnlyNote what="this function" />}
+      <DriftNotice state={managed} />
       {detail.version !== loadedVersion && (
         <div className="notice notice-info" role="status">
           Version {detail.version} is live now; the editor still holds your changes to v{loadedVersion}.{' '}

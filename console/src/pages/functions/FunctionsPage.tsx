@@ -6,6 +6,7 @@ import { useAdmin } from '../../app/session.tsx'
 import { ErrorNotice } from '../../ui/ErrorNotice.tsx'
 import { dateTime, fromNow, number } from '../../ui/format.ts'
 import { Loading } from '../../ui/Loading.tsx'
+import { ManagedBadge, useLiveResources } from '../../ui/Managed.tsx'
 import { PageHeader } from '../../ui/PageHeader.tsx'
 import { triggerSummary } from './draft.ts'
 import { useActivity, useFunctionList } from './queries.ts'
@@ -24,6 +25,7 @@ export function FunctionsPage() {
   const navigate = useNavigate()
   const functions = useFunctionList()
   const activity = useActivity()
+  const managed = useLiveResources().filter((r) => r.kind === 'function')
   const [filter, setFilter] = useState('')
   const filterId = useId()
   const shown = (functions.data ?? []).filter((f) =>
@@ -84,10 +86,10 @@ export function FunctionsPage() {
                 <th scope="col">Function</th>
                 <th scope="col">Live version</th>
                 <th scope="col">Triggers</th>
-                <th scope="col" className="num">
+                <th scope="col" className="numeric">
                   Calls (1 h)
                 </th>
-                <th scope="col" className="num">
+                <th scope="col" className="numeric">
                   Error rate (1 h)
                 </th>
                 <th scope="col">Updated</th>
@@ -102,7 +104,8 @@ export function FunctionsPage() {
                     <td>
                       <Link to="/functions/$name" params={{ name: f.name }} className="function-link">
                         {f.name}
-                      </Link>
+                      </Link>{' '}
+                      <ManagedBadge state={managed.find((r) => r.name === f.name)} compact />
                     </td>
                     <td>v{f.version}</td>
                     <td>
@@ -116,8 +119,8 @@ export function FunctionsPage() {
                         {f.triggers.length === 0 && <li className="muted">none</li>}
                       </ul>
                     </td>
-                    <td className="num">{activity.data ? number(stats?.calls ?? 0) : '…'}</td>
-                    <td className={`num${failing ? ' failing' : ''}`}>
+                    <td className="numeric">{activity.data ? number(stats?.calls ?? 0) : '…'}</td>
+                    <td className={`numeric${failing ? ' failing' : ''}`}>
                       {activity.data ? errorRate(stats) : '…'}
                     </td>
                     <td title={f.updatedAt ? dateTime(f.updatedAt) : undefined}>{fromNow(f.updatedAt)}</td>

@@ -41,7 +41,7 @@ export function NewFunctionPage() {
     <div className="function-page" onKeyDown={saveShortcut(() => writable && deploy.deploy())}>
       <PageHeader
         title="New function"
-        description="An ES module whose default export runs on each trigger: async (event, ctx) => result."
+        description="An ES module whose default export runs on each trigger: async (event, ctx) => result. A Lambda-style handler(event, context) export runs too (see the functions docs)."
         actions={
           writable && (
             <button

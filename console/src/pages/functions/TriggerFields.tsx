@@ -1,8 +1,8 @@
 import { type ReactNode, useId, useMemo } from 'react'
+import { widestPattern } from '../../../../services/core/subject-shape.ts'
 import type { EventTypeInfo, ScheduleView, Trigger } from '../../api/functions.ts'
 import { NextRuns } from '../schedules/NextRuns.tsx'
 import type { TriggerProblem } from './draft.ts'
-import { widestPattern } from './subject-glob.ts'
 
 // The fields of the trigger kinds that have more than one: an event (type and subject filter) and a
 // schedule (cron expression, common schedules, time zone, and the deployed schedule's next runs).

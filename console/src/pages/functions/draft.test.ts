@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest'
+import {
+  shapeCanMatch as subjectCanMatch,
+  suggestPatternForShape as suggestSubject,
+} from '../../../../services/core/subject-shape.ts'
 import { FALLBACK_EVENT_TYPES } from '../../api/functions.ts'
 import { checkDraft, draftFromVersion, ENV_MASK, hasProblems, newDraft, toDeployInput } from './draft.ts'
-import { subjectCanMatch, suggestSubject } from './subject-glob.ts'
 
 const VERSION = {
   version: 2,

@@ -1,3 +1,5 @@
+import { globMatch } from '../../../../services/core/glob.ts'
+import { shapeCanMatch, suggestPatternForShape } from '../../../../services/core/subject-shape.ts'
 import {
   DEFAULT_LIMITS,
   type DeployInput,
@@ -8,7 +10,6 @@ import {
   type Trigger,
   type VersionConfig,
 } from '../../api/functions.ts'
-import { eventGlobMatches, subjectCanMatch, suggestSubject } from './subject-glob.ts'
 
 /** What the server shows instead of an environment value it keeps to itself. */
 export const ENV_MASK = '••••'
@@ -228,15 +229,15 @@ export function triggerProblem(
       const glob = trigger.event.trim()
       if (glob === '') return { field: 'event', message: 'Choose the event type to run on.' }
       if (!eventTypes) return undefined
-      const matching = eventTypes.filter((type) => eventGlobMatches(glob, type.type))
+      const matching = eventTypes.filter((type) => globMatch(glob, type.type, '.'))
       if (matching.length === 0) return { field: 'event', message: `No event type matches "${glob}".` }
       const subject = trigger.subject?.trim()
-      if (subject && !matching.some((type) => subjectCanMatch(type.subject, subject))) {
+      if (subject && !matching.some((type) => shapeCanMatch(type.subject, subject))) {
         const first = matching[0]!
         return {
           field: 'subject',
           message: `"${subject}" never matches a subject of ${first.type}, shaped ${first.subject}.`,
-          suggestion: suggestSubject(first.subject, subject),
+          suggestion: suggestPatternForShape(first.subject, subject),
         }
       }
       return undefined

@@ -3,6 +3,7 @@ import { listQueues } from '../../api/queues.ts'
 import { ErrorNotice } from '../../ui/ErrorNotice.tsx'
 import { duration, number } from '../../ui/format.ts'
 import { Loading } from '../../ui/Loading.tsx'
+import { DriftNotice, ManagedBadge, useLiveResources } from '../../ui/Managed.tsx'
 import { PageHeader } from '../../ui/PageHeader.tsx'
 import { DeadLetters } from './DeadLetters.tsx'
 import { PublishForm } from './PublishForm.tsx'
@@ -14,11 +15,17 @@ function QueueTable() {
     queryFn: ({ signal }) => listQueues(signal),
     refetchInterval: 5000,
   })
+  const states = useLiveResources().filter((r) => r.kind === 'queue')
+  const stateOf = (name: string) => states.find((r) => r.name === name)
+  const drifted = states.filter((r) => r.drifted)
   if (queues.error) return <ErrorNotice error={queues.error} title="Queues" />
   if (!queues.data) return <Loading label="Loading queues…" />
   return (
     <section className="panel" aria-labelledby="queues-title">
       <h2 id="queues-title">Queues</h2>
+      {drifted.map((state) => (
+        <DriftNotice key={state.name} state={state} subject={`Queue ${state.name}`} />
+      ))}
       <table className="table">
         <thead>
           <tr>
@@ -36,7 +43,7 @@ function QueueTable() {
           {queues.data.map((queue) => (
             <tr key={queue.name}>
               <th scope="row">
-                <code>{queue.name}</code>
+                <code>{queue.name}</code> <ManagedBadge state={stateOf(queue.name)} compact />
               </th>
               <td>{number(queue.depth)}</td>
               <td>{number(queue.inFlight)}</td>

@@ -1,6 +1,7 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query'
 import { Fragment, useState } from 'react'
 import { type AuditEntry, listAudit } from '../../api/admins.ts'
+import { CursorPager, useCursorPages } from '../../ui/CursorPager.tsx'
 import { ErrorNotice } from '../../ui/ErrorNotice.tsx'
 import { dateTime, fromNow } from '../../ui/format.ts'
 import { Loading } from '../../ui/Loading.tsx'
@@ -25,9 +26,9 @@ export function targetText(target: Record<string, unknown>): string {
 
 /** The audit log, newest first, a page at a time; each entry opens to its before/after. */
 export function AuditTab() {
-  const [cursors, setCursors] = useState<(string | null)[]>([null])
+  const pages = useCursorPages()
   const [open, setOpen] = useState<Set<string>>(new Set())
-  const cursor = cursors[cursors.length - 1] ?? null
+  const { cursor } = pages
   const audit = useQuery({
     queryKey: ['audit', cursor],
     queryFn: ({ signal }) => listAudit({ limit: PAGE_SIZE, cursor }, signal),
@@ -60,7 +61,7 @@ export function AuditTab() {
       ) : (
         <>
           <table className="table audit-table" aria-busy={audit.isFetching}>
-            <caption className="visually-hidden">Audit entries, page {cursors.length}, newest first</caption>
+            <caption className="visually-hidden">Audit entries, page {pages.page}, newest first</caption>
             <thead>
               <tr>
                 <th scope="col">When</th>
@@ -114,26 +115,7 @@ export function AuditTab() {
               )}
             </tbody>
           </table>
-          <nav className="pager" aria-label="Audit log pages">
-            <button
-              type="button"
-              disabled={cursors.length === 1}
-              onClick={() => setCursors((list) => list.slice(0, -1))}
-            >
-              Newer
-            </button>
-            <span className="muted">Page {cursors.length}</span>
-            <button
-              type="button"
-              disabled={!audit.data.nextCursor}
-              onClick={() => {
-                const next = audit.data?.nextCursor
-                if (next) setCursors((list) => [...list, next])
-              }}
-            >
-              Older
-            </button>
-          </nav>
+          <CursorPager label="Audit log pages" pages={pages} nextCursor={audit.data.nextCursor} />
         </>
       )}
     </section>

@@ -1,6 +1,6 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query'
 import { useState } from 'react'
-import { rotateSigningKey, serviceKey } from '../../api/admins.ts'
+import { rotateServiceKey, rotateSigningKey, serviceKey } from '../../api/admins.ts'
 import type { AdminRole } from '../../api/session.ts'
 import { ConfirmAction } from '../../ui/ConfirmDialog.tsx'
 import { CopyButton } from '../../ui/CopyButton.tsx'
@@ -9,10 +9,14 @@ import { Loading } from '../../ui/Loading.tsx'
 
 const KEY = ['keys', 'service'] as const
 
-/** The service key, fetched only when the owner asks to see it, and hidden again on request. */
+/**
+ * The service key, fetched only when the owner asks to see it, and hidden again on request; and its
+ * rotation, which revokes every older service key.
+ */
 function ServiceKey() {
   const client = useQueryClient()
   const [shown, setShown] = useState(false)
+  const [rotated, setRotated] = useState(false)
   const key = useQuery({
     queryKey: KEY,
     queryFn: ({ signal }) => serviceKey(signal),
@@ -25,8 +29,14 @@ function ServiceKey() {
       <h2 id="service-key-title">Service key</h2>
       <p className="muted">
         Full access to this project, above every rule: for servers, CI and the CLI (<code>--key</code>, or{' '}
-        <code>STRATUS_SERVICE_KEY</code>). Never put it in an app.
+        <code>STRATUS_SERVICE_KEY</code>). Never put it in an app; prefer scoped API keys where they will do.
       </p>
+      {rotated && (
+        <p className="notice notice-ok" role="status">
+          The service key was replaced; the old one no longer works. Reveal the new one and update the
+          servers, CI jobs and command lines that use it.
+        </p>
+      )}
       {!shown ? (
         <button type="button" onClick={() => setShown(true)}>
           Reveal service key
@@ -61,6 +71,25 @@ function ServiceKey() {
           </div>
         </div>
       )}
+      <div className="form-actions">
+        <ConfirmAction
+          label="Rotate service key"
+          title="Rotate the service key?"
+          confirmLabel="Rotate service key"
+          description={
+            <p>
+              A new service key is issued and every other one stops working: on this server at once, on every
+              other within 5 seconds. Whatever uses the old one fails until it gets the new one.
+            </p>
+          }
+          onConfirm={async () => {
+            await rotateServiceKey()
+            setShown(false)
+            client.removeQueries({ queryKey: KEY })
+            setRotated(true)
+          }}
+        />
+      </div>
     </section>
   )
 }
@@ -73,7 +102,8 @@ function Rotation() {
       <h2 id="rotate-title">Signing keys</h2>
       <p className="muted">
         Rotating adds a signing key that signs every token from now on. Tokens signed before keep verifying
-        (the old key stays in the JWKS), and the service key is re-issued with the new key.
+        (the old key stays in the JWKS), and the service key is re-issued with the new key (the old service
+        key keeps working until the service key is rotated).
       </p>
       {rotated && (
         <p className="notice notice-ok" role="status">
@@ -100,7 +130,7 @@ function Rotation() {
   )
 }
 
-/** Keys are the owner's: the service key (revealed on request) and signing-key rotation. */
+/** Keys are the owner's: the service key (revealed on request, rotated) and signing-key rotation. */
 export function KeysTab({ role }: { role: AdminRole }) {
   if (role !== 'owner') {
     return (

@@ -4,7 +4,9 @@ import { useAdmin } from '../../app/session.tsx'
 import { PageHeader } from '../../ui/PageHeader.tsx'
 import { Tabs } from '../../ui/Tabs.tsx'
 import { AdminsTab } from './AdminsTab.tsx'
+import { ApiKeysSection } from './ApiKeysSection.tsx'
 import { AuditTab } from './AuditTab.tsx'
+import { DeploymentsTab } from './DeploymentsTab.tsx'
 import { KeysTab } from './KeysTab.tsx'
 import { SecurityTab } from './SecurityTab.tsx'
 import './settings.css'
@@ -13,10 +15,12 @@ const TABS = [
   { key: 'admins', label: 'Admins' },
   { key: 'security', label: 'Your account' },
   { key: 'keys', label: 'Keys' },
+  { key: 'api-keys', label: 'API keys' },
   { key: 'audit', label: 'Audit log' },
+  { key: 'deployments', label: 'Deployments' },
 ] as const
 
-/** Admin accounts and roles, your own TOTP, keys, and the audit log. */
+/** Admin accounts and roles, your own TOTP, keys, API keys, the audit log, and the deployments of stratus.yaml. */
 export function SettingsPage() {
   const admin = useAdmin()
   const search = useSearch({ from: '/settings' })
@@ -26,7 +30,7 @@ export function SettingsPage() {
     <>
       <PageHeader
         title="Settings"
-        description="Admin accounts and roles, your sign-in, keys, and the audit log."
+        description="Admin accounts and roles, your sign-in, keys, API keys, the audit log, and the deployments of stratus.yaml."
       />
       <Tabs
         tabs={TABS}
@@ -37,7 +41,19 @@ export function SettingsPage() {
         {tab === 'admins' && <AdminsTab me={admin} isOwner={isOwner(admin)} />}
         {tab === 'security' && <SecurityTab admin={admin} />}
         {tab === 'keys' && <KeysTab role={admin.role} />}
+        {tab === 'api-keys' &&
+          (isOwner(admin) ? (
+            <ApiKeysSection />
+          ) : (
+            <section className="panel" aria-labelledby="api-keys-title">
+              <h2 id="api-keys-title">API keys</h2>
+              <p className="notice notice-info" role="note">
+                Owners only: API keys are managed by owners. You are signed in as a {admin.role}.
+              </p>
+            </section>
+          ))}
         {tab === 'audit' && <AuditTab />}
+        {tab === 'deployments' && <DeploymentsTab />}
       </Tabs>
     </>
   )

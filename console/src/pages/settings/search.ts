@@ -1,4 +1,4 @@
-export const SETTINGS_TABS = ['admins', 'security', 'keys', 'audit'] as const
+export const SETTINGS_TABS = ['admins', 'security', 'keys', 'api-keys', 'audit', 'deployments'] as const
 export type SettingsTab = (typeof SETTINGS_TABS)[number]
 
 /** The Settings page's place, kept in its URL: the tab. */

@@ -5,6 +5,7 @@ import { getBucket } from '../../api/storage.ts'
 import { useAdmin } from '../../app/session.tsx'
 import { ErrorNotice } from '../../ui/ErrorNotice.tsx'
 import { Loading } from '../../ui/Loading.tsx'
+import { DriftNotice, ManagedBadge, useResourceState } from '../../ui/Managed.tsx'
 import { PageHeader } from '../../ui/PageHeader.tsx'
 import { Tabs } from '../../ui/Tabs.tsx'
 import { BucketSettings } from './BucketSettings.tsx'
@@ -26,6 +27,7 @@ export function BucketPage() {
     queryKey: ['storage', 'bucket', name],
     queryFn: ({ signal }) => getBucket(name, signal),
   })
+  const managed = useResourceState('bucket', name, bucket.data?.updatedAt)
   const tab = search.tab ?? 'objects'
   const writable = canWrite(admin)
   return (
@@ -40,12 +42,14 @@ export function BucketPage() {
                 {' '}
                 <span className={bucket.data.public ? 'badge badge-public' : 'badge'}>
                   {bucket.data.public ? 'public' : 'private'}
-                </span>
+                </span>{' '}
+                <ManagedBadge state={managed} />
               </>
             )}
           </>
         }
       />
+      <DriftNotice state={managed} />
       {bucket.error ? (
         <ErrorNotice error={bucket.error} title="Bucket" />
       ) : (
