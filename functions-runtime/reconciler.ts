@@ -236,7 +236,7 @@ export class Reconciler {
     return out
   }
 
-  /** Puts back the job queue's schedules when some are missing (the job queue lost its data). */
+  /** Puts back the job queue's schedules when some are missing or damaged (the job queue lost its data). */
   private async restoreSchedules(): Promise<boolean> {
     const wanted = new Set<string>()
     for (const fn of this.options.registry.all()) {
@@ -245,7 +245,9 @@ export class Reconciler {
       })
     }
     if (wanted.size === 0) return false
-    const present = new Set((await this.options.jobs.schedules(FUNCTIONS_JOB_QUEUE)).map((s) => s.id))
+    const present = new Set(
+      (await this.options.jobs.schedules(FUNCTIONS_JOB_QUEUE)).flatMap((s) => (s.damaged ? [] : [s.id])),
+    )
     if ([...wanted].every((id) => present.has(id))) return false
     await this.options.schedules.syncAll()
     this.options.logger.warn('functions: reconciler put back schedules the job queue had lost')

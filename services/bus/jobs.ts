@@ -39,7 +39,7 @@ export interface JobQueue {
   /** Removes the schedule `id` (no-op if absent). */
   removeSchedule(queue: string, id: string): Promise<void>
 
-  /** The schedules of `queue`. */
+  /** The schedules of `queue`, damaged ones included (marked `damaged`). */
   schedules(queue: string): Promise<ScheduleInfo[]>
 
   /**
@@ -126,6 +126,12 @@ export interface ScheduledJob {
 
 export interface ScheduleInfo extends ScheduleSpec {
   id: string
+  /**
+   * The backing store lost part of this schedule's record (Redis lost some of its keys and not others):
+   * it may no longer fire as its cron says. `upsertSchedule` writes it whole again; `removeSchedule`
+   * removes what is left.
+   */
+  damaged?: true
 }
 
 export interface JobCounts {

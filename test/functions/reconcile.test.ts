@@ -156,6 +156,37 @@ describe.skipIf(!TEST_REDIS_URL)('functions: nothing lost when Redis loses its d
     await deploy(t, 'ticker', { code: 'export default async () => {}', triggers: [{ type: 'http' }] })
   })
 
+  it('mends a schedule Redis lost in part, and deploys go on', async () => {
+    await deploy(t, 'halfticker', {
+      code: 'export default async () => {}',
+      triggers: [{ type: 'schedule', cron: '* * * * * *' }],
+    })
+    await until(async () => expect((await succeeded('halfticker')).size).toBeGreaterThan(0), 5000)
+    // The schedule's details go and its entry in BullMQ's set of schedules stays (a flush that raced
+    // the scheduler leaves this).
+    await redis.del(`${prefix()}:jobs.functions:repeat:halfticker.0`)
+    const lostAt = Date.now()
+    await until(async () => {
+      const schedules = await t.platform.jobs.schedules('functions')
+      expect(schedules.find((s) => s.id === 'halfticker.0')).toEqual({
+        id: 'halfticker.0',
+        cron: '* * * * * *',
+        timezone: 'UTC',
+      })
+    })
+    await until(async () => {
+      const rows = await t.platform.db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM function_executions WHERE function_name = 'halfticker' AND started_at > $1`,
+        [new Date(lostAt + 500)],
+      )
+      expect(rows[0]!.n).toBeGreaterThan(1)
+    })
+    await deploy(t, 'halfticker', { code: 'export default async () => {}', triggers: [{ type: 'http' }] })
+    expect((await t.platform.jobs.schedules('functions')).some((s) => s.id.startsWith('halfticker.'))).toBe(
+      false,
+    )
+  })
+
   it('delivers nothing again when nothing was lost', async () => {
     const col = uniqueName('calm')
     await deploy(t, 'calm', {

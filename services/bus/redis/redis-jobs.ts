@@ -160,12 +160,18 @@ export class RedisJobQueue implements JobQueue {
   }
 
   async schedules(queue: string): Promise<ScheduleInfo[]> {
-    const list = await this.queue(queue).getJobSchedulers(0, -1, true)
-    return list.map((s) => ({
-      id: s.key,
-      cron: s.pattern ?? '',
-      ...(s.tz ? { timezone: s.tz } : {}),
-    }))
+    const queueRef = this.queue(queue)
+    // BullMQ keeps a schedule as an entry in the `repeat` sorted set plus a hash of its details. When
+    // Redis loses one and not the other, it answers `undefined` (or a hash without its pattern) for it:
+    // such a schedule is reported by its id, as damaged, so that callers put it back whole.
+    const ids = await (await queueRef.client).zrange(queueRef.keys.repeat!, 0, -1)
+    const list = await queueRef.getJobSchedulers(0, -1, true)
+    const whole = new Map(list.flatMap((s) => (s?.pattern ? [[s.key, s] as const] : [])))
+    return ids.map((id): ScheduleInfo => {
+      const s = whole.get(id)
+      if (!s) return { id, cron: '', damaged: true }
+      return { id, cron: s.pattern!, ...(s.tz ? { timezone: s.tz } : {}) }
+    })
   }
 
   /** At once: `add` resolved only once the jobs were in Redis, where this process's death cannot reach. */
