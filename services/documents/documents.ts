@@ -1,6 +1,7 @@
 import { EventTypes } from '../core/event-catalog.ts'
 import { makeEvent, type PendingEvent } from '../core/events.ts'
 import type { Sql } from '../db/database.ts'
+import { OUTBOX_COLUMNS, outboxValues, outboxWrittenBy } from '../outbox/outbox.ts'
 
 /** A document as the API returns it and as events carry it. */
 export interface Document {
@@ -96,6 +97,49 @@ export async function insertDocument(
   return row ? stamped(collection, id, data, row) : null
 }
 
+/** A timestamp as `Date.prototype.toISOString` writes it (milliseconds, truncated as JS dates hold them). */
+const ISO_TIME = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`
+
+/**
+ * Inserts a document and appends its `db.document.created` event in one statement, which is a
+ * transaction of its own: a create costs the database one round trip instead of four (BEGIN, the two
+ * inserts, COMMIT), and the outbox row is written only when the document is. The event's data is built
+ * by the statement from the row it inserted, so its timestamps are the row's. Null when the id is
+ * taken (nothing written).
+ */
+export async function insertDocumentWithEvent(
+  db: Sql,
+  collection: string,
+  id: string,
+  data: Record<string, unknown>,
+  json: string,
+): Promise<Document | null> {
+  // The event's id, time, subject and trace. Its data is built by the statement, from the row.
+  const event = createdEvent({ id, collection, data, version: 1, createdAt: '', updatedAt: '' })
+  const [eventId, type, source, eventSubject, time, , traceparent, causation] = outboxValues(event, null)
+  const [row] = await db.query<Stamp>(
+    `WITH doc AS (
+       INSERT INTO documents (collection, id, data, version) VALUES ($1, $2, $3::jsonb, 1)
+       ON CONFLICT (collection, id) DO NOTHING RETURNING version, created_at, updated_at
+     ), event AS (
+       INSERT INTO outbox (${OUTBOX_COLUMNS})
+       SELECT $4, $5, $6, $7, $8::timestamptz,
+         jsonb_build_object('document', jsonb_build_object(
+           'id', $2::text, 'collection', $1::text, 'data', $3::jsonb, 'version', doc.version,
+           'createdAt', to_char(doc.created_at AT TIME ZONE 'UTC', ${ISO_TIME}),
+           'updatedAt', to_char(doc.updated_at AT TIME ZONE 'UTC', ${ISO_TIME}))),
+         $9, $10
+       FROM doc
+     )
+     SELECT version, created_at, updated_at FROM doc`,
+    [collection, id, json, eventId, type, source, eventSubject, time, traceparent, causation],
+    { prepare: true },
+  )
+  if (!row) return null
+  outboxWrittenBy(db)
+  return stamped(collection, id, data, row)
+}
+
 /** Replaces a (locked) document's data, bumping its version. */
 export async function replaceDocument(
   tx: Sql,
@@ -118,7 +162,7 @@ export async function deleteDocumentRow(tx: Sql, collection: string, id: string)
   await tx.query('DELETE FROM documents WHERE collection = $1 AND id = $2', [collection, id])
 }
 
-function subject(document: Document): string {
+function subject(document: Pick<Document, 'collection' | 'id'>): string {
   return `collections/${document.collection}/documents/${document.id}`
 }
 

@@ -20,6 +20,7 @@ import {
   type DocumentRow,
   deletedEvent,
   documentKey,
+  insertDocumentWithEvent,
   readForUpdate,
   readManyForUpdate,
   toDocument,
@@ -36,7 +37,7 @@ import {
 } from './query/query.ts'
 import { compileList } from './query/sql.ts'
 import { simulateDocumentRule } from './simulate.ts'
-import { applyWrite, insertPrepared, prepareCreate, type Write, WriteRace } from './writes.ts'
+import { alreadyExists, applyWrite, prepareCreate, type Write, WriteRace } from './writes.ts'
 
 export type { CollectionConfig, CollectionInput, Document, Write }
 
@@ -163,11 +164,15 @@ export class DocumentsService {
     if (input.id !== undefined) checkDocumentId(input.id)
     const active = await this.collections.get(collection)
     const prepared = prepareCreate(auth, active, { op: 'create', collection, ...input }, this.limits)
-    return this.db.tx(async (tx) => {
-      const { document, event } = await insertPrepared(tx, collection, prepared)
-      await addToOutbox(tx, event)
-      return document!
-    })
+    const document = await insertDocumentWithEvent(
+      this.db,
+      collection,
+      prepared.id,
+      prepared.data,
+      prepared.json,
+    )
+    if (!document) throw alreadyExists(collection, prepared.id)
+    return document
   }
 
   /** GET one document. A caller the read rule refuses gets 403 whether or not it exists. */

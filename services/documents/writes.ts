@@ -55,7 +55,7 @@ function notFound(collection: string, id: string): StratusError {
   return new StratusError('db/not-found', `No document ${id} in collection ${collection}`)
 }
 
-function alreadyExists(collection: string, id: string): StratusError {
+export function alreadyExists(collection: string, id: string): StratusError {
   return new StratusError('db/already-exists', `Document ${id} already exists in collection ${collection}`)
 }
 

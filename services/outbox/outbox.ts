@@ -12,26 +12,43 @@ export async function addToOutbox(tx: Sql, events: PendingEvent | readonly Pendi
   if (list.length === 0) return
   const values: unknown[] = []
   const tuples = list.map((event, i) => {
-    values.push(
-      event.id,
-      event.type,
-      event.source,
-      event.subject,
-      event.time,
-      JSON.stringify(event.data),
-      event.traceparent ?? null,
-      event.causationid ?? null,
-    )
+    values.push(...outboxValues(event, JSON.stringify(event.data)))
     const p = i * 8
     return `($${p + 1}, $${p + 2}, $${p + 3}, $${p + 4}, $${p + 5}::timestamptz, $${p + 6}::jsonb, $${p + 7}, $${p + 8})`
   })
   // One event per write is the common case: that statement stays prepared.
-  await tx.query(
-    `INSERT INTO outbox (event_id, type, source, subject, time, data, traceparent, causation_id) VALUES ${tuples.join(', ')}`,
-    values,
-    { prepare: list.length === 1 },
-  )
-  tx.outboxWritten()
+  await tx.query(`INSERT INTO outbox (${OUTBOX_COLUMNS}) VALUES ${tuples.join(', ')}`, values, {
+    prepare: list.length === 1,
+  })
+  outboxWrittenBy(tx)
+}
+
+/** The outbox columns an event fills, in the order of `outboxValues`. */
+export const OUTBOX_COLUMNS = 'event_id, type, source, subject, time, data, traceparent, causation_id'
+
+/**
+ * An event's values for `OUTBOX_COLUMNS`, with `data` as JSON text (or, for a statement that builds
+ * the data itself, whatever parameter that statement expects in its place).
+ */
+export function outboxValues(event: PendingEvent, data: unknown): unknown[] {
+  return [
+    event.id,
+    event.type,
+    event.source,
+    event.subject,
+    event.time,
+    data,
+    event.traceparent ?? null,
+    event.causationid ?? null,
+  ]
+}
+
+/**
+ * Tells `sql` (a transaction, or the database for a statement that is its own transaction) that it
+ * wrote outbox rows, and the trace scope that it wrote events. Every outbox write ends with it.
+ */
+export function outboxWrittenBy(sql: Sql): void {
+  sql.outboxWritten()
   noteWrite()
 }
 

@@ -17,8 +17,9 @@ import {
 } from './lib.ts'
 
 // Creates/s through POST /db/v1/collections/{col}/documents — authenticated, under a CEL create rule
-// reading auth and request.data, with the document and its outbox event in one transaction — vs a bare
-// fastify + pg route doing the same two inserts in one transaction on a pool of the same size, same
+// reading auth and request.data, with the document and its outbox event in one transaction (which
+// Stratus sends as one statement) — vs a bare fastify + pg route doing the same two inserts in one
+// transaction (BEGIN, insert, insert, COMMIT) on a pool of the same size, same
 // PostgreSQL, same run. Then p99 latency at 70% of our peak rate. Stratus runs the `api` role (no
 // relay), as the baseline publishes nothing either.
 timeLimit({ full: 300, tiny: 120 })
