@@ -227,8 +227,7 @@ export class DocumentsService {
     const active = await this.collections.get(write.collection)
     return this.retrying(async (tx) => {
       const current = await readForUpdate(tx, write.collection, write.id!)
-      const { document, event } = await applyWrite(tx, auth, active, write, current, this.limits)
-      await addToOutbox(tx, event)
+      const { document } = await applyWrite(tx, auth, active, write, current, this.limits, true)
       return document
     })
   }
@@ -298,7 +297,7 @@ export class DocumentsService {
           )
           current.set(key, result.document)
           results.push(result.document)
-          events.push(result.event)
+          events.push(result.event!)
         } catch (error) {
           throw atIndex(error, index)
         }

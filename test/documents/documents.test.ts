@@ -40,16 +40,25 @@ describe.each(LANES)('documents (%s lane)', (lane) => {
     expect(got.body).toEqual(res.body)
   })
 
-  it("gives each create's event the document as the API answered it, to the millisecond", async () => {
-    // The event's document is built by the database from the inserted row: its timestamps must read
-    // exactly as the API's (milliseconds truncated, as JavaScript dates hold them), whatever the
-    // microseconds were; 25 creates make a rounding mismatch all but certain to show.
+  it("gives each write's event the document as the API answered it, to the millisecond", async () => {
+    // A create's and an update's event document is built by the database from the written row: its
+    // timestamps must read exactly as the API's (milliseconds truncated, as JavaScript dates hold
+    // them), whatever the microseconds were; 25 rounds make a rounding mismatch all but certain to show.
     const data = { title: 'ünïcode ✓', nested: { list: [1, 2.5, null, { deep: true }] }, big: 2 ** 53 - 1 }
     for (let i = 0; i < 25; i++) {
-      const res = await db(t, alice).create(col, { data })
-      expect(res.status, JSON.stringify(res.body)).toBe(201)
-      expect(await documentEvents(t, col, res.body.id)).toEqual([
-        { type: 'db.document.created', data: { document: res.body } },
+      const created = await db(t, alice).create(col, { data })
+      expect(created.status, JSON.stringify(created.body)).toBe(201)
+      const id = created.body.id
+      const patched = await db(t, alice).patch(col, id, { round: i })
+      expect(patched.status, JSON.stringify(patched.body)).toBe(200)
+      const set = await db(t, alice).put(col, `${id}-set`, data)
+      expect(set.status, JSON.stringify(set.body)).toBe(201)
+      expect(await documentEvents(t, col, id)).toEqual([
+        { type: 'db.document.created', data: { document: created.body } },
+        { type: 'db.document.updated', data: { document: patched.body, previous: created.body } },
+      ])
+      expect(await documentEvents(t, col, `${id}-set`)).toEqual([
+        { type: 'db.document.created', data: { document: set.body } },
       ])
     }
   })
