@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
+import { readdirSync, readFileSync } from 'node:fs'
 
 /** How to run one server of the cluster. */
 export interface ProcessSpec {
@@ -119,22 +120,30 @@ export class ManagedProcess {
     throw new Error(`${this.spec.name}: no ${what} after ${timeoutMs} ms:\n${this.tail()}`)
   }
 
-  /** Signals it and waits for it to exit (SIGKILL to its group after `stopTimeoutMs`). */
+  /**
+   * Signals it and waits for it to exit (SIGKILL to its group after `stopTimeoutMs`). A SIGKILL takes
+   * its descendants too, found before it dies: PostgreSQL's backends each make themselves a session
+   * leader (so a group signal misses them) and outlive a SIGKILLed postmaster for a moment, holding
+   * its shared memory, so a new postmaster started at once would refuse to run.
+   */
   async kill(signal: NodeJS.Signals = this.spec.stopSignal ?? 'SIGTERM'): Promise<void> {
     const child = this.child
     if (!child?.pid) return this.exit
     const pid = child.pid
     // A stop request goes to the leader alone (PostgreSQL's backends read SIGINT as "cancel the query");
-    // SIGKILL takes the whole group.
-    if (signal === 'SIGKILL') signalGroup(pid, signal)
-    else signalOne(pid, signal)
+    // SIGKILL takes the whole group and every descendant.
+    const family = signal === 'SIGKILL' ? descendants(pid) : []
+    if (signal === 'SIGKILL') {
+      signalGroup(pid, signal)
+      for (const member of family) signalOne(member, signal)
+    } else signalOne(pid, signal)
     const timer = setTimeout(() => signalGroup(pid, 'SIGKILL'), this.spec.stopTimeoutMs ?? 20_000)
     await this.exit
     clearTimeout(timer)
-    // Whatever the leader left behind (PostgreSQL backends outlive a SIGKILLed postmaster for a moment,
-    // holding its shared memory, so a new postmaster started at once would refuse to run).
+    // Whatever the leader left behind.
     signalGroup(pid, 'SIGKILL')
     await groupGone(pid, 5000)
+    await allGone(family, 5000)
   }
 
   /** For process exit handlers: SIGKILL the group now, without waiting. */
@@ -152,6 +161,61 @@ async function groupGone(pid: number, timeoutMs: number): Promise<void> {
     } catch {
       return
     }
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
+/** The processes below `pid` (children, their children, …), from /proc; empty where there is none. */
+export function descendants(pid: number): number[] {
+  const children = new Map<number, number[]>()
+  let entries: string[]
+  try {
+    entries = readdirSync('/proc')
+  } catch {
+    return []
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue
+    const parent = parentOf(Number(entry))
+    if (parent === undefined) continue
+    children.set(parent, [...(children.get(parent) ?? []), Number(entry)])
+  }
+  const found: number[] = []
+  const queue = [pid]
+  while (queue.length > 0) {
+    for (const child of children.get(queue.shift()!) ?? []) {
+      found.push(child)
+      queue.push(child)
+    }
+  }
+  return found
+}
+
+/** The parent pid in /proc/PID/stat (the field after the state, which follows the parenthesised name). */
+function parentOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return Number(fields[1])
+  } catch {
+    return undefined
+  }
+}
+
+/** Whether `pid` has ended: gone, or a zombie (which holds no memory; its new parent reaps it). */
+function ended(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')
+  } catch {
+    return true
+  }
+}
+
+/** Waits until every one of `pids` has ended, for at most `timeoutMs`. */
+async function allGone(pids: readonly number[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline && !pids.every(ended)) {
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
 }
