@@ -20,7 +20,6 @@ import {
   type DocumentRow,
   deletedEvent,
   documentKey,
-  insertDocumentWithEvent,
   readForUpdate,
   readManyForUpdate,
   toDocument,
@@ -37,7 +36,7 @@ import {
 } from './query/query.ts'
 import { compileList } from './query/sql.ts'
 import { simulateDocumentRule } from './simulate.ts'
-import { alreadyExists, applyWrite, prepareCreate, type Write, WriteRace } from './writes.ts'
+import { applyWrite, type Write, WriteRace } from './writes.ts'
 
 export type { CollectionConfig, CollectionInput, Document, Write }
 
@@ -163,16 +162,10 @@ export class DocumentsService {
     checkCollectionName(collection)
     if (input.id !== undefined) checkDocumentId(input.id)
     const active = await this.collections.get(collection)
-    const prepared = prepareCreate(auth, active, { op: 'create', collection, ...input }, this.limits)
-    const document = await insertDocumentWithEvent(
-      this.db,
-      collection,
-      prepared.id,
-      prepared.data,
-      prepared.json,
-    )
-    if (!document) throw alreadyExists(collection, prepared.id)
-    return document
+    // One statement, its own transaction: no row to lock and read first.
+    const write: Write = { op: 'create', collection, ...input }
+    const { document } = await applyWrite(this.db, auth, active, write, null, this.limits, true)
+    return document!
   }
 
   /** GET one document. A caller the read rule refuses gets 403 whether or not it exists. */

@@ -59,7 +59,7 @@ function notFound(collection: string, id: string): StratusError {
   return new StratusError('db/not-found', `No document ${id} in collection ${collection}`)
 }
 
-export function alreadyExists(collection: string, id: string): StratusError {
+function alreadyExists(collection: string, id: string): StratusError {
   return new StratusError('db/already-exists', `Document ${id} already exists in collection ${collection}`)
 }
 
@@ -105,8 +105,8 @@ export async function insertPrepared(
  * existence to someone the rule refuses), then the version, then the schema.
  *
  * `inline`: the write appends its event to the outbox in the same statement (one round trip fewer) and
- * returns `event: null`. For a transaction of one write; a batch leaves it off and appends its events
- * together, in the order of its writes.
+ * returns `event: null`. For a transaction of one write, or a create given the database itself (one
+ * statement is a transaction); a batch leaves it off and appends its events together, in write order.
  */
 export async function applyWrite(
   tx: Sql,
