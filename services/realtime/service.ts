@@ -10,6 +10,7 @@ import { oldestSequence } from '../outbox/outbox-retention.ts'
 import { EventFeed } from './feed.ts'
 import { errorFrame, PONG_FRAME, parseClientFrame, type SubscribeFrame, subscribedFrame } from './protocol.ts'
 import { DocumentChange, Subscription, type Viewer, viewerOf } from './subscription.ts'
+import { CollectionSubscribers } from './subscription-index.ts'
 
 /** What realtime needs of a WebSocket (a `ws` WebSocket fits); the route wires its events to a connection. */
 export interface RealtimeSocket {
@@ -156,7 +157,7 @@ export class RealtimeService {
   private readonly onConnections?: (count: number) => void
   private readonly connections = new Set<RealtimeConnection>()
   /** Every live or replaying subscription, by collection. */
-  private readonly index = new Map<string, Map<Subscription, RealtimeConnection>>()
+  private readonly index = new Map<string, CollectionSubscribers<RealtimeConnection>>()
   private heartbeat?: NodeJS.Timeout
   private revocationSweep?: NodeJS.Timeout
   private lastBeat = Date.now()
@@ -444,7 +445,10 @@ export class RealtimeService {
     }
     const subscribers = this.index.get(change.collection)
     if (!subscribers) return
-    for (const [subscription, connection] of subscribers) {
+    // Only the subscriptions the change can concern: the others' cursors stay where they are, which
+    // loses nothing, since the feed hands each event on once and in order (a cursor only guards the
+    // overlap of a replay with the live stream).
+    for (const [subscription, connection] of subscribers.candidates(change)) {
       if (change.sequence <= subscription.cursor || !subscription.concerns(change)) continue
       if (subscription.state === 'replaying') {
         subscription.buffer.push(change)
@@ -470,10 +474,10 @@ export class RealtimeService {
     connection.subscriptions.set(subscription.id, subscription)
     let subscribers = this.index.get(subscription.collection)
     if (!subscribers) {
-      subscribers = new Map()
+      subscribers = new CollectionSubscribers()
       this.index.set(subscription.collection, subscribers)
     }
-    subscribers.set(subscription, connection)
+    subscribers.add(subscription, connection)
   }
 
   private unregister(connection: RealtimeConnection, subscription: Subscription): void {
