@@ -180,11 +180,7 @@ export class OutboxRelay {
     // One narrow row per batch, not a new version of every event's row. The rows are a contiguous run of
     // sequences above the watermark (see unpublished/sequenceNext), so the batch's last is the new mark.
     // A stale leader may record a batch a newer one recorded already: nothing to add then.
-    await this.db.query(
-      'INSERT INTO outbox_publications (through_sequence) VALUES ($1) ON CONFLICT DO NOTHING',
-      [rows[rows.length - 1]!.sequence],
-      { prepare: true },
-    )
+    await this.recordPublished(rows[rows.length - 1]!.sequence)
     this.leftovers = false
     const metrics = this.options.metrics
     if (metrics) {
@@ -194,6 +190,22 @@ export class OutboxRelay {
     }
     if (this.options.spans) this.exportSpans(this.options.spans, rows)
     return rows.length
+  }
+
+  /**
+   * Records that every event through `sequence` is published. The commit does not wait for its WAL to
+   * reach the disk (asynchronous commit): a record that a database crash loses only makes the next leader
+   * publish that batch again (see `unpublished`), which at-least-once delivery allows and subscribers
+   * drop by event id; the sequence numbers themselves are committed durably before the publish.
+   */
+  private async recordPublished(sequence: number): Promise<void> {
+    if (!Number.isSafeInteger(sequence)) throw new Error(`outbox relay: bad sequence ${sequence}`)
+    // A script (no parameters), so the transaction, its setting and the insert take one round trip.
+    await this.db.exec(
+      `BEGIN; SET LOCAL synchronous_commit TO off;
+       INSERT INTO outbox_publications (through_sequence) VALUES (${sequence}) ON CONFLICT DO NOTHING;
+       COMMIT;`,
+    )
   }
 
   /** Each published event as a producer span (its own span id, the cause as parent), commit to publish. */
