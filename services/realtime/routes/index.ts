@@ -1,5 +1,7 @@
+import type { ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
 import websocket from '@fastify/websocket'
-import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify'
 import { sendError } from '../../http/send-error.ts'
 import type { RealtimeService } from '../service.ts'
 
@@ -15,6 +17,7 @@ export interface RealtimeRouteDeps {
  * gateway has already verified) names the caller; frames are handed to the service one by one.
  */
 export function realtimeRoutes(deps: RealtimeRouteDeps): FastifyPluginAsync {
+  const logger = deps.service.logger
   return async (app: FastifyInstance) => {
     await app.register(websocket, { options: { maxPayload: deps.maxFrameBytes ?? 64 * 1024 } })
     app.route({
@@ -50,6 +53,15 @@ export function realtimeRoutes(deps: RealtimeRouteDeps): FastifyPluginAsync {
       wsHandler: (socket, request) => {
         const token = (request.query as { access_token?: string }).access_token || undefined
         const connection = deps.service.open(socket, { token, auth: request.auth })
+        letGoOfRequest(request)
+        // Replaces @fastify/websocket's error listener, which held the request (see letGoOfRequest),
+        // and ends the socket as it did.
+        socket.removeAllListeners('error')
+        socket.on('error', (error) => {
+          logger.debug({ err: error }, 'realtime socket error')
+          connection.disconnected()
+          socket.terminate()
+        })
         socket.on('message', (data) => {
           // Frames are JSON text; a binary frame is read as UTF-8 (and refused if it is not JSON).
           const bytes = Array.isArray(data)
@@ -61,11 +73,17 @@ export function realtimeRoutes(deps: RealtimeRouteDeps): FastifyPluginAsync {
         })
         socket.on('pong', () => connection.pong())
         socket.on('close', () => connection.disconnected())
-        socket.on('error', (error) => {
-          request.log.debug({ err: error }, 'realtime socket error')
-          connection.disconnected()
-        })
       },
     })
   }
+}
+
+/**
+ * After the upgrade nothing needs the HTTP request, but the upgraded socket still points at the HTTP
+ * response (which points at the request): with the headers, the URL (the token in it) and the request's
+ * logger, some 4 KiB kept per idle connection. Detaching the response lets them go.
+ */
+function letGoOfRequest(request: FastifyRequest): void {
+  const socket = request.raw.socket as Socket & { _httpMessage?: ServerResponse | null }
+  socket._httpMessage?.detachSocket(socket)
 }
