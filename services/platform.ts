@@ -125,6 +125,8 @@ interface Drivers {
   storage: StorageDriver
   /** Rate-limit counters shared by API nodes, when there is Redis. */
   rateLimitRedis?: Redis
+  /** Whether this process's own relay leads (then its commits need no hint); set by the worker role. */
+  relayLeads: { now: () => boolean }
 }
 
 /** What the `services` step builds on the drivers (nothing of it runs a loop yet). */
@@ -233,7 +235,11 @@ async function openDrivers(
   const bus = openBus(config, logger)
   stack.defer('bus', () => bus.close())
   // The relay leader may be another node: tell it about this node's commits.
-  stack.defer('outbox commit hints', signalOutboxCommits(db, bus))
+  const relayLeads = { now: () => false }
+  stack.defer(
+    'outbox commit hints',
+    signalOutboxCommits(db, bus, () => relayLeads.now()),
+  )
   const jobs = openJobQueue(config, logger.child({ component: 'jobs' }))
   stack.defer('job queue', () => jobs.close())
   // Embedded mode (one process, its own data directory) may generate its key; a shared database
@@ -272,7 +278,19 @@ async function openDrivers(
     })
     rateLimitRedis = redis
   }
-  return { metrics, db, bus, jobs, keys, createdKeys: created, secrets, mail, storage, rateLimitRedis }
+  return {
+    metrics,
+    db,
+    bus,
+    jobs,
+    keys,
+    createdKeys: created,
+    secrets,
+    mail,
+    storage,
+    rateLimitRedis,
+    relayLeads,
+  }
 }
 
 /** Auth, storage, documents, queue, the functions runtime (not started) and realtime (not following). */
@@ -489,6 +507,7 @@ function openWorkerRole(
     metrics,
     spans: services.otel,
   })
+  drivers.relayLeads.now = () => relay.leading
   // Registered before the gateway, so that it stops (and hands its lease to another node) only once
   // in-flight requests have committed their events; stopping a relay that never started is a no-op.
   stack.defer('outbox relay', () => relay.stop())

@@ -32,6 +32,7 @@ const BAD_VALUES: Record<string, string> = {
   RELAY_BATCH_SIZE: '0',
   RELAY_POLL_MS: 'fast',
   RELAY_POLL_MAX_MS: '0',
+  RELAY_LINGER_MS: '-1',
   ACCESS_TOKEN_TTL_SECONDS: '1',
   AUTH_REDIRECT_URLS: '',
   REFRESH_TOKEN_TTL_SECONDS: '5',

@@ -17,6 +17,12 @@ export interface RelayOptions {
    * (commits in this process, hints from others) are as prompt either way; only a lost hint waits longer.
    */
   pollMaxMs?: number
+  /**
+   * After a cycle that published, wait this long (ms; default 0) before the next one, so that commits
+   * arriving meanwhile go out together: one numbering, one publish and one subscriber delivery per batch
+   * instead of per event. A quiet relay does not wait: the first commit after a pause goes out at once.
+   */
+  lingerMs?: number
   /** How long a leadership lease lasts without renewal (ms). */
   leaseMs?: number
   logger: Logger
@@ -71,6 +77,7 @@ export class OutboxRelay {
   private running = false
   private loop: Promise<void> | undefined
   private wakeUp: (() => void) | undefined
+  private stopLinger: (() => void) | undefined
   private woken = false
   private idlePollMs: number
   private unsubscribe: (() => void) | undefined
@@ -97,10 +104,20 @@ export class OutboxRelay {
     this.bus = bus
     this.options = {
       leaseMs: 10_000,
+      lingerMs: 0,
       ...options,
       pollMaxMs: Math.max(options.pollMs, options.pollMaxMs ?? 0),
     }
     this.idlePollMs = options.pollMs
+  }
+
+  /**
+   * Whether this relay holds the lease for at least another second: commits in its process then wake it
+   * directly, and a hint to other nodes would only wake followers. Near the lease's end (a renewal
+   * failing, a handover) it answers false, so hints go out before another node could take over.
+   */
+  get leading(): boolean {
+    return this.running && this.leaseUntil - Date.now() > 1000
   }
 
   /**
@@ -139,6 +156,7 @@ export class OutboxRelay {
     if (this.running) {
       this.running = false
       this.wake()
+      this.stopLinger?.()
       await this.loop
       this.unsubscribe?.()
       await this.signals?.close()
@@ -253,6 +271,8 @@ export class OutboxRelay {
       if (!this.running) break
       if (published > 0 && failures === 0) {
         this.idlePollMs = this.options.pollMs
+        // Busy: let the next batch gather (unless this one was full, a backlog to catch up on).
+        if (this.options.lingerMs > 0 && published < this.options.batchSize) await this.linger()
         continue
       }
       // Back off on repeated failures (bus or database down), up to 5 s; otherwise wait for a wake-up.
@@ -270,6 +290,20 @@ export class OutboxRelay {
         this.idlePollMs = Math.min(this.options.pollMaxMs, this.idlePollMs * 2)
       }
     }
+  }
+
+  /** Waits `lingerMs`, whatever wakes the relay meanwhile; `stop` cuts it short. */
+  private linger(): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, this.options.lingerMs)
+      this.stopLinger = done
+      const self = this
+      function done() {
+        clearTimeout(timer)
+        self.stopLinger = undefined
+        resolve()
+      }
+    })
   }
 
   /** Resolves true when woken before `ms`. */
@@ -399,10 +433,14 @@ export class OutboxRelay {
  * it), so that a leader in another process publishes it at once rather than at its next poll. Returns
  * an unsubscribe.
  */
-export function signalOutboxCommits(db: Database, bus: Bus): () => void {
+export function signalOutboxCommits(db: Database, bus: Bus, localRelayLeads?: () => boolean): () => void {
   // This process's relay is woken by its database's commits already: a hint would wake it twice.
   if (bus.capabilities.reach === 'process') return () => {}
-  return db.onOutboxCommit(() => bus.signalOutbox())
+  // Likewise while this process's relay is the leader (one PUBLISH, and its echo to every node, saved
+  // per commit); a leader about to lose its lease is not counted as one, see `leading`.
+  return db.onOutboxCommit(() => {
+    if (!localRelayLeads?.()) bus.signalOutbox()
+  })
 }
 
 /** The in-memory bus's settled watermark as the relay last persisted it (0 when never). */

@@ -123,14 +123,14 @@ describe.each(LANES)('outbox relay (%s lane)', (lane) => {
    * A fresh lane with a recording subscriber and a relay that polls only once a minute, once it holds
    * the lease: a delivery sooner than that was a wake-up.
    */
-  async function idleRelayWithRecorder(): Promise<{ seen: string[] }> {
+  async function idleRelayWithRecorder(lingerMs = 0): Promise<{ seen: string[]; relay: OutboxRelay }> {
     env = await setup(lane)
     const bus = env.openBus()
     const seen: string[] = []
     await bus.subscribe('recorder', async (event) => {
       seen.push(event.id)
     })
-    const r = new OutboxRelay(env.db, bus, { batchSize: 100, pollMs: 60_000, logger })
+    const r = new OutboxRelay(env.db, bus, { batchSize: 100, pollMs: 60_000, lingerMs, logger })
     relays.push(r)
     await r.start()
     await eventually(
@@ -138,7 +138,7 @@ describe.each(LANES)('outbox relay (%s lane)', (lane) => {
       5000,
       'lease',
     )
-    return { seen }
+    return { seen, relay: r }
   }
 
   it('wakes on a commit in this process without waiting for the poll interval', async () => {
@@ -146,6 +146,46 @@ describe.each(LANES)('outbox relay (%s lane)', (lane) => {
     const [id] = await commitEvents(env.db, 1)
     await eventually(() => seen.includes(id!), 5000, 'delivery woken by the commit signal')
   })
+
+  it('sends events committed while it lingers after a publish as one batch, and a lone commit at once', async () => {
+    const { seen } = await idleRelayWithRecorder(300)
+    const [first] = await commitEvents(env.db, 1, 'lone')
+    // Quiet before: the first commit goes out at once (alone, see below); then the relay lingers.
+    await eventually(() => seen.includes(first!), 5000, 'the lone commit')
+    const later = await commitEvents(env.db, 3, 'burst')
+    await eventually(() => later.every((id) => seen.includes(id)), 5000, 'the burst')
+    // One publication for the lone event, one for the three that came during the linger.
+    const records = await env.db.query<{ s: number }>(
+      'SELECT through_sequence AS s FROM outbox_publications ORDER BY 1',
+    )
+    expect(records.map((row) => Number(row.s))).toEqual([1, 4])
+  })
+
+  it.skipIf(lane !== 'real')(
+    'sends no commit hints while its own relay leads, and sends them otherwise',
+    async () => {
+      const { relay: r } = await idleRelayWithRecorder()
+      const hints = { sent: 0 }
+      const bus = env.openBus()
+      const counting = Object.assign(Object.create(bus) as Bus, {
+        signalOutbox: () => {
+          hints.sent++
+        },
+      })
+      const stop = signalOutboxCommits(env.db, counting, () => r.leading)
+      try {
+        await eventually(() => r.leading, 5000, 'the relay leads')
+        await commitEvents(env.db, 3, 'led')
+        expect(hints.sent).toBe(0)
+        await r.stop()
+        expect(r.leading).toBe(false)
+        await commitEvents(env.db, 2, 'unled')
+        await eventually(() => hints.sent === 2, 5000, 'a hint per commit')
+      } finally {
+        stop()
+      }
+    },
+  )
 
   // Embedded mode is one process, so only the shared bus carries hints.
   it.skipIf(lane !== 'real')(
@@ -249,6 +289,8 @@ describe.each(LANES)('outbox relay (%s lane)', (lane) => {
 
     // New events continue the sequence: a number at or under 30 would read as published already.
     await commitEvents(env.db, 2, 'b')
+    // The embedded database's clock may read the same millisecond as the commit: let one pass.
+    await new Promise((resolve) => setTimeout(resolve, 5))
     expect(await outboxLagSeconds(env.db)).toBeGreaterThan(0)
     expect(await r.cycle()).toBe(2)
     await bus.drain()
