@@ -28,6 +28,9 @@ describe('bench table', () => {
     expect(goals(entry({ p99_ms_at_70pct: 61, goal_p99_ms_at_70pct: 50 }))).toBe(
       'p99_ms_at_70pct ≤ 50 ms (**not met**)',
     )
+    expect(goals(entry({ rssPerIdleConnectionKiB: 7.4, goal_rssPerIdleConnectionKiB: 8 }))).toBe(
+      'rssPerIdleConnectionKiB ≤ 8 KiB (met)',
+    )
     expect(goals(entry({}))).toBe('–')
   })
 

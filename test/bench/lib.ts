@@ -474,3 +474,24 @@ export async function deleteRedisKeys(prefix: string): Promise<void> {
     redis.disconnect()
   }
 }
+
+/** Busy and total jiffies of the whole machine (/proc/stat). */
+function machineJiffies(): { busy: number; total: number } {
+  const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number)
+  const total = cpu.reduce((a, b) => a + b, 0)
+  const idle = (cpu[3] ?? 0) + (cpu[4] ?? 0)
+  return { busy: total - idle, total }
+}
+
+/**
+ * Starts measuring how busy the whole machine is (every process, every core); the returned function
+ * gives the busy share in percent since then. Benches whose figure depends on the machine's load say
+ * how loaded it was with it.
+ */
+export function machineBusy(): () => number {
+  const start = machineJiffies()
+  return () => {
+    const now = machineJiffies()
+    return (100 * (now.busy - start.busy)) / Math.max(1, now.total - start.total)
+  }
+}

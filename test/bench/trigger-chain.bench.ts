@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs'
 import pg from 'pg'
 import WebSocket from 'ws'
 import {
@@ -8,6 +7,7 @@ import {
   createBenchDatabase,
   deleteRedisKeys,
   fail,
+  machineBusy,
   note,
   onAbort,
   PHASE_SECONDS,
@@ -40,14 +40,6 @@ const WARMUP = scaled(20, 3)
 /** Seconds after the last receipt during which the batched bookkeeping still counts. */
 const SETTLE_MS = scaled(1000, 200)
 const WAIT_MS = scaledEnv('BENCH_WAIT_SECONDS', 60, 20) * 1000
-
-/** Busy and total jiffies of the whole machine (/proc/stat), to say how loaded it was. */
-function machineJiffies(): { busy: number; total: number } {
-  const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number)
-  const total = cpu.reduce((a, b) => a + b, 0)
-  const idle = (cpu[3] ?? 0) + (cpu[4] ?? 0)
-  return { busy: total - idle, total }
-}
 
 const prefix = `bench_chain_${process.pid}`
 const forgetKeys = onAbort(() => deleteRedisKeys(prefix))
@@ -169,15 +161,16 @@ try {
     postgres: cpuOfProcessesNamed('postgres'),
     redis: cpuOfProcessesNamed('redis-server'),
     backends: await ownBackends(),
-    machine: machineJiffies(),
   })
   const before = await read()
+  const busy = machineBusy()
   waitingFor(`sending ${count} creates at ${RATE}/s`)
   const phaseStart = performance.now()
   await runPaced(RATE, PHASE_SECONDS, (i) => create(WARMUP + i))
   await receipts(WARMUP, WARMUP + count)
   await new Promise((r) => setTimeout(r, SETTLE_MS))
   const after = await read()
+  const machineBusyPct = busy()
 
   const perCreate = (ms: number) => ms / count
   const server = perCreate(after.server - before.server)
@@ -185,9 +178,6 @@ try {
   const redis = perCreate(after.redis - before.redis)
   let ownBackendMs = 0
   for (const [pid, ms] of after.backends) ownBackendMs += ms - (before.backends.get(pid) ?? 0)
-  const machineBusyPct =
-    (100 * (after.machine.busy - before.machine.busy)) /
-    Math.max(1, after.machine.total - before.machine.total)
 
   const measured = Array.from({ length: count }, (_, i) => latencies.get(WARMUP + i)!)
   const p50 = percentile(measured, 50)
