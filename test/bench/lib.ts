@@ -226,6 +226,10 @@ export async function loadHttp(
 export interface AlternatingLoad extends HttpLoad {
   /** Requests/s of each slice, in round order (to pair with the other targets' slices). */
   sliceRps: number[]
+  /** Requests answered in its slices. */
+  requests: number
+  /** CPU ms its server spent during its slices, when `cpuOf` was given. */
+  cpuMs?: number
 }
 
 /**
@@ -237,19 +241,31 @@ export interface AlternatingLoad extends HttpLoad {
  */
 export async function loadHttpAlternating(
   targets: readonly HttpTarget[],
-  options: { rounds?: number; sliceSeconds?: number; connections?: number } = {},
+  options: {
+    rounds?: number
+    sliceSeconds?: number
+    connections?: number
+    /** The CPU ms so far of target i's server (see processCpuMs), read around each of its slices. */
+    cpuOf?: (i: number) => number | undefined
+  } = {},
 ): Promise<AlternatingLoad[]> {
   const sliceSeconds = options.sliceSeconds ?? scaled(1, 0.5)
   const rounds = options.rounds ?? scaled(Math.max(2, Math.round(PHASE_SECONDS / sliceSeconds)), 1)
   waitingFor(`alternating HTTP load on ${targets.map((t) => t.url).join(', ')}`)
   if (!TINY) for (const target of targets) await loadFor(target, 1, options.connections)
   const slices = targets.map(() => [] as autocannon.Result[])
+  const cpuMs = targets.map(() => 0)
   for (let round = 0; round < rounds; round++) {
     for (const [i, target] of targets.entries()) {
+      const cpuBefore = options.cpuOf?.(i)
       slices[i]!.push(await loadFor(target, sliceSeconds, options.connections))
+      const cpuAfter = options.cpuOf?.(i)
+      if (cpuBefore !== undefined && cpuAfter !== undefined) cpuMs[i]! += cpuAfter - cpuBefore
     }
   }
-  return slices.map((results) => ({
+  return slices.map((results, i) => ({
+    requests: results.reduce((sum, r) => sum + r.requests.total, 0),
+    ...(options.cpuOf ? { cpuMs: cpuMs[i]! } : {}),
     rps:
       results.reduce((sum, r) => sum + r.requests.total, 0) /
       Math.max(

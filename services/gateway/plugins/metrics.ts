@@ -54,7 +54,8 @@ export const metricsPlugin = fp(
       app.addHook('onRequest', (_request, reply, done) => {
         const res = reply.raw as Observed
         res[STARTED] = performance.now()
-        res.once('close', onClose)
+        // A response closes once: `on` spares the wrapper `once` allocates per call.
+        res.on('close', onClose)
         done()
       })
     }
