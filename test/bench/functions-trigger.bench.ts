@@ -156,8 +156,8 @@ try {
     server_cpu_us_per_event: serverCpuUs,
     paced_rate: RATE,
     p50_ms_at_500: p50,
-    goal_p99_ms: 50,
-    goal_ratio: 0.5,
+    goal_p99_ms: 30,
+    goal_ratio: 0.7,
   })
 } finally {
   await server.stop()

@@ -47,7 +47,7 @@ try {
     baseline_p99_ms: base!.p99,
     cpu_us_per_request: cpuUs(ours!),
     baseline_cpu_us_per_request: cpuUs(base!),
-    goal_ratio: 0.7,
+    goal_ratio: 0.8,
   })
 } finally {
   await Promise.all([bare.stop(), stratus.stop()])

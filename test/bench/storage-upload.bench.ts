@@ -40,7 +40,7 @@ try {
     if (round < 0) continue
     rounds.add(round, d, h, p)
   }
-  rounds.report('storage-upload', '64 MiB upload throughput through HTTP (local disk)')
+  rounds.report('storage-upload', '64 MiB upload throughput through HTTP (local disk)', 0.6)
 } finally {
   await stratus.stop()
   await bare.stop()
