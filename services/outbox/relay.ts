@@ -295,14 +295,13 @@ export class OutboxRelay {
   /** Waits `lingerMs`, whatever wakes the relay meanwhile; `stop` cuts it short. */
   private linger(): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, this.options.lingerMs)
-      this.stopLinger = done
-      const self = this
-      function done() {
+      const done = () => {
         clearTimeout(timer)
-        self.stopLinger = undefined
+        this.stopLinger = undefined
         resolve()
       }
+      const timer = setTimeout(done, this.options.lingerMs)
+      this.stopLinger = done
     })
   }
 
