@@ -81,6 +81,14 @@ function stamped(collection: string, id: string, data: Record<string, unknown>, 
   }
 }
 
+/** Inserts document `$1`/`$2` with data `$3` unless the id is taken, returning its stamp. */
+const INSERT_DOCUMENT = `INSERT INTO documents (collection, id, data, version) VALUES ($1, $2, $3::jsonb, 1)
+  ON CONFLICT (collection, id) DO NOTHING RETURNING version, created_at, updated_at`
+
+/** Replaces document `$1`/`$2`'s data with `$3`, bumping its version, returning its stamp. */
+const REPLACE_DOCUMENT = `UPDATE documents SET data = $3::jsonb, version = version + 1, updated_at = now()
+  WHERE collection = $1 AND id = $2 RETURNING version, created_at, updated_at`
+
 /** Inserts a document; null when the id is taken (nothing written). `json` is `data`'s JSON text. */
 export async function insertDocument(
   tx: Sql,
@@ -89,11 +97,7 @@ export async function insertDocument(
   data: Record<string, unknown>,
   json: string,
 ): Promise<Document | null> {
-  const [row] = await tx.query<Stamp>(
-    `INSERT INTO documents (collection, id, data, version) VALUES ($1, $2, $3::jsonb, 1)
-     ON CONFLICT (collection, id) DO NOTHING RETURNING version, created_at, updated_at`,
-    [collection, id, json],
-  )
+  const [row] = await tx.query<Stamp>(INSERT_DOCUMENT, [collection, id, json])
   return row ? stamped(collection, id, data, row) : null
 }
 
@@ -151,14 +155,7 @@ export function insertDocumentWithEvent(
 ): Promise<Document | null> {
   // The event's id, time, subject and trace; its document comes from the row.
   const event = createdEvent({ id, collection, data, version: 1, createdAt: '', updatedAt: '' })
-  return writeWithEvent(
-    sql,
-    `INSERT INTO documents (collection, id, data, version) VALUES ($1, $2, $3::jsonb, 1)
-     ON CONFLICT (collection, id) DO NOTHING RETURNING version, created_at, updated_at`,
-    { collection, id, data, json },
-    event,
-    '{}',
-  )
+  return writeWithEvent(sql, INSERT_DOCUMENT, { collection, id, data, json }, event, '{}')
 }
 
 /**
@@ -175,8 +172,7 @@ export async function replaceDocumentWithEvent(
   const event = updatedEvent({ ...previous, data }, previous)
   const document = await writeWithEvent(
     tx,
-    `UPDATE documents SET data = $3::jsonb, version = version + 1, updated_at = now()
-     WHERE collection = $1 AND id = $2 RETURNING version, created_at, updated_at`,
+    REPLACE_DOCUMENT,
     { collection, id, data, json },
     event,
     JSON.stringify({ previous }),
@@ -206,11 +202,7 @@ export async function replaceDocument(
   data: Record<string, unknown>,
   json: string,
 ): Promise<Document> {
-  const [row] = await tx.query<Stamp>(
-    `UPDATE documents SET data = $3::jsonb, version = version + 1, updated_at = now()
-     WHERE collection = $1 AND id = $2 RETURNING version, created_at, updated_at`,
-    [collection, id, json],
-  )
+  const [row] = await tx.query<Stamp>(REPLACE_DOCUMENT, [collection, id, json])
   if (!row) throw new Error(`document ${collection}/${id} vanished while locked`)
   return stamped(collection, id, data, row)
 }

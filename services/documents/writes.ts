@@ -88,15 +88,18 @@ export function prepareCreate(
   return { id: write.id ?? newId(), data, json }
 }
 
-/** Inserts a prepared create; 409 `db/already-exists` when the id is taken. */
-export async function insertPrepared(
+/**
+ * Inserts a prepared document under `id`, with its event in the same statement when `inline`; null
+ * when the id is taken (nothing written).
+ */
+function insertNew(
   tx: Sql,
   collection: string,
-  prepared: { id: string; data: Record<string, unknown>; json: string },
-): Promise<WriteResult> {
-  const document = await insertDocument(tx, collection, prepared.id, prepared.data, prepared.json)
-  if (!document) throw alreadyExists(collection, prepared.id)
-  return { document, event: createdEvent(document) }
+  id: string,
+  prepared: { data: Record<string, unknown>; json: string },
+  inline: boolean,
+): Promise<Document | null> {
+  return (inline ? insertDocumentWithEvent : insertDocument)(tx, collection, id, prepared.data, prepared.json)
 }
 
 /**
@@ -124,10 +127,9 @@ export async function applyWrite(
       throw alreadyExists(collection, current.id)
     }
     const prepared = prepareCreate(auth, active, write, limits)
-    if (!inline) return insertPrepared(tx, collection, prepared)
-    const document = await insertDocumentWithEvent(tx, collection, prepared.id, prepared.data, prepared.json)
+    const document = await insertNew(tx, collection, prepared.id, prepared, inline)
     if (!document) throw alreadyExists(collection, prepared.id)
-    return { document, event: null }
+    return { document, event: inline ? null : createdEvent(document) }
   }
   const id = write.id!
   if (write.op === 'delete') {
@@ -155,9 +157,7 @@ export async function applyWrite(
       throw versionMismatch(write, null)
     }
     const prepared = prepareCreate(auth, active, { ...write, id }, limits)
-    const document = inline
-      ? await insertDocumentWithEvent(tx, collection, id, prepared.data, prepared.json)
-      : await insertDocument(tx, collection, id, prepared.data, prepared.json)
+    const document = await insertNew(tx, collection, id, prepared, inline)
     if (!document) throw new WriteRace()
     return { document, event: inline ? null : createdEvent(document) }
   }
