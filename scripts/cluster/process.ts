@@ -178,7 +178,9 @@ export function descendants(pid: number): number[] {
     if (!/^\d+$/.test(entry)) continue
     const parent = parentOf(Number(entry))
     if (parent === undefined) continue
-    children.set(parent, [...(children.get(parent) ?? []), Number(entry)])
+    const siblings = children.get(parent)
+    if (siblings) siblings.push(Number(entry))
+    else children.set(parent, [Number(entry)])
   }
   const found: number[] = []
   const queue = [pid]

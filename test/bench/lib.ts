@@ -263,27 +263,30 @@ export async function loadHttpAlternating(
       if (cpuBefore !== undefined && cpuAfter !== undefined) cpuMs[i]! += cpuAfter - cpuBefore
     }
   }
-  return slices.map((results, i) => ({
-    requests: results.reduce((sum, r) => sum + r.requests.total, 0),
-    ...(options.cpuOf ? { cpuMs: cpuMs[i]! } : {}),
-    rps:
-      results.reduce((sum, r) => sum + r.requests.total, 0) /
-      Math.max(
-        results.reduce((sum, r) => sum + r.duration, 0),
-        0.01,
+  return slices.map((results, i) => {
+    const requests = results.reduce((sum, r) => sum + r.requests.total, 0)
+    return {
+      requests,
+      ...(options.cpuOf ? { cpuMs: cpuMs[i]! } : {}),
+      rps:
+        requests /
+        Math.max(
+          results.reduce((sum, r) => sum + r.duration, 0),
+          0.01,
+        ),
+      p50: percentile(
+        results.map((r) => r.latency.p50),
+        50,
       ),
-    p50: percentile(
-      results.map((r) => r.latency.p50),
-      50,
-    ),
-    p99: percentile(
-      results.map((r) => r.latency.p99),
-      50,
-    ),
-    errors: results.reduce((sum, r) => sum + r.errors + r.timeouts, 0),
-    non2xx: results.reduce((sum, r) => sum + r.non2xx, 0),
-    sliceRps: results.map(requestsPerSecond),
-  }))
+      p99: percentile(
+        results.map((r) => r.latency.p99),
+        50,
+      ),
+      errors: results.reduce((sum, r) => sum + r.errors + r.timeouts, 0),
+      non2xx: results.reduce((sum, r) => sum + r.non2xx, 0),
+      sliceRps: results.map(requestsPerSecond),
+    }
+  })
 }
 
 /** The p-th percentile (0-100) of `values`. */
