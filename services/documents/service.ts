@@ -35,8 +35,9 @@ import {
   resolveOrder,
 } from './query/query.ts'
 import { compileList } from './query/sql.ts'
+import { SetOutcomes } from './set-outcomes.ts'
 import { simulateDocumentRule } from './simulate.ts'
-import { applyWrite, type Write, WriteRace } from './writes.ts'
+import { applyWrite, setAsCreate, type Write, WriteRace } from './writes.ts'
 
 export type { CollectionConfig, CollectionInput, Document, Write }
 
@@ -120,6 +121,8 @@ export class DocumentsService {
   private readonly listMaxScan: number
   private readonly cursors: CursorCodec
   private readonly rules: RulesEvaluator
+  /** Which path each collection's sets take first (see setDocument). */
+  private readonly setOutcomes = new SetOutcomes()
   /** Collection configurations (rules, schemas, indexes). */
   readonly collections: Collections
 
@@ -182,15 +185,29 @@ export class DocumentsService {
     return toDocument(collection, row)
   }
 
-  /** PUT: creates or replaces. */
-  setDocument(
+  /**
+   * PUT: creates or replaces. Where this collection's sets mostly create, a set first tries to create
+   * in one statement, and locks and reads the stored document only when that finds the id taken.
+   */
+  async setDocument(
     auth: AuthContext | null,
     collection: string,
     id: string,
     data: Record<string, unknown>,
     ifVersion?: number,
   ): Promise<Document> {
-    return this.writeOne(auth, { op: 'set', collection, id, data, ifVersion }) as Promise<Document>
+    const write = { op: 'set', collection, id, data, ifVersion } as const
+    if (ifVersion === undefined && this.setOutcomes.tryCreateFirst(collection)) {
+      checkCollectionName(collection)
+      checkDocumentId(id)
+      const active = await this.collections.get(collection)
+      const created = await setAsCreate(this.db, auth, active, write, this.limits)
+      if (created) {
+        this.setOutcomes.record(collection, true)
+        return created
+      }
+    }
+    return (await this.writeOne(auth, write)) as Document
   }
 
   /** PATCH: shallow-merges `data` into an existing document. */
@@ -221,6 +238,7 @@ export class DocumentsService {
     return this.retrying(async (tx) => {
       const current = await readForUpdate(tx, write.collection, write.id!)
       const { document } = await applyWrite(tx, auth, active, write, current, this.limits, true)
+      if (write.op === 'set') this.setOutcomes.record(write.collection, current === null)
       return document
     })
   }

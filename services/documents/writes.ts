@@ -103,6 +103,28 @@ function insertNew(
 }
 
 /**
+ * A `set` of a document that is not there yet, as one statement (its own transaction): the create
+ * rule, limits and schema are checked, then the document and its event are inserted unless the id is
+ * taken. Null when the set must take the general path instead: the id is taken, or a check refused
+ * (the general path decides the answer, since the update rule may be the one that applies).
+ */
+export function setAsCreate(
+  db: Sql,
+  auth: AuthContext | null,
+  active: ActiveCollection | null,
+  write: Write & { id: string },
+  limits: DocumentLimits,
+): Promise<Document | null> {
+  let prepared: ReturnType<typeof prepareCreate>
+  try {
+    prepared = prepareCreate(auth, active, write, limits)
+  } catch {
+    return Promise.resolve(null)
+  }
+  return insertNew(db, write.collection, write.id, prepared, true)
+}
+
+/**
  * Applies one write inside a transaction, given the stored document (`current`, read with a row lock,
  * or null). Rules are checked before anything else that could reveal the document (its version, its
  * existence to someone the rule refuses), then the version, then the schema.

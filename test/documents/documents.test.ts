@@ -7,6 +7,7 @@ import {
   NO_RATE_LIMITS,
   newCollection,
   putCollection,
+  service,
   user,
 } from './helpers.ts'
 
@@ -87,6 +88,49 @@ describe.each(LANES)('documents (%s lane)', (lane) => {
     const events = await documentEvents(t, col, 'put-1')
     expect(events.map((e) => e.type)).toEqual(['db.document.created', 'db.document.updated'])
     expect(events[1]!.data).toEqual({ document: replaced.body, previous: created.body })
+  })
+
+  it("PUT answers the same whichever path the collection's recent sets favour", async () => {
+    // A collection whose sets mostly create tries a one-statement create first; one whose sets mostly
+    // replace locks and reads first. Each switch is crossed here, with a create and a replace on each side.
+    const c = newCollection('setpath')
+    await putCollection(t, c, { rules: { read: true, create: 'auth != null', update: 'auth != null' } })
+    const expectCreated = async (id: string) => {
+      const res = await db(t, alice).put(c, id, { id })
+      expect(res.status, JSON.stringify(res.body)).toBe(201)
+      expect(await documentEvents(t, c, id)).toEqual([
+        { type: 'db.document.created', data: { document: res.body } },
+      ])
+    }
+    const expectReplaced = async (id: string) => {
+      const before = (await db(t, alice).get(c, id)).body
+      const res = await db(t, alice).put(c, id, { id, again: true })
+      expect(res.status, JSON.stringify(res.body)).toBe(200)
+      expect(res.body.version).toBe(before.version + 1)
+      expect((await documentEvents(t, c, id)).at(-1)).toEqual({
+        type: 'db.document.updated',
+        data: { document: res.body, previous: before },
+      })
+    }
+    for (let i = 0; i < 3; i++) await expectCreated(`a${i}`)
+    for (let round = 0; round < 3; round++) for (let i = 0; i < 3; i++) await expectReplaced(`a${i}`)
+    await expectCreated('b0')
+    for (let i = 1; i < 12; i++) await expectCreated(`b${i}`)
+    await expectReplaced('b0')
+  })
+
+  it('PUT of an existing document under a rule that refuses creates but allows updates → 200; of a new one → 403', async () => {
+    const c = newCollection('updonly')
+    await putCollection(t, c, { rules: { read: true, create: false, update: 'auth != null' } })
+    const seeded = await db(t, service(t)).put(c, 'seeded', { v: 1 })
+    expect(seeded.status).toBe(201)
+    const replaced = await db(t, alice).put(c, 'seeded', { v: 2 })
+    expect(replaced.status, JSON.stringify(replaced.body)).toBe(200)
+    expect(replaced.body.data).toEqual({ v: 2 })
+    const refused = await db(t, alice).put(c, 'fresh', { v: 1 })
+    expect(refused.status).toBe(403)
+    expect(refused.body.error.code).toBe('auth/forbidden')
+    expect(await documentEvents(t, c, 'fresh')).toEqual([])
   })
 
   it('PATCH merges shallowly and bumps the version', async () => {
