@@ -1,6 +1,7 @@
 import autocannon from 'autocannon'
 import { configureCollection, signUpBenchUser } from './db-helpers.ts'
 import {
+  cpuOfProcessesNamed,
   createBenchDatabase,
   type HttpLoad,
   loadHttp,
@@ -20,8 +21,9 @@ import {
 // reading auth and request.data, with the document and its outbox event in one transaction (which
 // Stratus sends as one statement) — vs a bare fastify + pg route doing the same two inserts in one
 // transaction (BEGIN, insert, insert, COMMIT) on a pool of the same size, same
-// PostgreSQL, same run. Then p99 latency at 70% of our peak rate. Stratus runs the `api` role (no
-// relay), as the baseline publishes nothing either.
+// PostgreSQL, same run. Then p99 latency at 70% of our peak rate, with what each create cost
+// PostgreSQL in CPU in that phase (every `postgres` process, from /proc). Stratus runs the `api` role
+// (no relay), as the baseline publishes nothing either.
 timeLimit({ full: 300, tiny: 120 })
 const POOL = '10'
 const CONNECTIONS = 32
@@ -73,6 +75,7 @@ try {
 
   const rate = Math.round(ours.rps * 0.7)
   waitingFor(`paced creates at ${rate}/s`)
+  let postgresBefore = cpuOfProcessesNamed('postgres')
   const paced = await autocannon({
     url,
     method: 'POST',
@@ -82,8 +85,13 @@ try {
     overallRate: rate,
     ...(TINY ? { amount: TINY_REQUESTS } : { duration: PHASE_SECONDS }),
   })
-  note(`at ${rate} creates/s (70% of peak): p50 ${paced.latency.p50} ms, p99 ${paced.latency.p99} ms`)
+  const postgresMs = (cpuOfProcessesNamed('postgres') - postgresBefore) / Math.max(1, paced.requests.total)
+  note(
+    `at ${rate} creates/s (70% of peak): p50 ${paced.latency.p50} ms, p99 ${paced.latency.p99} ms, ` +
+      `PostgreSQL ${postgresMs.toFixed(2)} ms of CPU per create`,
+  )
   if (paced.errors || paced.non2xx) throw new Error('paced creates answered errors')
+  postgresBefore = cpuOfProcessesNamed('postgres')
   // The baseline at the same rate, to tell the machine's latency from ours.
   const pacedBaseline = await autocannon({
     url: `${bare.url}/create`,
@@ -94,7 +102,12 @@ try {
     overallRate: rate,
     ...(TINY ? { amount: TINY_REQUESTS } : { duration: PHASE_SECONDS }),
   })
-  note(`bare at ${rate} creates/s: p50 ${pacedBaseline.latency.p50} ms, p99 ${pacedBaseline.latency.p99} ms`)
+  const baselinePostgresMs =
+    (cpuOfProcessesNamed('postgres') - postgresBefore) / Math.max(1, pacedBaseline.requests.total)
+  note(
+    `bare at ${rate} creates/s: p50 ${pacedBaseline.latency.p50} ms, p99 ${pacedBaseline.latency.p99} ms, ` +
+      `PostgreSQL ${baselinePostgresMs.toFixed(2)} ms of CPU per create`,
+  )
 
   report({
     name: 'db-create',
@@ -110,6 +123,9 @@ try {
     p99_ms_at_70pct: paced.latency.p99,
     baseline_p99_ms_at_same_rate: pacedBaseline.latency.p99,
     goal_p99_ms_at_70pct: 50,
+    postgres_cpu_ms_per_create: postgresMs,
+    baseline_postgres_cpu_ms_per_create: baselinePostgresMs,
+    goal_postgres_cpu_ms_per_create: 0.5,
   })
 } finally {
   await stratus.stop()

@@ -118,6 +118,9 @@ export class ThroughputRounds {
       ratio: ours / baseline,
       goal_ratio: goalRatio,
       bare_node_http: median(this.plain),
+      // Against what a bare node:http server moves over the same loopback in the same rounds: the
+      // part of the gap that is HTTP and TCP (copies through the kernel), not Stratus.
+      ratio_to_bare_node_http: ours / median(this.plain),
     })
   }
 }
