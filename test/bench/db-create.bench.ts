@@ -1,12 +1,15 @@
 import autocannon from 'autocannon'
+import pg from 'pg'
 import { configureCollection, signUpBenchUser } from './db-helpers.ts'
 import {
-  cpuOfProcessesNamed,
+  BENCH_DATABASE_URL,
+  backendCpuBetween,
   createBenchDatabase,
   type HttpLoad,
   loadHttp,
   note,
   PHASE_SECONDS,
+  readBackendCpu,
   report,
   scaled,
   spawnServer,
@@ -22,7 +25,7 @@ import {
 // Stratus sends as one statement) — vs a bare fastify + pg route doing the same two inserts in one
 // transaction (BEGIN, insert, insert, COMMIT) on a pool of the same size, same
 // PostgreSQL, same run. Then p99 latency at 70% of our peak rate, with what each create cost
-// PostgreSQL in CPU in that phase (every `postgres` process, from /proc). Stratus runs the `api` role
+// PostgreSQL in CPU in that phase (its backends serving each server, from /proc). Stratus runs the `api` role
 // (no relay), as the baseline publishes nothing either.
 timeLimit({ full: 300, tiny: 120 })
 const POOL = '10'
@@ -38,6 +41,9 @@ const stratus = await startStratus(
   { DATABASE_URL: database.url, DATABASE_POOL_SIZE: POOL, RATE_LIMIT_SIGNUP: '0' },
   'api',
 )
+const databaseName = new URL(database.url).pathname.slice(1)
+const admin = new pg.Client({ connectionString: BENCH_DATABASE_URL })
+await admin.connect()
 try {
   const body = (owner: string) =>
     JSON.stringify({ data: { owner, title: 'benchmark document', n: 42, tags: ['a', 'b'] } })
@@ -75,7 +81,7 @@ try {
 
   const rate = Math.round(ours.rps * 0.7)
   waitingFor(`paced creates at ${rate}/s`)
-  let postgresBefore = cpuOfProcessesNamed('postgres')
+  let postgresBefore = await readBackendCpu(admin, databaseName, 'stratus')
   const paced = await autocannon({
     url,
     method: 'POST',
@@ -85,13 +91,15 @@ try {
     overallRate: rate,
     ...(TINY ? { amount: TINY_REQUESTS } : { duration: PHASE_SECONDS }),
   })
-  const postgresMs = (cpuOfProcessesNamed('postgres') - postgresBefore) / Math.max(1, paced.requests.total)
+  const postgresMs =
+    backendCpuBetween(postgresBefore, await readBackendCpu(admin, databaseName, 'stratus')) /
+    Math.max(1, paced.requests.total)
   note(
     `at ${rate} creates/s (70% of peak): p50 ${paced.latency.p50} ms, p99 ${paced.latency.p99} ms, ` +
       `PostgreSQL ${postgresMs.toFixed(2)} ms of CPU per create`,
   )
   if (paced.errors || paced.non2xx) throw new Error('paced creates answered errors')
-  postgresBefore = cpuOfProcessesNamed('postgres')
+  postgresBefore = await readBackendCpu(admin, databaseName, 'bench-bare')
   // The baseline at the same rate, to tell the machine's latency from ours.
   const pacedBaseline = await autocannon({
     url: `${bare.url}/create`,
@@ -103,7 +111,8 @@ try {
     ...(TINY ? { amount: TINY_REQUESTS } : { duration: PHASE_SECONDS }),
   })
   const baselinePostgresMs =
-    (cpuOfProcessesNamed('postgres') - postgresBefore) / Math.max(1, pacedBaseline.requests.total)
+    backendCpuBetween(postgresBefore, await readBackendCpu(admin, databaseName, 'bench-bare')) /
+    Math.max(1, pacedBaseline.requests.total)
   note(
     `bare at ${rate} creates/s: p50 ${pacedBaseline.latency.p50} ms, p99 ${pacedBaseline.latency.p99} ms, ` +
       `PostgreSQL ${baselinePostgresMs.toFixed(2)} ms of CPU per create`,
@@ -128,6 +137,7 @@ try {
     goal_postgres_cpu_ms_per_create: 0.5,
   })
 } finally {
+  await admin.end()
   await stratus.stop()
   await bare.stop()
   await database.drop()

@@ -478,6 +478,34 @@ export function cpuOfProcessesNamed(comm: string): number {
   return total
 }
 
+/**
+ * A reading of the CPU ms each PostgreSQL backend serving `database` has used (for one client only
+ * when `applicationName` is given), from /proc. `backendCpuBetween` of two readings is what those
+ * backends spent in between. Unlike `cpuOfProcessesNamed('postgres')`, other databases' work and the
+ * time of backends that exit meanwhile (the postmaster collects it) stay out; a pool's connections
+ * live across a phase, so its backends are in both readings.
+ */
+export async function readBackendCpu(
+  admin: { query(text: string, params: unknown[]): Promise<{ rows: { pid: number }[] }> },
+  database: string,
+  applicationName?: string,
+): Promise<Map<number, number>> {
+  const { rows } = await admin.query(
+    'SELECT pid FROM pg_stat_activity WHERE datname = $1 AND ($2::text IS NULL OR application_name = $2)',
+    [database, applicationName ?? null],
+  )
+  const cpu = new Map<number, number>()
+  for (const { pid } of rows) cpu.set(pid, processCpuMs(pid) ?? 0)
+  return cpu
+}
+
+/** CPU ms the backends of `after` used since `before` (see `readBackendCpu`). */
+export function backendCpuBetween(before: Map<number, number>, after: Map<number, number>): number {
+  let ms = 0
+  for (const [pid, total] of after) ms += total - (before.get(pid) ?? 0)
+  return ms
+}
+
 /** Deletes every Redis key under `prefix` (a bench's own bus and queues). */
 export async function deleteRedisKeys(prefix: string): Promise<void> {
   const { Redis } = await import('ioredis')

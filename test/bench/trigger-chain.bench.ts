@@ -3,6 +3,7 @@ import WebSocket from 'ws'
 import {
   BENCH_DATABASE_URL,
   BENCH_REDIS_URL,
+  backendCpuBetween,
   cpuOfProcessesNamed,
   createBenchDatabase,
   deleteRedisKeys,
@@ -13,6 +14,7 @@ import {
   PHASE_SECONDS,
   percentile,
   processCpuMs,
+  readBackendCpu,
   report,
   runPaced,
   scaled,
@@ -145,22 +147,11 @@ try {
 
   // The paced phase, with CPU read around it.
   const count = Math.round(RATE * PHASE_SECONDS)
-  const backendPids = async () =>
-    (
-      await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [
-        databaseName,
-      ])
-    ).rows.map((r) => r.pid)
-  const ownBackends = async () => {
-    const cpu = new Map<number, number>()
-    for (const pid of await backendPids()) cpu.set(pid, processCpuMs(pid) ?? 0)
-    return cpu
-  }
   const read = async () => ({
     server: processCpuMs(stratus.child.pid)!,
     postgres: cpuOfProcessesNamed('postgres'),
     redis: cpuOfProcessesNamed('redis-server'),
-    backends: await ownBackends(),
+    backends: await readBackendCpu(admin, databaseName),
   })
   const before = await read()
   const busy = machineBusy()
@@ -176,8 +167,7 @@ try {
   const server = perCreate(after.server - before.server)
   const postgres = perCreate(after.postgres - before.postgres)
   const redis = perCreate(after.redis - before.redis)
-  let ownBackendMs = 0
-  for (const [pid, ms] of after.backends) ownBackendMs += ms - (before.backends.get(pid) ?? 0)
+  const ownBackendMs = backendCpuBetween(before.backends, after.backends)
 
   const measured = Array.from({ length: count }, (_, i) => latencies.get(WARMUP + i)!)
   const p50 = percentile(measured, 50)
