@@ -201,9 +201,11 @@ export class AuthService {
   }> {
     const email = normalizeEmail(input.email)
     const counted = await this.signinThrottle.check(email)
-    const [row] = await this.db.query<UserRow>(`SELECT ${USER_COLUMNS} FROM auth_users WHERE email = $1`, [
-      email,
-    ])
+    const [row] = await this.db.query<UserRow>(
+      `SELECT ${USER_COLUMNS} FROM auth_users WHERE email = $1`,
+      [email],
+      { prepare: true },
+    )
     const ok = await this.passwords.verify(row?.password_hash, input.password)
     if (!row || !ok) {
       await this.signinThrottle.recordFailure(email)

@@ -97,6 +97,7 @@ export class Sessions {
         options.signIn === true,
         aal,
       ],
+      { prepare: true },
     )
     return this.mint(user, sid, refreshToken, aal)
   }

@@ -42,6 +42,7 @@ export class SigninThrottle {
        FROM auth_signin_failures
        WHERE account_hash = $1 AND window_start > now() - make_interval(secs => $2)`,
       [accountHash(email), this.options.windowSeconds],
+      { prepare: true },
     )
     if (row && row.failures >= this.options.maxFailures) {
       throw new StratusError(
